@@ -1,0 +1,107 @@
+/**
+ * Fault injection: what the sim does with one model call. Prompt triggers (`[sim:error]` …) are
+ * deterministic for tests; the rates in SimFaults draw from the sim's random source otherwise.
+ *
+ * Where each fault applies, and why:
+ * - 429 (rate429) only on sync runs: fal's queue absorbs concurrency limits and never rejects a
+ *   submit for them (reference §2.3, §2.8). The `[sim:429]` trigger also works on submit so tests
+ *   can exercise a 429 on submit (fal sends one for `fal_max_queue_length`).
+ * - hang/reset apply to the calls whose answer carries the model's work: run, submit and result.
+ *   A hung or reset submit still creates the job, as when fal accepted it but the answer was lost.
+ * - error and the late 422 decide a queue job's outcome when it is submitted.
+ */
+import type { SimFaults } from './fal-sim.js';
+
+export const DEFAULT_FAULTS: Readonly<SimFaults> = {
+  latencyMs: 50,
+  jitterMs: 0,
+  errorRate: 0,
+  rate429: 0,
+  hangRate: 0,
+  resetRate: 0,
+  queueConcurrency: 2,
+  syncConcurrency: Infinity,
+};
+
+export type Transport = 'answer' | 'hang' | 'reset';
+export type Outcome = 'ok' | 'error' | 'late422';
+
+export interface CallPlan {
+  transport: Transport;
+  reject429: boolean;
+  outcome: Outcome;
+  /** `[sim:slow]`: latency ×10. */
+  slow: boolean;
+}
+
+/** Decides a run or submit call's fate from its prompt triggers, else from the fault rates. */
+export function planCall(prompt: string, faults: SimFaults, random: () => number, kind: 'run' | 'submit'): CallPlan {
+  const has = (name: string): boolean => prompt.includes(`[sim:${name}]`);
+  const slow = has('slow');
+  if (['hang', 'reset', '429', 'error', '422'].some(has)) {
+    return {
+      transport: has('hang') ? 'hang' : has('reset') ? 'reset' : 'answer',
+      reject429: has('429'),
+      outcome: has('error') ? 'error' : has('422') ? 'late422' : 'ok',
+      slow,
+    };
+  }
+  const transport: Transport = random() < faults.hangRate ? 'hang' : random() < faults.resetRate ? 'reset' : 'answer';
+  const reject429 = kind === 'run' && random() < faults.rate429;
+  const outcome: Outcome = random() < faults.errorRate ? 'error' : 'ok';
+  return { transport, reject429, outcome, slow };
+}
+
+/** Random hang/reset for a result fetch, which has no prompt. */
+export function resultTransport(faults: SimFaults, random: () => number): Transport {
+  return random() < faults.hangRate ? 'hang' : random() < faults.resetRate ? 'reset' : 'answer';
+}
+
+/** Generation time in ms: latency ± jitter (never negative), ×10 for `[sim:slow]`. */
+export function latencyFor(faults: SimFaults, slow: boolean, random: () => number): number {
+  const jittered = faults.latencyMs + (random() * 2 - 1) * faults.jitterMs;
+  return Math.max(0, jittered) * (slow ? 10 : 1);
+}
+
+export type FaultPatchCheck = { ok: true; patch: Partial<SimFaults> } | { ok: false; error: string };
+
+const RATE_KEYS = ['errorRate', 'rate429', 'hangRate', 'resetRate'] as const;
+const DURATION_KEYS = ['latencyMs', 'jitterMs'] as const;
+const CONCURRENCY_KEYS = ['queueConcurrency', 'syncConcurrency'] as const;
+
+/**
+ * Validates a fault patch from code or from `POST /_sim/faults`. JSON cannot carry Infinity, so a
+ * concurrency of `null` means "unlimited".
+ */
+export function checkFaultPatch(input: unknown): FaultPatchCheck {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, error: 'faults must be an object' };
+  }
+  const patch: Partial<SimFaults> = {};
+  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+    if (isOneOf(RATE_KEYS, key)) {
+      if (typeof value !== 'number' || !(value >= 0 && value <= 1)) return bad(key, 'a number in 0..1');
+      patch[key] = value;
+    } else if (isOneOf(DURATION_KEYS, key)) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return bad(key, 'a finite number >= 0');
+      patch[key] = value;
+    } else if (isOneOf(CONCURRENCY_KEYS, key)) {
+      const n = value === null ? Infinity : value;
+      if (typeof n !== 'number' || !(n === Infinity || (Number.isInteger(n) && n >= 1))) {
+        return bad(key, 'an integer >= 1, Infinity or null');
+      }
+      patch[key] = n;
+    } else {
+      return { ok: false, error: `unknown fault "${key}"` };
+    }
+  }
+  return { ok: true, patch };
+}
+
+function isOneOf<K extends string>(keys: readonly K[], key: string): key is K {
+  return (keys as readonly string[]).includes(key);
+}
+
+function bad(key: string, expected: string): FaultPatchCheck {
+  return { ok: false, error: `fault "${key}" must be ${expected}` };
+}
