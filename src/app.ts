@@ -1,0 +1,93 @@
+/**
+ * Builds the gateway as a Fastify instance from its dependencies. No I/O of its own: server.ts
+ * opens stores and listens; tests build the app with fakes or a loopback simulated fal.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { Ajv } from 'ajv';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createInputValidator } from './domain/validation.js';
+import { registerJsonBody } from './http/json-body.js';
+import { registerErrorHandlers } from './http/reply-errors.js';
+import { registerRequestLog } from './http/request-log.js';
+import { adminKeyRoutes } from './http/routes/admin-keys.js';
+import { docsRoutes } from './http/routes/docs.js';
+import { healthRoutes } from './http/routes/health.js';
+import { hostModeRoutes } from './http/routes/host-mode.js';
+import { proxyModeRoutes } from './http/routes/proxy-mode.js';
+import type { PipelineContext } from './pipeline/context.js';
+import { OwnerDirectory } from './pipeline/owner-directory.js';
+import { statusFetcher } from './pipeline/queue-ops.js';
+import { StatusCoalescer } from './pipeline/status-coalescer.js';
+import type { Stores } from './store/stores.js';
+import type { FalUpstream } from './upstream/fal-upstream.js';
+
+export interface AppDeps {
+  config: Config;
+  stores: Stores;
+  upstream: FalUpstream;
+  /** A pino logger, or false for none (tests that do not read logs). */
+  logger: Logger | false;
+  now?: () => Date;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
+    // Fastify's own two lines per request are off: http/request-log.ts writes one line instead.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    bodyLimit: deps.config.bodyLimit,
+    genReqId: () => `gw_${randomUUID()}`,
+    // X-Forwarded-* are not trusted: a client must not choose the origin written into status URLs.
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Time to receive a whole request (slow-loris bound). Responses are bounded by the upstream
+    // timeouts instead: a sync generation or an SSE stream may legitimately idle for minutes.
+    requestTimeout: 30_000,
+  }) as unknown as FastifyInstance;
+
+  // Route schemas (admin) are validated strictly: no coercion, no defaults, nothing removed.
+  const ajv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+
+  const now = deps.now ?? (() => new Date());
+  const ctx: PipelineContext = {
+    config: deps.config,
+    stores: deps.stores,
+    upstream: deps.upstream,
+    validateInput: createInputValidator({ unknownFields: deps.config.unknownFields }),
+    owners: new OwnerDirectory(deps.stores.owners),
+    // Replaced just below: the fetcher needs the finished context.
+    statuses: undefined as unknown as StatusCoalescer,
+    now,
+  };
+  ctx.statuses = new StatusCoalescer(statusFetcher(ctx), {
+    freshMs: deps.config.statusFreshMs,
+    terminalTtlMs: 10 * 60_000,
+    maxEntries: 50_000,
+    now: () => now().getTime(),
+  });
+
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+
+  registerJsonBody(app, deps.config.bodyLimit);
+  registerErrorHandlers(app);
+  registerRequestLog(app);
+  healthRoutes(app, ctx, () => closing);
+  await docsRoutes(app, deps.config.publicUrl, deps.config.unknownFields);
+  await app.register((admin, _opts, done) => {
+    adminKeyRoutes(admin, ctx);
+    done();
+  });
+
+  hostModeRoutes(app, ctx);
+  proxyModeRoutes(app, ctx);
+
+  return app;
+}

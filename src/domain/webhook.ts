@@ -1,0 +1,34 @@
+/**
+ * `fal_webhook` authorisation. Through a proxy any caller could make fal POST results to any URL,
+ * leaking outputs and using fal as a request reflector (perf-reliability.md B4), so a webhook must
+ * be https and fall under a prefix registered on the caller's key.
+ */
+
+/**
+ * True when `candidate` is https and starts with one of `prefixes`: same scheme, host and port,
+ * and a path that extends the prefix's path at a segment boundary (`/hooks` admits `/hooks` and
+ * `/hooks/x`, never `/hooks-evil`). Comparison is on parsed URLs, so `https://a.example.evil/`
+ * never matches `https://a.example`.
+ */
+export function webhookAllowed(candidate: string, prefixes: readonly string[]): boolean {
+  let url: URL;
+  try {
+    url = new URL(candidate);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.hash !== '') return false;
+  return prefixes.some((raw) => {
+    let prefix: URL;
+    try {
+      prefix = new URL(raw);
+    } catch {
+      return false;
+    }
+    if (prefix.protocol !== 'https:' || prefix.host !== url.host) return false;
+    const base = prefix.pathname;
+    if (url.pathname === base) return true;
+    const withSlash = base.endsWith('/') ? base : `${base}/`;
+    return url.pathname.startsWith(withSlash);
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * The one catalog of client-facing errors (DESIGN §1). Every non-validation error leaves the gateway
+ * as `{"detail": "<human text>", "error_type": "<code>", "request_id": "<gateway id>"}` with the
+ * status below, so fal clients (which read `detail` and `error_type`) parse it unchanged.
+ * Validation errors use fal's 422 `{"detail": [...]}` shape instead (see http/reply-errors.ts).
+ */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  unauthorized: 401,
+  /** Never 429: fal clients retry 429 automatically and would hammer an empty budget. */
+  budget_exceeded: 402,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  /**
+   * A POST reached (or may have reached) fal and no answer came back. 500, not 502/503/504, because
+   * `@fal-ai/client` retries those on run/submit and would pay twice (perf-reliability.md B3).
+   */
+  upstream_outcome_unknown: 500,
+  upstream_unreachable: 502,
+  /** fal refused the gateway's own FAL_KEY (401/403): an operator problem, never the caller's key. */
+  upstream_auth_failed: 502,
+  upstream_bad_response: 502,
+  service_unavailable: 503,
+  upstream_timeout: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** A failure the handlers throw or return; the error handler turns it into fal's shape. */
+export class GatewayError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'GatewayError';
+    this.status = ERROR_STATUS[code];
+  }
+}

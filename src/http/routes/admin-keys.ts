@@ -1,0 +1,74 @@
+/**
+ * Admin API for keys, under `Authorization: Bearer $ADMIN_TOKEN` (compared in constant time).
+ * The secret is returned once, by POST; every other view omits it.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { parseAuthorization, secretsEqual } from '../../domain/keys.js';
+import { GatewayError } from '../../errors.js';
+import { jsonBody } from '../json-body.js';
+import type { PipelineContext } from '../../pipeline/context.js';
+import { CreateKeyBody, UpdateKeyBody, createKey, invalidWebhookPrefixes, keyView, toPatch, type CreateKeyInput, type UpdateKeyInput } from '../../services/key-admin.js';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export function requireAdmin(ctx: PipelineContext, request: FastifyRequest): void {
+  request.facts.op = 'admin';
+  const token = ctx.config.adminToken;
+  if (token === undefined) throw new GatewayError('forbidden', 'The admin API is disabled: set ADMIN_TOKEN to enable it');
+  const header = request.headers.authorization;
+  const presented = header !== undefined && /^bearer[ \t]/i.test(header) ? parseAuthorization(header) : null;
+  if (presented === null || !secretsEqual(presented, token)) {
+    throw new GatewayError('unauthorized', 'Admin endpoints need `Authorization: Bearer <ADMIN_TOKEN>`');
+  }
+}
+
+export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void {
+  const keys = ctx.stores.keys;
+  const notFound = () => new GatewayError('not_found', 'No such key');
+  const checkWebhooks = (urls: string[] | undefined) => {
+    const bad = invalidWebhookPrefixes(urls ?? []);
+    if (bad.length > 0) throw new GatewayError('bad_request', 'allowed_webhook_urls must be https URLs without credentials');
+  };
+
+  app.addHook('onRequest', (request, _reply, done) => {
+    requireAdmin(ctx, request);
+    done();
+  });
+  // The shared body parser keeps raw bytes for forwarding; admin routes validate the parsed value.
+  app.addHook('preValidation', (request, _reply, done) => {
+    request.body = jsonBody(request)?.value;
+    done();
+  });
+
+  app.post('/admin/keys', { schema: { body: CreateKeyBody } }, async (request, reply) => {
+    const input = request.body as CreateKeyInput;
+    checkWebhooks(input.allowed_webhook_urls);
+    const { record, secret } = await createKey(keys, input, ctx.now());
+    request.log.info({ keyId: record.id }, 'key created');
+    return reply.code(201).send({ ...keyView(record), key: secret });
+  });
+
+  app.get('/admin/keys', async () => ({ keys: (await keys.list()).map(keyView) }));
+
+  app.get('/admin/keys/:id', { schema: { params: IdParams } }, async (request) => {
+    const k = await keys.get((request.params as { id: string }).id);
+    if (!k) throw notFound();
+    return keyView(k);
+  });
+
+  app.patch('/admin/keys/:id', { schema: { params: IdParams, body: UpdateKeyBody } }, async (request) => {
+    const input = request.body as UpdateKeyInput;
+    checkWebhooks(input.allowed_webhook_urls);
+    const k = await keys.update((request.params as { id: string }).id, toPatch(input));
+    if (!k) throw notFound();
+    return keyView(k);
+  });
+
+  app.delete('/admin/keys/:id', { schema: { params: IdParams } }, async (request) => {
+    const k = await keys.revoke((request.params as { id: string }).id, ctx.now().toISOString());
+    if (!k) throw notFound();
+    request.log.info({ keyId: k.id }, 'key revoked');
+    return keyView(k);
+  });
+}

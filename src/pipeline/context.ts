@@ -1,0 +1,29 @@
+/**
+ * What the pipeline needs from the outside world, built once by app.ts. Handlers receive this
+ * instead of reaching for globals.
+ */
+import type { Config } from '../config.js';
+import type { OperationKind } from '../domain/operation.js';
+import type { InputValidation } from '../domain/validation.js';
+import type { Stores } from '../store/stores.js';
+import type { FalUpstream } from '../upstream/fal-upstream.js';
+import type { OwnerDirectory } from './owner-directory.js';
+import type { StatusCoalescer } from './status-coalescer.js';
+
+export interface PipelineContext {
+  config: Config;
+  stores: Stores;
+  upstream: FalUpstream;
+  validateInput: (body: unknown) => InputValidation;
+  owners: OwnerDirectory;
+  statuses: StatusCoalescer;
+  now: () => Date;
+}
+
+/** Per-request facts the one log line reports (http/request-log.ts). */
+export interface RequestFacts {
+  op?: OperationKind | 'admin' | 'usage';
+  door?: 'host' | 'proxy';
+  keyId?: string;
+  falRequestId?: string;
+}

@@ -1,0 +1,42 @@
+/**
+ * Ownership lookups on the hot path. Every status poll asks "does this key own this request?";
+ * owners never change once recorded, so positive answers are cached in memory (bounded, oldest
+ * evicted). Unknown ids are not cached: another instance may record them a moment later.
+ */
+import { GatewayError } from '../errors.js';
+import type { OwnershipStore } from '../store/ownership-store.js';
+
+export class OwnerDirectory {
+  private readonly cache = new Map<string, string>();
+
+  constructor(
+    private readonly store: OwnershipStore,
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  async record(requestId: string, keyId: string, createdAt: string): Promise<void> {
+    await this.store.record({ requestId, keyId, createdAt });
+    this.remember(requestId, keyId);
+  }
+
+  /**
+   * Throws 404 unless `keyId` owns `requestId`. Unknown and foreign ids get the same answer, so a
+   * caller learns nothing about other keys' requests.
+   */
+  async assertOwner(requestId: string, keyId: string): Promise<void> {
+    let owner = this.cache.get(requestId);
+    if (owner === undefined) {
+      owner = (await this.store.ownerOf(requestId)) ?? undefined;
+      if (owner !== undefined) this.remember(requestId, owner);
+    }
+    if (owner !== keyId) throw new GatewayError('not_found', 'Request not found');
+  }
+
+  private remember(requestId: string, keyId: string): void {
+    this.cache.set(requestId, keyId);
+    if (this.cache.size > this.maxEntries) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+  }
+}

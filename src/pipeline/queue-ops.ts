@@ -1,0 +1,118 @@
+/**
+ * The queue operations (https://queue.fal.run/…): submit, status, result, cancel. The status stream
+ * lives in sse-relay.ts. Request-scoped operations reach here only after the ownership check.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MODEL_PATH, REQUESTS_PREFIX } from '../domain/model.js';
+import { webhookAllowed } from '../domain/webhook.js';
+import { GatewayError } from '../errors.js';
+import type { PipelineContext } from './context.js';
+import { relayedResponseHeaders, upstreamRequestHeaders } from './forward-headers.js';
+import type { Principal } from './principal.js';
+import { queueRequestsBase, withGatewayUrls } from './queue-urls.js';
+import type { StatusSnapshot } from './status-coalescer.js';
+import { callFal, readJsonObject, upstreamError } from './upstream-call.js';
+import type { ValidInput } from './valid-input.js';
+
+export interface SubmitOptions {
+  webhook: string | null;
+  maxQueueLength: number | null;
+}
+
+export async function submitOp(
+  ctx: PipelineContext,
+  principal: Principal,
+  input: ValidInput,
+  opts: SubmitOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const query = new URLSearchParams();
+  if (opts.webhook !== null) {
+    if (!webhookAllowed(opts.webhook, principal.key.allowedWebhookUrls)) {
+      throw new GatewayError('forbidden', 'fal_webhook must be an https URL registered on this key (allowed_webhook_urls)');
+    }
+    query.set('fal_webhook', opts.webhook);
+  }
+  if (opts.maxQueueLength !== null) query.set('fal_max_queue_length', String(opts.maxQueueLength));
+
+  const res = await callFal(ctx, request, {
+    origin: 'queue',
+    method: 'POST',
+    path: MODEL_PATH,
+    query: query.toString(),
+    headers: upstreamRequestHeaders(request.headers, true),
+    body: input.raw,
+    timeoutMs: ctx.config.pollTimeoutMs,
+  });
+  const headers = relayedResponseHeaders(res.headers, false);
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    return reply.code(res.statusCode).headers(relayedResponseHeaders(res.headers, true)).send(res.body);
+  }
+  const body = await readJsonObject(res);
+  const requestId = body.request_id;
+  if (typeof requestId !== 'string') throw new GatewayError('upstream_bad_response', 'fal accepted the request without a request id');
+  request.facts.falRequestId = requestId;
+  // Recorded before the client learns the id, so its first poll always finds its owner.
+  await ctx.owners.record(requestId, principal.keyId, ctx.now().toISOString());
+  return reply
+    .code(res.statusCode)
+    .headers(headers)
+    .type('application/json')
+    .send(withGatewayUrls(body, queueRequestsBase(ctx.config.publicUrl, request)));
+}
+
+/** Fetches one status from fal; used by the coalescer, never per client poll. */
+export function statusFetcher(ctx: PipelineContext) {
+  return async (requestId: string, logs: boolean): Promise<StatusSnapshot> => {
+    let res;
+    try {
+      res = await ctx.upstream.request({
+        origin: 'queue',
+        method: 'GET',
+        path: `${REQUESTS_PREFIX}/${encodeURIComponent(requestId)}/status`,
+        query: logs ? 'logs=1' : 'logs=0',
+        headers: { accept: 'application/json' },
+        timeoutMs: ctx.config.pollTimeoutMs,
+      });
+    } catch (err) {
+      throw upstreamError(err, 'GET');
+    }
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      res.body.resume();
+      throw new GatewayError('upstream_auth_failed', 'fal refused the gateway credentials; the operator has been notified');
+    }
+    const body = await readJsonObject(res);
+    return { statusCode: res.statusCode, body, at: ctx.now().getTime(), terminal: res.statusCode === 200 && body.status === 'COMPLETED' };
+  };
+}
+
+export async function statusOp(ctx: PipelineContext, requestId: string, logs: boolean, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const snap = await ctx.statuses.get(requestId, logs);
+  return reply
+    .code(snap.statusCode)
+    .type('application/json')
+    .send(withGatewayUrls(snap.body, queueRequestsBase(ctx.config.publicUrl, request)));
+}
+
+export async function resultOp(ctx: PipelineContext, requestId: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const res = await callFal(ctx, request, {
+    origin: 'queue',
+    method: 'GET',
+    path: `${REQUESTS_PREFIX}/${encodeURIComponent(requestId)}`,
+    headers: { accept: 'application/json' },
+    timeoutMs: ctx.config.pollTimeoutMs,
+  });
+  return reply.code(res.statusCode).headers(relayedResponseHeaders(res.headers, true)).send(res.body);
+}
+
+export async function cancelOp(ctx: PipelineContext, requestId: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const res = await callFal(ctx, request, {
+    origin: 'queue',
+    method: 'PUT',
+    path: `${REQUESTS_PREFIX}/${encodeURIComponent(requestId)}/cancel`,
+    headers: { accept: 'application/json' },
+    timeoutMs: ctx.config.pollTimeoutMs,
+  });
+  return reply.code(res.statusCode).headers(relayedResponseHeaders(res.headers, true)).send(res.body);
+}

@@ -1,0 +1,93 @@
+/**
+ * Poll coalescing. `@fal-ai/client` polls every 500 ms and Python every 100 ms, per client; relayed
+ * one-for-one that traffic would hit fal's queue API. Concurrent polls for one request share a
+ * single upstream call (single flight), a fresh answer is reused for `freshMs`, and a COMPLETED
+ * status is terminal: it is served from memory without asking fal again.
+ */
+
+export interface StatusSnapshot {
+  statusCode: number;
+  /** fal's parsed status body. */
+  body: Record<string, unknown>;
+  /** When it was fetched (ms, from the injected clock). */
+  at: number;
+  terminal: boolean;
+}
+
+export interface StatusCoalescerOptions {
+  /** How long a non-terminal status is reused. 0 = single flight only. */
+  freshMs: number;
+  /** How long a terminal status is kept. */
+  terminalTtlMs: number;
+  /** Upper bound on cached entries (oldest evicted first). */
+  maxEntries: number;
+  now: () => number;
+}
+
+export type StatusFetcher = (requestId: string, logs: boolean) => Promise<StatusSnapshot>;
+
+export class StatusCoalescer {
+  private readonly inflight = new Map<string, Promise<StatusSnapshot>>();
+  private readonly cache = new Map<string, StatusSnapshot>();
+
+  constructor(
+    private readonly fetcher: StatusFetcher,
+    private readonly opts: StatusCoalescerOptions,
+  ) {}
+
+  /** The current status: cached if fresh (or terminal), else from one shared upstream call. */
+  get(requestId: string, logs: boolean): Promise<StatusSnapshot> {
+    const key = cacheKey(requestId, logs);
+    const cached = this.cache.get(key);
+    if (cached && this.usable(cached)) return Promise.resolve(cached);
+    const pending = this.inflight.get(key);
+    if (pending) return pending;
+    const call = this.fetcher(requestId, logs).then(
+      (snap) => {
+        this.inflight.delete(key);
+        this.store(key, snap);
+        return snap;
+      },
+      (err: unknown) => {
+        this.inflight.delete(key);
+        throw err;
+      },
+    );
+    this.inflight.set(key, call);
+    return call;
+  }
+
+  /** A status seen elsewhere (an SSE event relayed to a client) refreshes the cache for free. */
+  observe(requestId: string, logs: boolean, snap: StatusSnapshot): void {
+    this.store(cacheKey(requestId, logs), snap);
+  }
+
+  /** A terminal status already known for this request (either logs variant), if any. */
+  terminal(requestId: string): StatusSnapshot | undefined {
+    for (const logs of [false, true]) {
+      const s = this.cache.get(cacheKey(requestId, logs));
+      if (s?.terminal && this.usable(s)) return s;
+    }
+    return undefined;
+  }
+
+  private usable(s: StatusSnapshot): boolean {
+    const age = this.opts.now() - s.at;
+    return s.terminal ? age < this.opts.terminalTtlMs : age < this.opts.freshMs;
+  }
+
+  private store(key: string, snap: StatusSnapshot): void {
+    // Only successful answers are reused; errors are shared by concurrent callers, never cached.
+    if (snap.statusCode < 200 || snap.statusCode >= 300) return;
+    this.cache.delete(key);
+    this.cache.set(key, snap);
+    if (this.cache.size > this.opts.maxEntries) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+  }
+}
+
+function cacheKey(requestId: string, logs: boolean): string {
+  return logs ? `${requestId}|1` : `${requestId}|0`;
+}

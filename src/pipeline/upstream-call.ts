@@ -1,0 +1,57 @@
+/**
+ * Calling fal and turning its failures into client answers, shared by every operation.
+ */
+import type { Dispatcher } from 'undici';
+import type { FastifyRequest } from 'fastify';
+import { GatewayError } from '../errors.js';
+import { UpstreamFailure, type UpstreamRequest } from '../upstream/fal-upstream.js';
+import type { PipelineContext } from './context.js';
+
+/** Sends one request to fal; a failed call becomes the right GatewayError, fal's 401/403 included. */
+export async function callFal(ctx: PipelineContext, request: FastifyRequest, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await ctx.upstream.request(req);
+  } catch (err) {
+    request.log.warn({ err, upstreamPath: req.path }, 'fal call failed');
+    throw upstreamError(err, req.method);
+  }
+  if (res.statusCode === 401 || res.statusCode === 403) {
+    // fal refused FAL_KEY (wrong, revoked, or the account is locked): never relay it as if the
+    // caller's credentials were wrong, and never echo fal's body (it may describe the key).
+    res.body.resume();
+    request.log.error({ upstreamStatus: res.statusCode }, 'fal refused the gateway credentials');
+    throw new GatewayError('upstream_auth_failed', 'fal refused the gateway credentials; the operator has been notified');
+  }
+  return res;
+}
+
+/** Reads a small JSON object answer from fal (queue submit/status/cancel bodies). */
+export async function readJsonObject(res: Dispatcher.ResponseData): Promise<Record<string, unknown>> {
+  const text = await res.body.text();
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new GatewayError('upstream_bad_response', 'fal sent an answer the gateway could not read');
+}
+
+/**
+ * Maps a failed fal call to a client answer. For a POST that may have reached fal the outcome is
+ * unknown, so the answer must not invite an automatic retry (which would pay twice).
+ */
+export function upstreamError(err: unknown, method: 'GET' | 'POST' | 'PUT'): GatewayError {
+  if (!(err instanceof UpstreamFailure)) return new GatewayError('internal_error', 'Internal error');
+  if (!err.maybeDelivered) return new GatewayError('upstream_unreachable', 'fal could not be reached; nothing was sent');
+  if (method === 'POST') {
+    return new GatewayError(
+      'upstream_outcome_unknown',
+      'fal did not answer; the request may have been processed. Check usage before retrying.',
+    );
+  }
+  return err.kind === 'timeout'
+    ? new GatewayError('upstream_timeout', 'fal did not answer in time')
+    : new GatewayError('upstream_unreachable', 'fal connection failed');
+}

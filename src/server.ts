@@ -1,0 +1,87 @@
+/**
+ * The process: read config, open the stores, build the app, listen, and shut down gracefully on
+ * SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close stores last).
+ */
+import { pathToFileURL } from 'node:url';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { loggerOptions } from './logger.js';
+import { openStores, type Stores } from './store/stores.js';
+import { createFalUpstream } from './upstream/fal-upstream.js';
+import { GATEWAY_USER_AGENT } from './version.js';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  url: string;
+  stores: Stores;
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: Config, logger: Logger, given?: Stores): Promise<RunningGateway> {
+  if (config.falKey === undefined) throw new ConfigError(['FAL_KEY is required']);
+  const stores =
+    given ?? (await openStores(config.databaseUrl, { onIdleError: (err) => logger.error({ err }, 'postgres idle connection error') }));
+  const upstream = createFalUpstream({
+    runUrl: config.falRunUrl,
+    queueUrl: config.falQueueUrl,
+    falKey: config.falKey,
+    userAgent: GATEWAY_USER_AGENT,
+  });
+  const app = await buildApp({ config, stores, upstream, logger });
+  const url = await app.listen({ host: config.host, port: config.port });
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    stores,
+    close() {
+      closed ??= (async () => {
+        await app.close();
+        await upstream.close();
+        await stores.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+export function handleSignals(gateway: RunningGateway, logger: Logger): void {
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = pino(loggerOptions(config.logLevel));
+  const gateway = await startGateway(config, logger);
+  logger.info({ url: gateway.url }, 'fal-gateway listening');
+  handleSignals(gateway, logger);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`fal-gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

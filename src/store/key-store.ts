@@ -1,0 +1,37 @@
+/**
+ * Storage contract for client keys. Adapters: memory (tests), SQLite (embedded default), and
+ * Postgres (several instances). One contract suite (test/store/key-store.contract.test.ts) runs against
+ * every adapter. Only the SHA-256 of a secret is ever stored.
+ */
+export interface KeyRecord {
+  id: string;
+  name: string;
+  team: string | null;
+  kind: 'secret';
+  /** `fgw_sk_` plus the first characters: enough to recognise a key, useless to use it. */
+  prefix: string;
+  /** Lifetime budget in integer micro-USD; null = none. */
+  budgetMicroUsd: number | null;
+  rpm: number | null;
+  maxConcurrency: number | null;
+  allowedWebhookUrls: string[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface NewKey extends Omit<KeyRecord, 'revokedAt'> {
+  hash: string;
+}
+
+export type KeyPatch = Partial<Pick<KeyRecord, 'name' | 'team' | 'budgetMicroUsd' | 'rpm' | 'maxConcurrency' | 'allowedWebhookUrls'>>;
+
+export interface KeyStore {
+  create(key: NewKey): Promise<KeyRecord>;
+  /** The unrevoked key with this hash, or null. On the hot path: one indexed lookup. */
+  findActiveByHash(hash: string): Promise<KeyRecord | null>;
+  get(id: string): Promise<KeyRecord | null>;
+  list(): Promise<KeyRecord[]>;
+  update(id: string, patch: KeyPatch): Promise<KeyRecord | null>;
+  /** Marks the key revoked (idempotent: the first revocation time is kept). */
+  revoke(id: string, at: string): Promise<KeyRecord | null>;
+}

@@ -1,0 +1,129 @@
+/**
+ * Opens a PostgreSQL pool and brings its schema up to date, for running several gateway instances
+ * against one database (DESIGN §4). Migrations run under a transaction-scoped advisory lock, so
+ * instances that start together apply each migration exactly once and never race on DDL.
+ */
+import pg from 'pg';
+
+export type PgPool = pg.Pool;
+
+export interface PostgresOptions {
+  /**
+   * Schema holding the gateway's tables (a lowercase SQL identifier), put first on every
+   * connection's search_path. Tests use a fresh schema each; production uses `public`.
+   */
+  schema?: string;
+  /** Pool size per process. */
+  max?: number;
+  /**
+   * Called when an idle pooled connection fails (server restart, network cut). pg emits these as
+   * 'error' events, which would crash the process if nobody listened; the next query reconnects.
+   */
+  onIdleError?: (err: Error) => void;
+}
+
+/** Ordered migrations; entry N is version N + 1 in schema_migrations. Never edit a shipped entry: append. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     team TEXT,
+     kind TEXT NOT NULL DEFAULT 'secret',
+     hash TEXT NOT NULL UNIQUE,
+     prefix TEXT NOT NULL,
+     budget_micro_usd BIGINT,
+     rpm INTEGER,
+     max_concurrency INTEGER,
+     allowed_webhook_urls JSONB NOT NULL DEFAULT '[]',
+     created_at TIMESTAMPTZ NOT NULL,
+     revoked_at TIMESTAMPTZ
+   )`,
+  // No foreign key: keys are revoked, never deleted.
+  `CREATE TABLE request_owners (
+     request_id TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL,
+     created_at TIMESTAMPTZ NOT NULL
+   )`,
+];
+
+/** First key of the two-int advisory lock ("fgw1"); the second is the schema's hash. */
+const MIGRATION_LOCK_CLASS = 0x66677731;
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PgPool> {
+  const schema = options.schema ?? 'public';
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid Postgres schema name: ${schema}`);
+  const pool = new pg.Pool({ ...connection(url, schema), max: options.max ?? 10, types: gatewayTypes() });
+  pool.on('error', options.onIdleError ?? (() => undefined));
+  try {
+    await migrate(pool, schema);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return pool;
+}
+
+/**
+ * search_path goes in the startup `options`, so every pooled connection has it before its first
+ * query. pg lets a URL's own `options` replace the config's, so the two are merged here instead.
+ */
+function connection(url: string, schema: string): { connectionString: string; options: string } {
+  const searchPath = `-c search_path=${schema}`;
+  if (!url.includes('options=')) return { connectionString: url, options: searchPath };
+  const parsed = new URL(url);
+  const own = parsed.searchParams.get('options') ?? '';
+  parsed.searchParams.delete('options');
+  return { connectionString: parsed.toString(), options: `${own} ${searchPath}`.trim() };
+}
+
+/**
+ * Type parsers for this pool only (the global pg.types stay untouched). BIGINT micro-USD amounts
+ * come back as numbers, refusing values past 2^53 rather than rounding money; TIMESTAMPTZ comes
+ * back in the same ISO-8601 form (`2026-01-01T00:00:00.000Z`) the other adapters store.
+ */
+function gatewayTypes(): pg.CustomTypesConfig {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(pg.types.builtins.INT8, 'text', parseSafeInteger);
+  const parseTimestamp = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ, 'text') as (text: string) => unknown;
+  types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, 'text', (text: string) => {
+    const value = parseTimestamp(text);
+    if (!(value instanceof Date)) throw new RangeError(`unsupported timestamp ${text}`);
+    return value.toISOString();
+  });
+  return types;
+}
+
+function parseSafeInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`integer ${text} is beyond 2^53`);
+  return n;
+}
+
+async function migrate(pool: PgPool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
+    const current = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+    if (current.rows[0]?.schema !== schema) throw new Error(`Postgres schema "${schema}" does not exist`);
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
+    const done = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(done.rows.map((r) => r.version));
+    for (const [index, sql] of MIGRATIONS.entries()) {
+      const version = index + 1;
+      if (applied.has(version)) continue;
+      await client.query(sql);
+      await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    // A failed ROLLBACK means a broken connection: release(failure) then discards it.
+    await client.query('ROLLBACK').catch((rollbackErr: Error) => (failure = rollbackErr));
+    throw err;
+  } finally {
+    client.release(failure);
+  }
+}

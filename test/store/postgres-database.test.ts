@@ -1,0 +1,79 @@
+/**
+ * Postgres-specific behaviour the contract suites cannot see: concurrent start-up migrations,
+ * type parsing of money and time, connection options. Needs TEST_DATABASE_URL.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openPostgres, type PgPool } from '../../src/store/postgres/postgres-database.js';
+import { createSchema, dropSchema, postgresSkipReason, postgresUrl } from './store-backends.js';
+
+const suite = postgresSkipReason === undefined ? describe : describe.skip;
+const title = postgresSkipReason === undefined ? 'Postgres database' : `Postgres database (skipped: ${postgresSkipReason})`;
+
+suite(title, () => {
+  const pools: PgPool[] = [];
+  const schemas: string[] = [];
+
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((p) => p.end()));
+    await Promise.all(schemas.splice(0).map(dropSchema));
+  });
+
+  async function schema(): Promise<string> {
+    const name = await createSchema();
+    schemas.push(name);
+    return name;
+  }
+
+  async function open(name: string, url = postgresUrl()): Promise<PgPool> {
+    const pool = await openPostgres(url, { schema: name, max: 2 });
+    pools.push(pool);
+    return pool;
+  }
+
+  it('lets several pools migrate one schema at the same time, applying each migration once', async () => {
+    const name = await schema();
+    const opened = await Promise.allSettled([open(name), open(name), open(name), open(name)]);
+    expect(opened.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    const pool = await open(name);
+    const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    const tables = await pool.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [name],
+    );
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['keys', 'request_owners', 'schema_migrations']);
+  });
+
+  it('returns BIGINT as a JS number and refuses one beyond 2^53 rather than rounding it', async () => {
+    const pool = await open(await schema());
+    const safe = await pool.query<{ n: unknown }>('SELECT $1::bigint AS n', [String(Number.MAX_SAFE_INTEGER)]);
+    expect(safe.rows[0]?.n).toBe(Number.MAX_SAFE_INTEGER);
+    await expect(pool.query('SELECT $1::bigint AS n', ['9007199254740993'])).rejects.toThrow(RangeError);
+  });
+
+  it('returns TIMESTAMPTZ in the ISO-8601 UTC form the other adapters store, whatever the session time zone', async () => {
+    const pool = await open(await schema());
+    await pool.query("SET TIME ZONE 'America/New_York'");
+    const { rows } = await pool.query<{ t: unknown }>('SELECT $1::timestamptz AS t', ['2026-01-01T00:00:00.000Z']);
+    expect(rows[0]?.t).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it("keeps the URL's own connection options alongside the schema's search_path", async () => {
+    const name = await schema();
+    const url = new URL(postgresUrl());
+    url.searchParams.set('options', '-c statement_timeout=4321');
+    const pool = await open(name, url.toString());
+    const { rows } = await pool.query<{ path: string; timeout: string }>(
+      "SELECT current_setting('search_path') AS path, current_setting('statement_timeout') AS timeout",
+    );
+    expect(rows[0]).toEqual({ path: name, timeout: '4321ms' });
+  });
+
+  it('fails with a clear message when the schema does not exist', async () => {
+    await expect(openPostgres(postgresUrl(), { schema: 'fgw_test_missing_schema' })).rejects.toThrow(/schema "fgw_test_missing_schema" does not exist/);
+  });
+
+  it('refuses a schema name that is not a plain lowercase identifier', async () => {
+    await expect(openPostgres(postgresUrl(), { schema: 'public -c role=x' })).rejects.toThrow(/invalid Postgres schema name/);
+  });
+});
