@@ -12,6 +12,10 @@ export interface KeyRecord {
   prefix: string;
   /** Lifetime budget in integer micro-USD; null = none. */
   budgetMicroUsd: number | null;
+  /** Budget per UTC day in integer micro-USD; null = none. */
+  budgetDailyMicroUsd: number | null;
+  /** Budget per UTC month in integer micro-USD; null = none. */
+  budgetMonthlyMicroUsd: number | null;
   rpm: number | null;
   maxConcurrency: number | null;
   allowedWebhookUrls: string[];
@@ -23,7 +27,7 @@ export interface NewKey extends Omit<KeyRecord, 'revokedAt'> {
   hash: string;
 }
 
-export type KeyPatch = Partial<Pick<KeyRecord, 'name' | 'team' | 'budgetMicroUsd' | 'rpm' | 'maxConcurrency' | 'allowedWebhookUrls'>>;
+export type KeyPatch = Partial<Pick<KeyRecord, 'name' | 'team' | 'budgetMicroUsd' | 'budgetDailyMicroUsd' | 'budgetMonthlyMicroUsd' | 'rpm' | 'maxConcurrency' | 'allowedWebhookUrls'>>;
 
 export interface KeyStore {
   create(key: NewKey): Promise<KeyRecord>;

@@ -18,6 +18,8 @@ function newKey(over: Partial<NewKey> = {}): NewKey & { secret: string } {
     hash: hashKey(secret),
     prefix: secret.slice(0, 11),
     budgetMicroUsd: null,
+    budgetDailyMicroUsd: null,
+    budgetMonthlyMicroUsd: null,
     rpm: null,
     maxConcurrency: null,
     allowedWebhookUrls: [],
@@ -69,6 +71,15 @@ describeBackends('KeyStore', (fresh) => {
     expect(updated).toMatchObject({ name: 'a', team: 'x', rpm: 5, budgetMicroUsd: 1, allowedWebhookUrls: ['https://h.example/'] });
     expect(await store.update('key_missing', { name: 'z' })).toBeNull();
     expect((await store.list()).map((k) => k.name)).toEqual(['a', 'b']);
+  });
+
+  it('stores daily and monthly budgets alongside the lifetime one, and patches each on its own', async () => {
+    const store = await make();
+    const { secret: _s, ...row } = newKey({ budgetMicroUsd: 50_000_000, budgetDailyMicroUsd: 2_000_000, budgetMonthlyMicroUsd: 30_000_000 });
+    expect(await store.create(row)).toMatchObject({ budgetMicroUsd: 50_000_000, budgetDailyMicroUsd: 2_000_000, budgetMonthlyMicroUsd: 30_000_000 });
+    expect(await store.update(row.id, { budgetDailyMicroUsd: null })).toMatchObject({ budgetMicroUsd: 50_000_000, budgetDailyMicroUsd: null, budgetMonthlyMicroUsd: 30_000_000 });
+    expect(await store.update(row.id, { budgetMonthlyMicroUsd: 5_000_000_000_000 })).toMatchObject({ budgetDailyMicroUsd: null, budgetMonthlyMicroUsd: 5_000_000_000_000 });
+    expect((await store.list()).find((k) => k.id === row.id)).toMatchObject({ budgetDailyMicroUsd: null, budgetMonthlyMicroUsd: 5_000_000_000_000 });
   });
 
   it('keeps micro-USD budgets beyond 32 bits as exact numbers', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStores } from '../../src/store/stores.js';
+import { reserveInput } from './ledger-fixtures.js';
 import { createSchema, dropSchema, postgresSkipReason, postgresUrl } from './store-backends.js';
 
 const dirs: string[] = [];
@@ -34,7 +35,7 @@ describe('openStores', () => {
     await stores.close();
   });
 
-  it('upgrades a version-1 SQLite file to add request ownership, keeping its keys', async () => {
+  it('upgrades a version-1 SQLite file to the current schema (ownership, key budgets, teams, ledger), keeping its keys', async () => {
     const file = tempFile();
     const old = new Database(file);
     old.exec(`CREATE TABLE keys (
@@ -47,9 +48,11 @@ describe('openStores', () => {
     old.close();
 
     const stores = await openStores(`sqlite:${file}`);
-    expect((await stores.keys.get('key_old'))?.name).toBe('old');
+    expect(await stores.keys.get('key_old')).toMatchObject({ name: 'old', budgetDailyMicroUsd: null, budgetMonthlyMicroUsd: null });
     await stores.owners.record({ requestId: 'req_1', keyId: 'key_old', createdAt: '2026-01-01T00:00:00.000Z' });
     expect(await stores.owners.ownerOf('req_1')).toBe('key_old');
+    expect((await stores.ledger.reserve(reserveInput({ keyId: 'key_old' }))).ok).toBe(true);
+    expect(await stores.teams.list()).toEqual([]);
     await stores.close();
   });
 

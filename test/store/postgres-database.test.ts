@@ -36,12 +36,20 @@ suite(title, () => {
     expect(opened.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     const pool = await open(name);
     const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
     const tables = await pool.query<{ table_name: string }>(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [name],
     );
-    expect(tables.rows.map((r) => r.table_name)).toEqual(['keys', 'request_owners', 'schema_migrations']);
+    expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'budget_counters',
+      'idempotency_responses',
+      'keys',
+      'ledger_entries',
+      'request_owners',
+      'schema_migrations',
+      'teams',
+    ]);
   });
 
   it('returns BIGINT as a JS number and refuses one beyond 2^53 rather than rounding it', async () => {

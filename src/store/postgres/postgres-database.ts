@@ -4,6 +4,7 @@
  * instances that start together apply each migration exactly once and never race on DDL.
  */
 import pg from 'pg';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 
 export type PgPool = pg.Pool;
 
@@ -21,30 +22,6 @@ export interface PostgresOptions {
    */
   onIdleError?: (err: Error) => void;
 }
-
-/** Ordered migrations; entry N is version N + 1 in schema_migrations. Never edit a shipped entry: append. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE keys (
-     id TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     team TEXT,
-     kind TEXT NOT NULL DEFAULT 'secret',
-     hash TEXT NOT NULL UNIQUE,
-     prefix TEXT NOT NULL,
-     budget_micro_usd BIGINT,
-     rpm INTEGER,
-     max_concurrency INTEGER,
-     allowed_webhook_urls JSONB NOT NULL DEFAULT '[]',
-     created_at TIMESTAMPTZ NOT NULL,
-     revoked_at TIMESTAMPTZ
-   )`,
-  // No foreign key: keys are revoked, never deleted.
-  `CREATE TABLE request_owners (
-     request_id TEXT PRIMARY KEY,
-     key_id TEXT NOT NULL,
-     created_at TIMESTAMPTZ NOT NULL
-   )`,
-];
 
 /** First key of the two-int advisory lock ("fgw1"); the second is the schema's hash. */
 const MIGRATION_LOCK_CLASS = 0x66677731;
@@ -112,7 +89,7 @@ async function migrate(pool: PgPool, schema: string): Promise<void> {
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
     const done = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const applied = new Set(done.rows.map((r) => r.version));
-    for (const [index, sql] of MIGRATIONS.entries()) {
+    for (const [index, sql] of POSTGRES_MIGRATIONS.entries()) {
       const version = index + 1;
       if (applied.has(version)) continue;
       await client.query(sql);

@@ -12,6 +12,8 @@ type KeyRow = {
   kind: string;
   prefix: string;
   budget_micro_usd: number | null;
+  budget_daily_micro_usd: number | null;
+  budget_monthly_micro_usd: number | null;
   rpm: number | null;
   max_concurrency: number | null;
   allowed_webhook_urls: string[];
@@ -19,13 +21,16 @@ type KeyRow = {
   revoked_at: string | null;
 };
 
-const COLUMNS = 'id, name, team, kind, prefix, budget_micro_usd, rpm, max_concurrency, allowed_webhook_urls, created_at, revoked_at';
+const COLUMNS =
+  'id, name, team, kind, prefix, budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd, rpm, max_concurrency, allowed_webhook_urls, created_at, revoked_at';
 
 /** Patchable fields and their columns; `update` builds its SET list from this table only. */
 const PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
   name: 'name',
   team: 'team',
   budgetMicroUsd: 'budget_micro_usd',
+  budgetDailyMicroUsd: 'budget_daily_micro_usd',
+  budgetMonthlyMicroUsd: 'budget_monthly_micro_usd',
   rpm: 'rpm',
   maxConcurrency: 'max_concurrency',
   allowedWebhookUrls: 'allowed_webhook_urls',
@@ -38,8 +43,9 @@ export class PostgresKeyStore implements KeyStore {
     // JSONB goes over the wire as JSON text: pg would send a JS array as a Postgres array literal.
     const { rows } = await this.pool.query<KeyRow>({
       name: 'fgw_key_create',
-      text: `INSERT INTO keys (id, name, team, kind, hash, prefix, budget_micro_usd, rpm, max_concurrency, allowed_webhook_urls, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11)
+      text: `INSERT INTO keys (id, name, team, kind, hash, prefix, budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd,
+                               rpm, max_concurrency, allowed_webhook_urls, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13)
              RETURNING ${COLUMNS}`,
       values: [
         key.id,
@@ -49,6 +55,8 @@ export class PostgresKeyStore implements KeyStore {
         key.hash,
         key.prefix,
         key.budgetMicroUsd,
+        key.budgetDailyMicroUsd,
+        key.budgetMonthlyMicroUsd,
         key.rpm,
         key.maxConcurrency,
         JSON.stringify(key.allowedWebhookUrls),
@@ -121,6 +129,8 @@ function toRecord(row: KeyRow): KeyRecord {
     kind: 'secret',
     prefix: row.prefix,
     budgetMicroUsd: row.budget_micro_usd,
+    budgetDailyMicroUsd: row.budget_daily_micro_usd,
+    budgetMonthlyMicroUsd: row.budget_monthly_micro_usd,
     rpm: row.rpm,
     maxConcurrency: row.max_concurrency,
     allowedWebhookUrls: row.allowed_webhook_urls,

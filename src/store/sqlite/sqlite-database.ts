@@ -6,32 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 
 export type SqliteDb = Database.Database;
-
-/** Ordered migrations; index + 1 is the schema version. Never edit a shipped entry: append. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE keys (
-     id TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     team TEXT,
-     kind TEXT NOT NULL DEFAULT 'secret',
-     hash TEXT NOT NULL UNIQUE,
-     prefix TEXT NOT NULL,
-     budget_micro_usd INTEGER,
-     rpm INTEGER,
-     max_concurrency INTEGER,
-     allowed_webhook_urls TEXT NOT NULL DEFAULT '[]',
-     created_at TEXT NOT NULL,
-     revoked_at TEXT
-   )`,
-  // 2: request ownership (ownership-store.ts). No foreign key: keys are revoked, never deleted.
-  `CREATE TABLE request_owners (
-     request_id TEXT PRIMARY KEY,
-     key_id TEXT NOT NULL,
-     created_at TEXT NOT NULL
-   )`,
-];
 
 export function openSqlite(path: string): SqliteDb {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
@@ -48,8 +25,8 @@ function migrate(db: SqliteDb): void {
   // IMMEDIATE: two processes starting at once must not both apply a migration.
   db.transaction(() => {
     const now = db.pragma('user_version', { simple: true }) as number;
-    for (let v = now; v < MIGRATIONS.length; v++) {
-      db.exec(MIGRATIONS[v] ?? '');
+    for (let v = now; v < SQLITE_MIGRATIONS.length; v++) {
+      db.exec(SQLITE_MIGRATIONS[v] ?? '');
       db.pragma(`user_version = ${v + 1}`);
     }
   }).immediate();

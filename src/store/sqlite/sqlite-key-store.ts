@@ -9,6 +9,8 @@ interface KeyRow {
   kind: string;
   prefix: string;
   budget_micro_usd: number | null;
+  budget_daily_micro_usd: number | null;
+  budget_monthly_micro_usd: number | null;
   rpm: number | null;
   max_concurrency: number | null;
   allowed_webhook_urls: string;
@@ -16,7 +18,8 @@ interface KeyRow {
   revoked_at: string | null;
 }
 
-const COLUMNS = 'id, name, team, kind, prefix, budget_micro_usd, rpm, max_concurrency, allowed_webhook_urls, created_at, revoked_at';
+const COLUMNS =
+  'id, name, team, kind, prefix, budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd, rpm, max_concurrency, allowed_webhook_urls, created_at, revoked_at';
 
 export class SqliteKeyStore implements KeyStore {
   private readonly insert;
@@ -27,8 +30,10 @@ export class SqliteKeyStore implements KeyStore {
 
   constructor(private readonly db: SqliteDb) {
     this.insert = db.prepare(
-      `INSERT INTO keys (id, name, team, kind, hash, prefix, budget_micro_usd, rpm, max_concurrency, allowed_webhook_urls, created_at)
-       VALUES (@id, @name, @team, @kind, @hash, @prefix, @budgetMicroUsd, @rpm, @maxConcurrency, @allowedWebhookUrls, @createdAt)`,
+      `INSERT INTO keys (id, name, team, kind, hash, prefix, budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd,
+                         rpm, max_concurrency, allowed_webhook_urls, created_at)
+       VALUES (@id, @name, @team, @kind, @hash, @prefix, @budgetMicroUsd, @budgetDailyMicroUsd, @budgetMonthlyMicroUsd,
+               @rpm, @maxConcurrency, @allowedWebhookUrls, @createdAt)`,
     );
     this.byHash = db.prepare<[string], KeyRow>(`SELECT ${COLUMNS} FROM keys WHERE hash = ? AND revoked_at IS NULL`);
     this.byId = db.prepare<[string], KeyRow>(`SELECT ${COLUMNS} FROM keys WHERE id = ?`);
@@ -64,6 +69,8 @@ export class SqliteKeyStore implements KeyStore {
       name: 'name',
       team: 'team',
       budgetMicroUsd: 'budget_micro_usd',
+      budgetDailyMicroUsd: 'budget_daily_micro_usd',
+      budgetMonthlyMicroUsd: 'budget_monthly_micro_usd',
       rpm: 'rpm',
       maxConcurrency: 'max_concurrency',
       allowedWebhookUrls: 'allowed_webhook_urls',
@@ -92,6 +99,8 @@ function toRecord(row: KeyRow): KeyRecord {
     kind: 'secret',
     prefix: row.prefix,
     budgetMicroUsd: row.budget_micro_usd,
+    budgetDailyMicroUsd: row.budget_daily_micro_usd,
+    budgetMonthlyMicroUsd: row.budget_monthly_micro_usd,
     rpm: row.rpm,
     maxConcurrency: row.max_concurrency,
     allowedWebhookUrls: JSON.parse(row.allowed_webhook_urls) as string[],

@@ -1,0 +1,140 @@
+/**
+ * Storage contract for the money ledger: one row per request that might cost money, and the
+ * budget counters (domain/budgets.ts) that make reservations atomic. Adapters: memory, SQLite,
+ * Postgres; one contract suite runs against all of them.
+ *
+ * Life of a row: `reserve` (state `reserved`, counters' `reserved` += quote, refused atomically if
+ * any limited counter would exceed its limit) → optionally `attachFalRequestId` → exactly one of
+ * `settle` (state `settled`; counters: reserved −= quote, spent += amount) or `release` (state
+ * `released`; reserved −= quote). Settle and release apply only to a row still `reserved`, so a
+ * second settle (a retried result fetch, the reconciler racing a live poll) changes nothing.
+ */
+import type { BudgetPeriod, CounterRef } from '../domain/budgets.js';
+
+export type LedgerOperation = 'run' | 'submit';
+export type LedgerState = 'reserved' | 'settled' | 'released';
+/** Where a settled amount came from: fal's x-fal-billable-units, the returned image sizes, or the quote. */
+export type SettleSource = 'billable_units' | 'image_sizes' | 'quote';
+
+export interface LedgerRow {
+  /** The gateway request id that created the row. */
+  id: string;
+  keyId: string;
+  team: string | null;
+  operation: LedgerOperation;
+  falRequestId: string | null;
+  idempotencyKey: string | null;
+  bodyHash: string | null;
+  state: LedgerState;
+  /** e.g. ok, failed, cancelled, refused_by_fal, unknown, recovered (free text, machine-readable). */
+  outcome: string | null;
+  quotedMicro: number;
+  settledMicro: number | null;
+  requestedMegapixels: number;
+  billedUnits: number | null;
+  settleSource: SettleSource | null;
+  /** False when the amount was not confirmed by fal (settled at the quote). */
+  verified: boolean | null;
+  httpStatus: number | null;
+  endUser: string | null;
+  createdAt: string;
+  settledAt: string | null;
+}
+
+export interface ReserveInput {
+  id: string;
+  keyId: string;
+  team: string | null;
+  operation: LedgerOperation;
+  quotedMicro: number;
+  requestedMegapixels: number;
+  /** The counters to check and charge, with the limits in force now (domain/budgets.ts countersFor). */
+  counters: CounterRef[];
+  idempotencyKey: string | null;
+  bodyHash: string | null;
+  endUser: string | null;
+  at: string;
+}
+
+export type ReserveResult =
+  | { ok: true; row: LedgerRow }
+  /** A limited counter would be exceeded. `remainingMicro` = max(0, limit − spent − reserved). */
+  | { ok: false; reason: 'budget'; scopeKind: 'key' | 'team'; period: BudgetPeriod; limitMicro: number; remainingMicro: number }
+  /** (keyId, idempotencyKey) already has a row: nothing was reserved. */
+  | { ok: false; reason: 'duplicate'; existing: LedgerRow };
+
+export interface SettleInput {
+  amountMicro: number;
+  billedUnits: number | null;
+  source: SettleSource;
+  verified: boolean;
+  outcome: string;
+  httpStatus: number | null;
+  at: string;
+}
+
+export interface ReleaseInput {
+  outcome: string;
+  httpStatus: number | null;
+  at: string;
+}
+
+export interface CounterTotals {
+  spentMicro: number;
+  reservedMicro: number;
+}
+
+export interface UsageQuery {
+  keyId?: string;
+  team?: string;
+  /** Inclusive ISO lower bound on created_at. */
+  from?: string;
+  /** Exclusive ISO upper bound on created_at. */
+  to?: string;
+  groupBy?: 'day' | 'key';
+}
+
+export interface UsageRow {
+  /** A UTC day (`2026-11-26`) or a key id, per groupBy; `all` without grouping. */
+  group: string;
+  /** Rows settled or still reserved; released rows (nothing billed) count nowhere in usage. */
+  requests: number;
+  /** Settled micro-USD. */
+  spentMicro: number;
+  /** Still reserved micro-USD. */
+  reservedMicro: number;
+  /** Σ requested megapixels of rows that were settled. */
+  megapixels: number;
+  /** Σ billed units fal reported. */
+  billedUnits: number;
+}
+
+export interface LedgerStore {
+  reserve(input: ReserveInput): Promise<ReserveResult>;
+  attachFalRequestId(id: string, falRequestId: string): Promise<void>;
+  /** True if this call settled the row; false if it was already settled or released. */
+  settle(id: string, input: SettleInput): Promise<boolean>;
+  release(id: string, input: ReleaseInput): Promise<boolean>;
+  get(id: string): Promise<LedgerRow | null>;
+  findByFalRequestId(falRequestId: string): Promise<LedgerRow | null>;
+  findByIdempotencyKey(keyId: string, idempotencyKey: string): Promise<LedgerRow | null>;
+  /** Rows still `reserved`, oldest first (start-up recovery and the reconciler). */
+  pending(limit: number): Promise<LedgerRow[]>;
+  /** Current totals of counters (missing counters read as zero), in the order given. */
+  counterTotals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Promise<CounterTotals[]>;
+  usage(query: UsageQuery): Promise<UsageRow[]>;
+}
+
+/** The first outcome of an idempotent request, replayed for a repeat with the same key and body. */
+export interface StoredResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface IdempotencyStore {
+  saveResponse(ledgerId: string, response: StoredResponse, at: string): Promise<void>;
+  getResponse(ledgerId: string): Promise<StoredResponse | null>;
+  /** Forgets idempotency keys older than `before` (ISO): their rows stay, the key no longer dedupes. */
+  expire(before: string): Promise<number>;
+}

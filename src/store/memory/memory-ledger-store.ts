@@ -1,0 +1,174 @@
+/**
+ * In-memory LedgerStore: the twin the contract suite and unit tests use. Each method runs to
+ * completion synchronously before its promise settles, so a reservation's check-and-charge cannot
+ * interleave with another's: the same atomicity the SQL adapters get from a transaction.
+ */
+import type { CounterRef } from '../../domain/budgets.js';
+import {
+  assertSettle,
+  attempt,
+  budgetRefusal,
+  chargedCounters,
+  falIdConflict,
+  instant,
+  reserveCounters,
+  reservedRow,
+  unknownRow,
+} from '../ledger-rules.js';
+import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+
+const counterId = (c: Pick<CounterRef, 'scope' | 'bucket'>): string => `${c.scope}\u0000${c.bucket}`;
+
+export class MemoryLedgerStore implements LedgerStore {
+  private readonly rows = new Map<string, LedgerRow>();
+  private readonly counters = new Map<string, CounterTotals>();
+
+  reserve(input: ReserveInput): Promise<ReserveResult> {
+    return attempt((): ReserveResult => {
+      const refs = reserveCounters(input);
+      if (this.rows.has(input.id)) throw new Error(`ledger row ${input.id} already exists`);
+      if (input.idempotencyKey !== null) {
+        const existing = this.byIdempotencyKey(input.keyId, input.idempotencyKey);
+        if (existing) return { ok: false, reason: 'duplicate', existing: { ...existing } };
+      }
+      // Check every counter before charging any: nothing to roll back on refusal.
+      for (const ref of refs) {
+        const t = this.totals(ref);
+        if (ref.limitMicro !== null && t.spentMicro + t.reservedMicro + input.quotedMicro > ref.limitMicro) {
+          return budgetRefusal(ref, ref.limitMicro, t.spentMicro, t.reservedMicro);
+        }
+      }
+      for (const ref of refs) this.move(ref, input.quotedMicro, 0);
+      const row = reservedRow(input);
+      this.rows.set(row.id, row);
+      return { ok: true, row: { ...row } };
+    });
+  }
+
+  attachFalRequestId(id: string, falRequestId: string): Promise<void> {
+    const row = this.rows.get(id);
+    if (!row) return Promise.reject(unknownRow(id));
+    if (row.falRequestId === falRequestId) return Promise.resolve();
+    const taken = [...this.rows.values()].some((r) => r.falRequestId === falRequestId);
+    if (row.falRequestId !== null || taken) return Promise.reject(falIdConflict(id, falRequestId));
+    row.falRequestId = falRequestId;
+    return Promise.resolve();
+  }
+
+  settle(id: string, input: SettleInput): Promise<boolean> {
+    return attempt(() => this.settleNow(id, input));
+  }
+
+  private settleNow(id: string, input: SettleInput): boolean {
+    assertSettle(input);
+    const settledAt = instant(input.at);
+    const row = this.rows.get(id);
+    if (row?.state !== 'reserved') return false;
+    for (const ref of chargedCounters(row)) this.move(ref, -row.quotedMicro, input.amountMicro);
+    Object.assign(row, {
+      state: 'settled',
+      outcome: input.outcome,
+      settledMicro: input.amountMicro,
+      billedUnits: input.billedUnits,
+      settleSource: input.source,
+      verified: input.verified,
+      httpStatus: input.httpStatus,
+      settledAt,
+    } satisfies Partial<LedgerRow>);
+    return true;
+  }
+
+  release(id: string, input: ReleaseInput): Promise<boolean> {
+    return attempt(() => {
+      const settledAt = instant(input.at);
+      const row = this.rows.get(id);
+      if (row?.state !== 'reserved') return false;
+      for (const ref of chargedCounters(row)) this.move(ref, -row.quotedMicro, 0);
+      Object.assign(row, { state: 'released', outcome: input.outcome, httpStatus: input.httpStatus, settledAt } satisfies Partial<LedgerRow>);
+      return true;
+    });
+  }
+
+  get(id: string): Promise<LedgerRow | null> {
+    return Promise.resolve(copy(this.rows.get(id)));
+  }
+
+  findByFalRequestId(falRequestId: string): Promise<LedgerRow | null> {
+    return Promise.resolve(copy([...this.rows.values()].find((r) => r.falRequestId === falRequestId)));
+  }
+
+  findByIdempotencyKey(keyId: string, idempotencyKey: string): Promise<LedgerRow | null> {
+    return Promise.resolve(copy(this.byIdempotencyKey(keyId, idempotencyKey)));
+  }
+
+  pending(limit: number): Promise<LedgerRow[]> {
+    const open = [...this.rows.values()].filter((r) => r.state === 'reserved').sort(byCreation);
+    return Promise.resolve(open.slice(0, Math.max(0, limit)).map((r) => ({ ...r })));
+  }
+
+  counterTotals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Promise<CounterTotals[]> {
+    return Promise.resolve(refs.map((r) => ({ ...this.totals(r) })));
+  }
+
+  usage(query: UsageQuery): Promise<UsageRow[]> {
+    return attempt(() => this.aggregate(query));
+  }
+
+  private aggregate(query: UsageQuery): UsageRow[] {
+    const from = query.from === undefined ? undefined : instant(query.from);
+    const to = query.to === undefined ? undefined : instant(query.to);
+    const groups = new Map<string, UsageRow>();
+    for (const r of this.rows.values()) {
+      if (r.state === 'released') continue;
+      if ((query.keyId !== undefined && r.keyId !== query.keyId) || (query.team !== undefined && r.team !== query.team)) continue;
+      if ((from !== undefined && r.createdAt < from) || (to !== undefined && r.createdAt >= to)) continue;
+      const group = query.groupBy === 'day' ? r.createdAt.slice(0, 10) : query.groupBy === 'key' ? r.keyId : 'all';
+      const u = groups.get(group) ?? { group, requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0 };
+      u.requests += 1;
+      if (r.state === 'settled') {
+        u.spentMicro += r.settledMicro ?? 0;
+        u.megapixels += r.requestedMegapixels;
+        u.billedUnits += r.billedUnits ?? 0;
+      } else {
+        u.reservedMicro += r.quotedMicro;
+      }
+      groups.set(group, u);
+    }
+    if (query.groupBy === undefined && groups.size === 0) groups.set('all', { group: 'all', requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0 });
+    return [...groups.values()].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  }
+
+  /** IdempotencyStore.expire for the memory twin: forgets keys of rows created before `before`; returns their ids. */
+  forgetIdempotencyKeys(before: string): string[] {
+    const cutoff = instant(before);
+    const forgotten: string[] = [];
+    for (const r of this.rows.values()) {
+      if (r.idempotencyKey === null || r.createdAt >= cutoff) continue;
+      r.idempotencyKey = null;
+      forgotten.push(r.id);
+    }
+    return forgotten;
+  }
+
+  private byIdempotencyKey(keyId: string, idempotencyKey: string): LedgerRow | undefined {
+    return [...this.rows.values()].find((r) => r.keyId === keyId && r.idempotencyKey === idempotencyKey);
+  }
+
+  private totals(ref: Pick<CounterRef, 'scope' | 'bucket'>): CounterTotals {
+    return this.counters.get(counterId(ref)) ?? { spentMicro: 0, reservedMicro: 0 };
+  }
+
+  private move(ref: CounterRef, reservedDelta: number, spentDelta: number): void {
+    const t = this.totals(ref);
+    this.counters.set(counterId(ref), { reservedMicro: t.reservedMicro + reservedDelta, spentMicro: t.spentMicro + spentDelta });
+  }
+}
+
+function byCreation(a: LedgerRow, b: LedgerRow): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function copy(row: LedgerRow | undefined): LedgerRow | null {
+  return row ? { ...row } : null;
+}

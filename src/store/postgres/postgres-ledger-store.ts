@@ -1,0 +1,199 @@
+/**
+ * LedgerStore on PostgreSQL, shared by every gateway instance. Reserve is one transaction on one
+ * connection: per counter (in the lock order of ledger-rules.ts, so concurrent transactions never
+ * deadlock) an INSERT … ON CONFLICT DO NOTHING, then a conditional UPDATE carrying the budget check.
+ * Under READ COMMITTED a blocked UPDATE re-checks its WHERE against the committed row once the lock
+ * is free, so two instances at a budget's edge can never both fit (perf-reliability.md B2).
+ */
+import type pg from 'pg';
+import type { CounterRef } from '../../domain/budgets.js';
+import {
+  assertSettle,
+  budgetRefusal,
+  chargedCounters,
+  falIdConflict,
+  instant,
+  ReservationRefused,
+  reserveCounters,
+  reservedRow,
+  unknownRow,
+} from '../ledger-rules.js';
+import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { PgPool } from './postgres-database.js';
+import { LEDGER_COLUMNS, maybeRow, toLedgerRow, toUsageRow, usageSql, type PgLedgerRow, type PgUsageRow } from './postgres-ledger-rows.js';
+import { inTransaction, isUniqueViolation } from './postgres-transaction.js';
+
+type Charged = { key_id: string; team: string | null; quoted_micro: number; created_at: string };
+type Totals = { spent_micro: number; reserved_micro: number };
+
+const SELECT = `SELECT ${LEDGER_COLUMNS} FROM ledger_entries`;
+const CHARGED = 'RETURNING key_id, team, quoted_micro, created_at';
+
+export class PostgresLedgerStore implements LedgerStore {
+  constructor(private readonly pool: PgPool) {}
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const refs = reserveCounters(input);
+    try {
+      return await inTransaction(this.pool, (client) => this.reserveIn(client, input, refs));
+    } catch (err) {
+      if (err instanceof ReservationRefused) {
+        // A concurrent duplicate may have committed while this one waited on a counter: report it as such.
+        const existing = input.idempotencyKey === null ? null : await this.findByIdempotencyKey(input.keyId, input.idempotencyKey);
+        return existing ? { ok: false, reason: 'duplicate', existing } : err.result;
+      }
+      if (isUniqueViolation(err, 'ledger_idempotency') && input.idempotencyKey !== null) {
+        const existing = await this.findByIdempotencyKey(input.keyId, input.idempotencyKey);
+        if (existing) return { ok: false, reason: 'duplicate', existing };
+      }
+      throw err;
+    }
+  }
+
+  async attachFalRequestId(id: string, falRequestId: string): Promise<void> {
+    let updated: number | null;
+    try {
+      ({ rowCount: updated } = await this.pool.query({
+        name: 'fgw_ledger_attach',
+        text: 'UPDATE ledger_entries SET fal_request_id = $2 WHERE id = $1 AND (fal_request_id IS NULL OR fal_request_id = $2)',
+        values: [id, falRequestId],
+      }));
+    } catch (err) {
+      throw isUniqueViolation(err, 'ledger_fal_request_id') ? falIdConflict(id, falRequestId) : err;
+    }
+    if (updated !== 1) throw (await this.get(id)) ? falIdConflict(id, falRequestId) : unknownRow(id);
+  }
+
+  /** The row update and the counter moves commit together, or neither does. */
+  async settle(id: string, input: SettleInput): Promise<boolean> {
+    assertSettle(input);
+    return await inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<Charged>({
+        name: 'fgw_ledger_settle',
+        text: `UPDATE ledger_entries SET state = 'settled', outcome = $2, settled_micro = $3, billed_units = $4, settle_source = $5,
+                 verified = $6, http_status = $7, settled_at = $8
+               WHERE id = $1 AND state = 'reserved' ${CHARGED}`,
+        values: [id, input.outcome, input.amountMicro, input.billedUnits, input.source, input.verified, input.httpStatus, instant(input.at)],
+      });
+      return uncharge(client, rows[0], input.amountMicro);
+    });
+  }
+
+  release(id: string, input: ReleaseInput): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<Charged>({
+        name: 'fgw_ledger_release',
+        text: `UPDATE ledger_entries SET state = 'released', outcome = $2, http_status = $3, settled_at = $4
+               WHERE id = $1 AND state = 'reserved' ${CHARGED}`,
+        values: [id, input.outcome, input.httpStatus, instant(input.at)],
+      });
+      return uncharge(client, rows[0], 0);
+    });
+  }
+
+  async get(id: string): Promise<LedgerRow | null> {
+    const { rows } = await this.pool.query<PgLedgerRow>({ name: 'fgw_ledger_get', text: `${SELECT} WHERE id = $1`, values: [id] });
+    return maybeRow(rows);
+  }
+
+  async findByFalRequestId(falRequestId: string): Promise<LedgerRow | null> {
+    const { rows } = await this.pool.query<PgLedgerRow>({ name: 'fgw_ledger_by_fal_id', text: `${SELECT} WHERE fal_request_id = $1`, values: [falRequestId] });
+    return maybeRow(rows);
+  }
+
+  findByIdempotencyKey(keyId: string, idempotencyKey: string): Promise<LedgerRow | null> {
+    return selectByIdempotencyKey(this.pool, keyId, idempotencyKey);
+  }
+
+  async pending(limit: number): Promise<LedgerRow[]> {
+    const { rows } = await this.pool.query<PgLedgerRow>({
+      name: 'fgw_ledger_pending',
+      text: `${SELECT} WHERE state = 'reserved' ORDER BY created_at, id COLLATE "C" LIMIT $1`,
+      values: [Math.max(0, limit)],
+    });
+    return rows.map(toLedgerRow);
+  }
+
+  /** One statement, so one snapshot: totals never mix before and after a concurrent settle. */
+  async counterTotals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Promise<CounterTotals[]> {
+    if (refs.length === 0) return [];
+    const { rows } = await this.pool.query<Totals>({
+      name: 'fgw_counter_totals',
+      text: `SELECT COALESCE(c.spent_micro, 0) AS spent_micro, COALESCE(c.reserved_micro, 0) AS reserved_micro
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(scope, bucket, i)
+             LEFT JOIN budget_counters c ON c.scope = r.scope AND c.bucket = r.bucket ORDER BY r.i`,
+      values: [refs.map((r) => r.scope), refs.map((r) => r.bucket)],
+    });
+    return rows.map((t) => ({ spentMicro: t.spent_micro, reservedMicro: t.reserved_micro }));
+  }
+
+  async usage(query: UsageQuery): Promise<UsageRow[]> {
+    const { rows } = await this.pool.query<PgUsageRow>(usageSql(query));
+    return rows.map(toUsageRow);
+  }
+
+  private async reserveIn(client: pg.PoolClient, input: ReserveInput, refs: CounterRef[]): Promise<ReserveResult> {
+    if (input.idempotencyKey !== null) {
+      const existing = await selectByIdempotencyKey(client, input.keyId, input.idempotencyKey);
+      if (existing) return { ok: false, reason: 'duplicate', existing };
+    }
+    for (const ref of refs) {
+      await client.query({
+        name: 'fgw_counter_ensure',
+        text: 'INSERT INTO budget_counters (scope, bucket) VALUES ($1, $2) ON CONFLICT (scope, bucket) DO NOTHING',
+        values: [ref.scope, ref.bucket],
+      });
+      const charged = await client.query({
+        name: 'fgw_counter_charge',
+        text: `UPDATE budget_counters SET reserved_micro = reserved_micro + $3
+               WHERE scope = $1 AND bucket = $2 AND ($4::bigint IS NULL OR spent_micro + reserved_micro + $3 <= $4::bigint)`,
+        values: [ref.scope, ref.bucket, input.quotedMicro, ref.limitMicro],
+      });
+      if (charged.rowCount === 1) continue;
+      const { rows } = await client.query<Totals>({
+        name: 'fgw_counter_read',
+        text: 'SELECT spent_micro, reserved_micro FROM budget_counters WHERE scope = $1 AND bucket = $2',
+        values: [ref.scope, ref.bucket],
+      });
+      const t = rows[0];
+      if (ref.limitMicro === null || t === undefined) throw new Error(`budget counter ${ref.scope}/${ref.bucket} could not be charged`);
+      throw new ReservationRefused(budgetRefusal(ref, ref.limitMicro, t.spent_micro, t.reserved_micro));
+    }
+    const row = reservedRow(input);
+    const { rows } = await client.query<PgLedgerRow>({
+      name: 'fgw_ledger_reserve',
+      text: `INSERT INTO ledger_entries (id, key_id, team, operation, idempotency_key, body_hash, state, quoted_micro, requested_megapixels, end_user, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'reserved', $7, $8, $9, $10) RETURNING ${LEDGER_COLUMNS}`,
+      values: [row.id, row.keyId, row.team, row.operation, row.idempotencyKey, row.bodyHash, row.quotedMicro, row.requestedMegapixels, row.endUser, row.createdAt],
+    });
+    const inserted = maybeRow(rows);
+    if (!inserted) throw new Error('INSERT … RETURNING returned no row');
+    return { ok: true, row: inserted };
+  }
+}
+
+async function selectByIdempotencyKey(db: PgPool | pg.PoolClient, keyId: string, idempotencyKey: string): Promise<LedgerRow | null> {
+  const { rows } = await db.query<PgLedgerRow>({
+    name: 'fgw_ledger_by_idempotency_key',
+    text: `${SELECT} WHERE key_id = $1 AND idempotency_key = $2`,
+    values: [keyId, idempotencyKey],
+  });
+  return maybeRow(rows);
+}
+
+/**
+ * Moves the counters of a row that just left `reserved` (undefined: it had already left, so
+ * nothing moves), in lock order: reserved −= quote on each, spent += `spentMicro`.
+ */
+async function uncharge(client: pg.PoolClient, charged: Charged | undefined, spentMicro: number): Promise<boolean> {
+  if (charged === undefined) return false;
+  for (const ref of chargedCounters({ keyId: charged.key_id, team: charged.team, createdAt: charged.created_at })) {
+    const moved = await client.query({
+      name: 'fgw_counter_move',
+      text: 'UPDATE budget_counters SET reserved_micro = reserved_micro + $3, spent_micro = spent_micro + $4 WHERE scope = $1 AND bucket = $2',
+      values: [ref.scope, ref.bucket, -charged.quoted_micro, spentMicro],
+    });
+    if (moved.rowCount !== 1) throw new Error(`budget counter ${ref.scope}/${ref.bucket} is missing for a reserved row`);
+  }
+  return true;
+}

@@ -1,0 +1,79 @@
+/**
+ * Schema of the PostgreSQL store, applied in order by postgres-database.ts.
+ * Ordered migrations; entry N is version N + 1 in schema_migrations. Never edit a shipped entry: append.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     team TEXT,
+     kind TEXT NOT NULL DEFAULT 'secret',
+     hash TEXT NOT NULL UNIQUE,
+     prefix TEXT NOT NULL,
+     budget_micro_usd BIGINT,
+     rpm INTEGER,
+     max_concurrency INTEGER,
+     allowed_webhook_urls JSONB NOT NULL DEFAULT '[]',
+     created_at TIMESTAMPTZ NOT NULL,
+     revoked_at TIMESTAMPTZ
+   )`,
+  // No foreign key: keys are revoked, never deleted.
+  `CREATE TABLE request_owners (
+     request_id TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL,
+     created_at TIMESTAMPTZ NOT NULL
+   )`,
+  // 3: daily and monthly key budgets (domain/budgets.ts).
+  `ALTER TABLE keys ADD COLUMN budget_daily_micro_usd BIGINT, ADD COLUMN budget_monthly_micro_usd BIGINT`,
+  // 4: team budgets (team-store.ts); a team without a row here has no limits.
+  `CREATE TABLE teams (
+     name TEXT PRIMARY KEY,
+     budget_micro_usd BIGINT,
+     budget_daily_micro_usd BIGINT,
+     budget_monthly_micro_usd BIGINT,
+     updated_at TIMESTAMPTZ NOT NULL
+   )`,
+  // 5: the money ledger, its budget counters and idempotent replies (ledger-store.ts).
+  `CREATE TABLE ledger_entries (
+     id TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL,
+     team TEXT,
+     operation TEXT NOT NULL CHECK (operation IN ('run', 'submit')),
+     fal_request_id TEXT,
+     idempotency_key TEXT,
+     body_hash TEXT,
+     state TEXT NOT NULL CHECK (state IN ('reserved', 'settled', 'released')),
+     outcome TEXT,
+     quoted_micro BIGINT NOT NULL CHECK (quoted_micro >= 0),
+     settled_micro BIGINT,
+     requested_megapixels DOUBLE PRECISION NOT NULL,
+     billed_units DOUBLE PRECISION,
+     settle_source TEXT,
+     verified BOOLEAN,
+     http_status INTEGER,
+     end_user TEXT,
+     created_at TIMESTAMPTZ NOT NULL,
+     settled_at TIMESTAMPTZ
+   );
+   CREATE UNIQUE INDEX ledger_fal_request_id ON ledger_entries (fal_request_id) WHERE fal_request_id IS NOT NULL;
+   CREATE UNIQUE INDEX ledger_idempotency ON ledger_entries (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+   CREATE INDEX ledger_reserved ON ledger_entries (created_at, id) WHERE state = 'reserved';
+   CREATE INDEX ledger_key_created ON ledger_entries (key_id, created_at);
+   CREATE INDEX ledger_team_created ON ledger_entries (team, created_at);
+   CREATE INDEX ledger_created ON ledger_entries (created_at);
+   CREATE TABLE budget_counters (
+     scope TEXT NOT NULL,
+     bucket TEXT NOT NULL,
+     reserved_micro BIGINT NOT NULL DEFAULT 0 CHECK (reserved_micro >= 0),
+     spent_micro BIGINT NOT NULL DEFAULT 0 CHECK (spent_micro >= 0),
+     PRIMARY KEY (scope, bucket)
+   );
+   CREATE TABLE idempotency_responses (
+     ledger_id TEXT PRIMARY KEY REFERENCES ledger_entries (id),
+     status_code INTEGER NOT NULL,
+     headers JSONB NOT NULL,
+     body BYTEA NOT NULL,
+     stored_at TIMESTAMPTZ NOT NULL
+   );
+   CREATE INDEX idempotency_stored ON idempotency_responses (stored_at)`,
+];

@@ -1,0 +1,162 @@
+/**
+ * LedgerStore on the embedded SQLite database. Reserve is one BEGIN IMMEDIATE transaction: it takes
+ * the database's write lock before reading anything, so a reservation's check-and-charge is atomic
+ * against every other connection, in this process or another one sharing the file (busy_timeout
+ * makes a second writer wait instead of failing). Each counter is charged by a conditional UPDATE
+ * that carries the budget check in its WHERE clause (perf-reliability.md B2).
+ */
+import type { CounterRef } from '../../domain/budgets.js';
+import {
+  assertSettle,
+  attempt,
+  budgetRefusal,
+  chargedCounters,
+  falIdConflict,
+  instant,
+  ReservationRefused,
+  reserveCounters,
+  reservedRow,
+  unknownRow,
+} from '../ledger-rules.js';
+import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { SqliteDb } from './sqlite-database.js';
+import { insertParams, prepareLedgerStatements, toLedgerRow, toUsageRow, usageSql, type Charged, type SqliteLedgerRow, type UsageSqlRow } from './sqlite-ledger-sql.js';
+
+export class SqliteLedgerStore implements LedgerStore {
+  private readonly stmt;
+  private readonly reserveTx;
+  private readonly settleTx;
+  private readonly releaseTx;
+  private readonly totalsTx;
+
+  constructor(private readonly db: SqliteDb) {
+    this.stmt = prepareLedgerStatements(db);
+    this.reserveTx = db.transaction((input: ReserveInput, refs: CounterRef[]): ReserveResult => this.reserveInTx(input, refs));
+    this.settleTx = db.transaction((id: string, input: SettleInput): boolean => {
+      const charged = this.stmt.settle.get({
+        id,
+        outcome: input.outcome,
+        amount: input.amountMicro,
+        billedUnits: input.billedUnits,
+        source: input.source,
+        verified: input.verified ? 1 : 0,
+        httpStatus: input.httpStatus,
+        at: instant(input.at),
+      });
+      return this.uncharge(charged, input.amountMicro);
+    });
+    this.releaseTx = db.transaction((id: string, input: ReleaseInput): boolean => {
+      const charged = this.stmt.release.get({ id, outcome: input.outcome, httpStatus: input.httpStatus, at: instant(input.at) });
+      return this.uncharge(charged, 0);
+    });
+    this.totalsTx = db.transaction((refs: Pick<CounterRef, 'scope' | 'bucket'>[]) =>
+      refs.map((r): CounterTotals => {
+        const t = this.stmt.totals.get(r.scope, r.bucket);
+        return { spentMicro: t?.spent_micro ?? 0, reservedMicro: t?.reserved_micro ?? 0 };
+      }),
+    );
+  }
+
+  reserve(input: ReserveInput): Promise<ReserveResult> {
+    return attempt(() => {
+      const refs = reserveCounters(input);
+      try {
+        return this.reserveTx.immediate(input, refs);
+      } catch (err) {
+        if (err instanceof ReservationRefused) return err.result;
+        throw err;
+      }
+    });
+  }
+
+  attachFalRequestId(id: string, falRequestId: string): Promise<void> {
+    return attempt(() => {
+      let changes: number;
+      try {
+        changes = this.stmt.attach.run({ id, fal: falRequestId }).changes;
+      } catch (err) {
+        throw isUniqueViolation(err) ? falIdConflict(id, falRequestId) : err;
+      }
+      if (changes !== 1) throw this.stmt.byId.get(id) ? falIdConflict(id, falRequestId) : unknownRow(id);
+    });
+  }
+
+  /** The row update and the counter moves commit together, or neither does. */
+  settle(id: string, input: SettleInput): Promise<boolean> {
+    return attempt(() => {
+      assertSettle(input);
+      return this.settleTx.immediate(id, input);
+    });
+  }
+
+  release(id: string, input: ReleaseInput): Promise<boolean> {
+    return attempt(() => this.releaseTx.immediate(id, input));
+  }
+
+  get(id: string): Promise<LedgerRow | null> {
+    return Promise.resolve(maybe(this.stmt.byId.get(id)));
+  }
+
+  findByFalRequestId(falRequestId: string): Promise<LedgerRow | null> {
+    return Promise.resolve(maybe(this.stmt.byFalId.get(falRequestId)));
+  }
+
+  findByIdempotencyKey(keyId: string, idempotencyKey: string): Promise<LedgerRow | null> {
+    return Promise.resolve(maybe(this.stmt.byIdem.get(keyId, idempotencyKey)));
+  }
+
+  pending(limit: number): Promise<LedgerRow[]> {
+    return Promise.resolve(this.stmt.pending.all(Math.max(0, limit)).map(toLedgerRow));
+  }
+
+  /** One read transaction: a consistent snapshot even while another process writes. */
+  counterTotals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Promise<CounterTotals[]> {
+    return Promise.resolve(this.totalsTx(refs));
+  }
+
+  usage(query: UsageQuery): Promise<UsageRow[]> {
+    return attempt(() => {
+      const { sql, params } = usageSql(query);
+      return this.db.prepare<Record<string, string>, UsageSqlRow>(sql).all(params).map(toUsageRow);
+    });
+  }
+
+  /**
+   * Moves the counters of a row that just left `reserved` (undefined: it had already left, so
+   * nothing moves): reserved −= quote on each, spent += `spentMicro`.
+   */
+  private uncharge(charged: Charged | undefined, spentMicro: number): boolean {
+    if (charged === undefined) return false;
+    for (const ref of chargedCounters({ keyId: charged.key_id, team: charged.team, createdAt: charged.created_at })) {
+      const moved = this.stmt.move.run({ scope: ref.scope, bucket: ref.bucket, reserved: -charged.quoted_micro, spent: spentMicro });
+      if (moved.changes !== 1) throw new Error(`budget counter ${ref.scope}/${ref.bucket} is missing for a reserved row`);
+    }
+    return true;
+  }
+
+  private reserveInTx(input: ReserveInput, refs: CounterRef[]): ReserveResult {
+    if (input.idempotencyKey !== null) {
+      const existing = this.stmt.byIdem.get(input.keyId, input.idempotencyKey);
+      if (existing) return { ok: false, reason: 'duplicate', existing: toLedgerRow(existing) };
+    }
+    for (const ref of refs) {
+      this.stmt.ensureCounter.run(ref.scope, ref.bucket);
+      const charged = this.stmt.charge.run({ scope: ref.scope, bucket: ref.bucket, quoted: input.quotedMicro, limit: ref.limitMicro });
+      if (charged.changes === 1) continue;
+      const t = this.stmt.totals.get(ref.scope, ref.bucket);
+      if (ref.limitMicro === null || t === undefined) throw new Error(`budget counter ${ref.scope}/${ref.bucket} could not be charged`);
+      throw new ReservationRefused(budgetRefusal(ref, ref.limitMicro, t.spent_micro, t.reserved_micro));
+    }
+    const row = reservedRow(input);
+    this.stmt.insert.run(insertParams(row));
+    return { ok: true, row };
+  }
+}
+
+function maybe(row: SqliteLedgerRow | undefined): LedgerRow | null {
+  return row ? toLedgerRow(row) : null;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Error && 'code' in err && err.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
