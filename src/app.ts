@@ -12,16 +12,26 @@ import { registerJsonBody } from './http/json-body.js';
 import { registerErrorHandlers } from './http/reply-errors.js';
 import { registerRequestLog } from './http/request-log.js';
 import { adminKeyRoutes } from './http/routes/admin-keys.js';
+import { adminUsageRoutes } from './http/routes/admin-usage.js';
 import { docsRoutes } from './http/routes/docs.js';
+import { selfServiceRoutes } from './http/routes/self-service.js';
 import { healthRoutes } from './http/routes/health.js';
 import { hostModeRoutes } from './http/routes/host-mode.js';
 import { proxyModeRoutes } from './http/routes/proxy-mode.js';
 import type { PipelineContext } from './pipeline/context.js';
 import { OwnerDirectory } from './pipeline/owner-directory.js';
 import { statusFetcher } from './pipeline/queue-ops.js';
+import { QueueSettler } from './pipeline/queue-settler.js';
+import { Reconciler } from './pipeline/reconciler.js';
 import { StatusCoalescer } from './pipeline/status-coalescer.js';
 import type { Stores } from './store/stores.js';
 import type { FalUpstream } from './upstream/fal-upstream.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    reconciler: Reconciler;
+  }
+}
 
 export interface AppDeps {
   config: Config;
@@ -59,16 +69,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     upstream: deps.upstream,
     validateInput: createInputValidator({ unknownFields: deps.config.unknownFields }),
     owners: new OwnerDirectory(deps.stores.owners),
-    // Replaced just below: the fetcher needs the finished context.
+    // Both replaced just below: they need the finished context.
     statuses: undefined as unknown as StatusCoalescer,
+    settler: undefined as unknown as QueueSettler,
     now,
   };
+  ctx.settler = new QueueSettler(ctx, app.log);
   ctx.statuses = new StatusCoalescer(statusFetcher(ctx), {
     freshMs: deps.config.statusFreshMs,
     terminalTtlMs: 10 * 60_000,
     maxEntries: 50_000,
     now: () => now().getTime(),
   });
+  // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
+  app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs));
+  app.addHook('onClose', async () => app.reconciler.stop());
 
   let closing = false;
   app.addHook('preClose', (done) => {
@@ -83,8 +98,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await docsRoutes(app, deps.config.publicUrl, deps.config.unknownFields);
   await app.register((admin, _opts, done) => {
     adminKeyRoutes(admin, ctx);
+    adminUsageRoutes(admin, ctx);
     done();
   });
+  selfServiceRoutes(app, ctx);
 
   hostModeRoutes(app, ctx);
   proxyModeRoutes(app, ctx);

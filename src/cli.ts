@@ -7,14 +7,19 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createKey, invalidWebhookPrefixes, keyView, type CreateKeyInput } from './services/key-admin.js';
 import { main as serve } from './server.js';
+import { TEAM_NAME, setTeamBudgets, teamView, type TeamInput } from './services/team-admin.js';
+import { parseBound, usageCsv, usageReport } from './services/usage-report.js';
 import { openStores } from './store/stores.js';
 
 const USAGE = `Usage:
   fal-gateway serve                          run the gateway (same as npm start)
-  fal-gateway keys create --name NAME [--team TEAM] [--budget-usd N] [--rpm N]
-                          [--max-concurrency N] [--webhook-url URL ...]
+  fal-gateway keys create --name NAME [--team TEAM] [--budget-usd N] [--daily-usd N]
+                          [--monthly-usd N] [--rpm N] [--max-concurrency N] [--webhook-url URL ...]
   fal-gateway keys list [--json]
   fal-gateway keys revoke ID
+  fal-gateway teams set NAME [--budget-usd N] [--daily-usd N] [--monthly-usd N]
+  fal-gateway teams list
+  fal-gateway usage [--key ID] [--team TEAM] [--from DATE] [--to DATE] [--group-by day|key] [--csv]
 
 Reads DATABASE_URL (default sqlite:./data/gateway.db) like the server.`;
 
@@ -45,6 +50,8 @@ async function keysCommand(args: string[]): Promise<void> {
       'max-concurrency': { type: 'string' },
       'webhook-url': { type: 'string', multiple: true },
       json: { type: 'boolean' },
+      'daily-usd': { type: 'string' },
+      'monthly-usd': { type: 'string' },
     },
   });
   const config = loadConfig(process.env, { demo: true });
@@ -56,6 +63,10 @@ async function keysCommand(args: string[]): Promise<void> {
       if (values.team !== undefined) input.team = values.team;
       const budget = num('budget-usd', values['budget-usd'], false);
       if (budget !== undefined) input.budget_usd = budget;
+      const daily = num('daily-usd', values['daily-usd'], false);
+      if (daily !== undefined) input.budget_daily_usd = daily;
+      const monthly = num('monthly-usd', values['monthly-usd'], false);
+      if (monthly !== undefined) input.budget_monthly_usd = monthly;
       const rpm = num('rpm', values.rpm, true);
       if (rpm !== undefined) input.rpm = rpm;
       const conc = num('max-concurrency', values['max-concurrency'], true);
@@ -88,10 +99,67 @@ async function keysCommand(args: string[]): Promise<void> {
   }
 }
 
+async function teamsCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { 'budget-usd': { type: 'string' }, 'daily-usd': { type: 'string' }, 'monthly-usd': { type: 'string' } },
+  });
+  const stores = await openStores(loadConfig(process.env, { demo: true }).databaseUrl);
+  try {
+    if (sub === 'set') {
+      const name = positionals[0];
+      if (!name || !TEAM_NAME.test(name)) fail('teams set needs a team name (letters, digits, . _ -)');
+      const input: TeamInput = {};
+      const b = num('budget-usd', values['budget-usd'], false);
+      if (b !== undefined) input.budget_usd = b;
+      const d = num('daily-usd', values['daily-usd'], false);
+      if (d !== undefined) input.budget_daily_usd = d;
+      const m = num('monthly-usd', values['monthly-usd'], false);
+      if (m !== undefined) input.budget_monthly_usd = m;
+      console.log(JSON.stringify(teamView(await setTeamBudgets(stores.teams, name, input, new Date())), null, 2));
+    } else if (sub === 'list') {
+      console.table((await stores.teams.list()).map(teamView));
+    } else {
+      fail(USAGE);
+    }
+  } finally {
+    await stores.close();
+  }
+}
+
+async function usageCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { key: { type: 'string' }, team: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'group-by': { type: 'string' }, csv: { type: 'boolean' } },
+  });
+  const groupBy = values['group-by'];
+  if (groupBy !== undefined && groupBy !== 'day' && groupBy !== 'key') fail('--group-by must be day or key');
+  const from = parseBound(values.from);
+  const to = parseBound(values.to);
+  if (from === null || to === null) fail('--from and --to must be YYYY-MM-DD or ISO-8601');
+  const stores = await openStores(loadConfig(process.env, { demo: true }).databaseUrl);
+  try {
+    const report = await usageReport(stores.ledger, { keyId: values.key, team: values.team, from, to, groupBy });
+    if (values.csv) {
+      process.stdout.write(usageCsv(report));
+      return;
+    }
+    const rows = report.rows.length > 0 ? report.rows : [{ group: 'all', requests: report.requests, spent_usd: report.total_usd, reserved_usd: report.reserved_usd, megapixels: report.megapixels, billed_units: report.billed_units }];
+    console.table(rows);
+    console.log(`total: $${report.total_usd} spent, $${report.reserved_usd} reserved, ${report.megapixels} MP, ${report.requests} requests`);
+  } finally {
+    await stores.close();
+  }
+}
+
 async function cli(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'serve') return serve();
   if (command === 'keys') return keysCommand(rest);
+  if (command === 'teams') return teamsCommand(rest);
+  if (command === 'usage') return usageCommand(rest);
   fail(USAGE);
 }
 

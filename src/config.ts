@@ -32,6 +32,13 @@ export interface Config {
   pollTimeoutMs: number;
   /** How long one fal status answer is shared by all pollers of a request, in ms (0 = single flight only). */
   statusFreshMs: number;
+  /** How often the reconciler settles queue requests nobody polls and orphaned reservations, in ms. */
+  reconcileIntervalMs: number;
+  /**
+   * Test-only crash injection (pipeline/failpoint.ts): the process SIGKILLs itself when a request
+   * reaches this named point. Unset in production.
+   */
+  failpoint: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -122,6 +129,8 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     runTimeoutMs: int('RUN_TIMEOUT_MS', 300_000, 1000, 3_600_000),
     pollTimeoutMs: int('POLL_TIMEOUT_MS', 15_000, 100, 600_000),
     statusFreshMs: int('STATUS_CACHE_MS', 250, 0, 10_000),
+    reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5_000, 100, 3_600_000),
+    failpoint: str('FAILPOINT'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -31,6 +31,7 @@ export async function startGateway(config: Config, logger: Logger, given?: Store
   });
   const app = await buildApp({ config, stores, upstream, logger });
   const url = await app.listen({ host: config.host, port: config.port });
+  app.reconciler.start();
   let closed: Promise<void> | undefined;
   return {
     app,

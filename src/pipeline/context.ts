@@ -8,6 +8,7 @@ import type { InputValidation } from '../domain/validation.js';
 import type { Stores } from '../store/stores.js';
 import type { FalUpstream } from '../upstream/fal-upstream.js';
 import type { OwnerDirectory } from './owner-directory.js';
+import type { QueueSettler } from './queue-settler.js';
 import type { StatusCoalescer } from './status-coalescer.js';
 
 export interface PipelineContext {
@@ -17,6 +18,7 @@ export interface PipelineContext {
   validateInput: (body: unknown) => InputValidation;
   owners: OwnerDirectory;
   statuses: StatusCoalescer;
+  settler: QueueSettler;
   now: () => Date;
 }
 

@@ -5,9 +5,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MODEL_PATH, REQUESTS_PREFIX } from '../domain/model.js';
 import { webhookAllowed } from '../domain/webhook.js';
+import { REQUEST_ID_PATTERN } from '../domain/operation.js';
 import { GatewayError } from '../errors.js';
+import { UpstreamFailure } from '../upstream/fal-upstream.js';
+import { costHeaders, reserve, settleUnknown } from './accounting.js';
 import type { PipelineContext } from './context.js';
+import { failpoint } from './failpoint.js';
 import { relayedResponseHeaders, upstreamRequestHeaders } from './forward-headers.js';
+import { bodyHash, idempotencyKeyOf, remember, replay } from './idempotency.js';
 import type { Principal } from './principal.js';
 import { queueRequestsBase, withGatewayUrls } from './queue-urls.js';
 import type { StatusSnapshot } from './status-coalescer.js';
@@ -36,30 +41,63 @@ export async function submitOp(
   }
   if (opts.maxQueueLength !== null) query.set('fal_max_queue_length', String(opts.maxQueueLength));
 
-  const res = await callFal(ctx, request, {
-    origin: 'queue',
-    method: 'POST',
-    path: MODEL_PATH,
-    query: query.toString(),
-    headers: upstreamRequestHeaders(request.headers, true),
-    body: input.raw,
-    timeoutMs: ctx.config.pollTimeoutMs,
-  });
-  const headers = relayedResponseHeaders(res.headers, false);
-  if (res.statusCode < 200 || res.statusCode >= 300) {
-    return reply.code(res.statusCode).headers(relayedResponseHeaders(res.headers, true)).send(res.body);
+  const idemKey = idempotencyKeyOf(request);
+  const hash = idemKey === null ? null : bodyHash(input.raw);
+  const reservation = await reserve(ctx, principal, input.input, { id: request.id, operation: 'submit', idempotencyKey: idemKey, bodyHash: hash });
+  if ('duplicate' in reservation) return replay(ctx, reservation.duplicate, hash ?? '', reply);
+  const { row } = reservation;
+  failpoint(ctx.config.failpoint, 'after-reserve');
+
+  let res;
+  try {
+    res = await callFal(ctx, request, {
+      origin: 'queue',
+      method: 'POST',
+      path: MODEL_PATH,
+      query: query.toString(),
+      headers: upstreamRequestHeaders(request.headers, true),
+      body: input.raw,
+      timeoutMs: ctx.config.pollTimeoutMs,
+    });
+  } catch (err) {
+    await settleUnknown(ctx, row, err instanceof UpstreamFailure ? err.maybeDelivered : false);
+    throw err;
   }
-  const body = await readJsonObject(res);
+  failpoint(ctx.config.failpoint, 'after-upstream');
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    // fal refused the submit (its validation, fal_max_queue_length, …): nothing will run or bill.
+    const raw = Buffer.from(await res.body.arrayBuffer());
+    await ctx.stores.ledger.release(row.id, { outcome: 'refused_by_fal', httpStatus: res.statusCode, at: ctx.now().toISOString() });
+    const headers = relayedResponseHeaders(res.headers, true);
+    if (idemKey !== null) await remember(ctx, row.id, { statusCode: res.statusCode, headers, body: raw });
+    return reply.code(res.statusCode).headers(headers).send(raw);
+  }
+  let body: Record<string, unknown>;
+  try {
+    body = await readJsonObject(res);
+  } catch (err) {
+    await settleUnknown(ctx, row, true);
+    throw err;
+  }
   const requestId = body.request_id;
-  if (typeof requestId !== 'string') throw new GatewayError('upstream_bad_response', 'fal accepted the request without a request id');
+  if (typeof requestId !== 'string' || !REQUEST_ID_PATTERN.test(requestId)) {
+    await settleUnknown(ctx, row, true);
+    throw new GatewayError('upstream_bad_response', 'fal accepted the request without a usable request id');
+  }
   request.facts.falRequestId = requestId;
-  // Recorded before the client learns the id, so its first poll always finds its owner.
+  // Both written before the client learns the id: its first poll finds its owner, and the
+  // reconciler can always follow the reservation to fal.
+  await ctx.stores.ledger.attachFalRequestId(row.id, requestId);
+  failpoint(ctx.config.failpoint, 'after-attach');
   await ctx.owners.record(requestId, principal.keyId, ctx.now().toISOString());
-  return reply
-    .code(res.statusCode)
-    .headers(headers)
-    .type('application/json')
-    .send(withGatewayUrls(body, queueRequestsBase(ctx.config.publicUrl, request)));
+  const headers = {
+    ...relayedResponseHeaders(res.headers, false),
+    ...(await costHeaders(ctx, reservation, reservation.quote.microUsd)),
+    'content-type': 'application/json; charset=utf-8',
+  };
+  const out = Buffer.from(JSON.stringify(withGatewayUrls(body, queueRequestsBase(ctx.config.publicUrl, request))));
+  if (idemKey !== null) await remember(ctx, row.id, { statusCode: res.statusCode, headers, body: out });
+  return reply.code(res.statusCode).headers(headers).send(out);
 }
 
 /** Fetches one status from fal; used by the coalescer, never per client poll. */
@@ -83,6 +121,7 @@ export function statusFetcher(ctx: PipelineContext) {
       throw new GatewayError('upstream_auth_failed', 'fal refused the gateway credentials; the operator has been notified');
     }
     const body = await readJsonObject(res);
+    ctx.settler.onStatus(requestId, body);
     return { statusCode: res.statusCode, body, at: ctx.now().getTime(), terminal: res.statusCode === 200 && body.status === 'COMPLETED' };
   };
 }
@@ -103,6 +142,7 @@ export async function resultOp(ctx: PipelineContext, requestId: string, request:
     headers: { accept: 'application/json' },
     timeoutMs: ctx.config.pollTimeoutMs,
   });
+  await ctx.settler.onResult(requestId, res.statusCode, res.headers);
   return reply.code(res.statusCode).headers(relayedResponseHeaders(res.headers, true)).send(res.body);
 }
 

@@ -39,6 +39,7 @@ export async function streamOp(ctx: PipelineContext, requestId: string, logs: bo
   const rewrite = new SseRewriter((status) => {
     const terminal = status.status === 'COMPLETED';
     ctx.statuses.observe(requestId, logs, { statusCode: terminal ? 200 : 202, body: status, at: ctx.now().getTime(), terminal });
+    ctx.settler.onStatus(requestId, status);
     return withGatewayUrls(status, base);
   });
   res.body.on('error', (err: Error) => rewrite.destroy(err));

@@ -32,12 +32,16 @@ export interface TestGatewayOptions {
   /** Point the gateway at another upstream instead of the simulated fal's URLs. */
   upstreamUrls?: { run: string; queue: string };
   simLatencyMs?: number;
+  /** Stores to use instead of fresh in-memory ones (e.g. a SQLite file or Postgres). */
+  stores?: Stores;
+  /** Extra simulated-fal faults at start. */
+  simFaults?: Partial<import('../../src/sim/fal-sim.js').SimFaults>;
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const falKey = `fal_test_${randomBytes(16).toString('hex')}`;
   const adminToken = `admin_${randomBytes(16).toString('hex')}`;
-  const sim = await startFalSim({ falKey, faults: { latencyMs: opts.simLatencyMs ?? 5 } });
+  const sim = await startFalSim({ falKey, faults: { latencyMs: opts.simLatencyMs ?? 5, ...opts.simFaults } });
   const config = loadConfig({
     FAL_KEY: falKey,
     FAL_RUN_URL: opts.upstreamUrls?.run ?? sim.runUrl,
@@ -49,7 +53,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   });
   const logs: string[] = [];
   const logger = pino(loggerOptions(config.logLevel), { write: (line: string) => void logs.push(line) });
-  const stores = memoryStores();
+  const stores = opts.stores ?? memoryStores();
   const upstream = createFalUpstream({ runUrl: config.falRunUrl, queueUrl: config.falQueueUrl, falKey, userAgent: 'fal-gateway/test' });
   const app = await buildApp({ config, stores, upstream, logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -76,6 +80,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       await app.close();
       await upstream.close();
       await sim.close();
+      await stores.close();
     },
   };
 }

@@ -1,0 +1,136 @@
+/**
+ * Steps 6 and 8 of the pipeline (DESIGN §2): quote and reserve before fal is called, settle or
+ * release when the outcome is known. Amounts are integer micro-USD; dollars appear only in headers
+ * and JSON bodies.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { NO_LIMITS, countersFor, type BudgetLimits, type CounterRef } from '../domain/budgets.js';
+import { costOfBillableUnits, microToUsd, microToUsdNumber, quote, type Quote } from '../domain/pricing.js';
+import type { Sd35Input } from '../domain/schema.js';
+import { GatewayError } from '../errors.js';
+import type { LedgerOperation, LedgerRow } from '../store/ledger-store.js';
+import type { KeyRecord } from '../store/key-store.js';
+import type { PipelineContext } from './context.js';
+import type { Principal } from './principal.js';
+
+export interface Reservation {
+  row: LedgerRow;
+  quote: Quote;
+  counters: CounterRef[];
+}
+
+export function keyLimits(key: KeyRecord): BudgetLimits {
+  return { lifetime: key.budgetMicroUsd, day: key.budgetDailyMicroUsd, month: key.budgetMonthlyMicroUsd };
+}
+
+async function teamLimits(ctx: PipelineContext, team: string | null): Promise<BudgetLimits> {
+  if (team === null) return NO_LIMITS;
+  const t = await ctx.stores.teams.get(team);
+  return t ? { lifetime: t.budgetMicroUsd, day: t.budgetDailyMicroUsd, month: t.budgetMonthlyMicroUsd } : NO_LIMITS;
+}
+
+/**
+ * Reserves the quote against every budget that applies, atomically. Throws 402 budget_exceeded
+ * (never 429: fal clients retry 429) when any would be exceeded. Returns `duplicate` when the
+ * idempotency key already has a row (the caller replays it).
+ */
+export async function reserve(
+  ctx: PipelineContext,
+  principal: Principal,
+  input: Sd35Input,
+  opts: { id: string; operation: LedgerOperation; idempotencyKey: string | null; bodyHash: string | null },
+): Promise<Reservation | { duplicate: LedgerRow }> {
+  const q = quote(input, { microUsdPerMegapixel: ctx.config.microUsdPerMegapixel, rounding: ctx.config.rounding });
+  const at = ctx.now();
+  const counters = countersFor(principal.keyId, keyLimits(principal.key), principal.team, await teamLimits(ctx, principal.team), at);
+  const result = await ctx.stores.ledger.reserve({
+    id: opts.id,
+    keyId: principal.keyId,
+    team: principal.team,
+    operation: opts.operation,
+    quotedMicro: q.microUsd,
+    requestedMegapixels: q.megapixels,
+    counters,
+    idempotencyKey: opts.idempotencyKey,
+    bodyHash: opts.bodyHash,
+    endUser: null,
+    at: at.toISOString(),
+  });
+  if (result.ok) return { row: result.row, quote: q, counters };
+  if (result.reason === 'duplicate') return { duplicate: result.existing };
+  const scope = result.scopeKind === 'key' ? 'key' : 'team';
+  const period = result.period === 'lifetime' ? '' : ` ${result.period === 'day' ? 'daily' : 'monthly'}`;
+  throw new GatewayError(
+    'budget_exceeded',
+    `This request would cost $${microToUsd(q.microUsd)} but the ${scope}'s${period} budget has $${microToUsd(result.remainingMicro)} left`,
+    {},
+    {
+      cost_usd: microToUsdNumber(q.microUsd),
+      remaining_usd: microToUsdNumber(result.remainingMicro),
+      budget_usd: microToUsdNumber(result.limitMicro),
+      budget_scope: result.scopeKind,
+      budget_period: result.period,
+    },
+  );
+}
+
+/** What fal's answer says was billed: x-fal-billable-units × price, or null when fal did not say. */
+export function billedFromHeaders(ctx: PipelineContext, headers: IncomingHttpHeaders): { micro: number; units: number } | null {
+  const raw = headers['x-fal-billable-units'];
+  if (typeof raw !== 'string') return null;
+  const micro = costOfBillableUnits(raw, ctx.config.microUsdPerMegapixel);
+  return micro === null ? null : { micro, units: Number(raw) };
+}
+
+/**
+ * Settles or releases a row from a fal HTTP answer (sync response, or a queue result fetch):
+ * billed units when fal sent them (0 = not billed: release); else a 2xx settles at the quote,
+ * marked unverified; else (an error fal did not bill) release.
+ */
+export async function settleFromAnswer(ctx: PipelineContext, row: Pick<LedgerRow, 'id' | 'quotedMicro'>, statusCode: number, headers: IncomingHttpHeaders): Promise<number | null> {
+  const at = ctx.now().toISOString();
+  const billed = billedFromHeaders(ctx, headers);
+  const ok = statusCode >= 200 && statusCode < 300;
+  if (billed !== null && billed.micro > 0) {
+    await ctx.stores.ledger.settle(row.id, { amountMicro: billed.micro, billedUnits: billed.units, source: 'billable_units', verified: true, outcome: ok ? 'ok' : 'billed_error', httpStatus: statusCode, at });
+    return billed.micro;
+  }
+  if (ok && billed === null) {
+    await ctx.stores.ledger.settle(row.id, { amountMicro: row.quotedMicro, billedUnits: null, source: 'quote', verified: false, outcome: 'ok', httpStatus: statusCode, at });
+    return row.quotedMicro;
+  }
+  await ctx.stores.ledger.release(row.id, { outcome: ok ? 'not_billed' : 'failed', httpStatus: statusCode, at });
+  return 0;
+}
+
+/** A fal call that produced no answer: if fal may have run it, charge the quote (flagged), else release. */
+export async function settleUnknown(ctx: PipelineContext, row: Pick<LedgerRow, 'id' | 'quotedMicro'>, maybeDelivered: boolean, outcome = 'unknown'): Promise<void> {
+  const at = ctx.now().toISOString();
+  if (maybeDelivered) {
+    await ctx.stores.ledger.settle(row.id, { amountMicro: row.quotedMicro, billedUnits: null, source: 'quote', verified: false, outcome, httpStatus: null, at });
+  } else {
+    await ctx.stores.ledger.release(row.id, { outcome: 'not_sent', httpStatus: null, at });
+  }
+}
+
+/**
+ * `x-gateway-*` headers for a generation response: its cost, requested megapixels, and what is
+ * left of the tightest budget that applies (omitted when none is set).
+ */
+export async function costHeaders(ctx: PipelineContext, r: Reservation, costMicro: number): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {
+    'x-gateway-cost-usd': microToUsd(costMicro),
+    'x-gateway-megapixels': r.quote.megapixels.toFixed(6),
+  };
+  const limited = r.counters.filter((c) => c.limitMicro !== null);
+  if (limited.length > 0) {
+    const totals = await ctx.stores.ledger.counterTotals(limited);
+    let remaining = Number.MAX_SAFE_INTEGER;
+    limited.forEach((c, i) => {
+      const t = totals[i] ?? { spentMicro: 0, reservedMicro: 0 };
+      remaining = Math.min(remaining, Math.max(0, (c.limitMicro ?? 0) - t.spentMicro - t.reservedMicro));
+    });
+    headers['x-gateway-budget-remaining-usd'] = microToUsd(remaining);
+  }
+  return headers;
+}

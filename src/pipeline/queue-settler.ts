@@ -1,0 +1,60 @@
+/**
+ * Settles queue requests when the gateway learns their outcome (DESIGN §2 step 8). A COMPLETED
+ * status (from a client's poll, an SSE event, or the reconciler) triggers one background fetch of
+ * the result, whose `x-fal-billable-units` is fal's bill; a client's own successful result fetch
+ * settles directly from its headers. Settlement is idempotent in the ledger, and concurrent
+ * triggers for one request share one attempt.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import { REQUESTS_PREFIX } from '../domain/model.js';
+import { settleFromAnswer } from './accounting.js';
+import type { PipelineContext } from './context.js';
+
+export class QueueSettler {
+  private readonly inflight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly ctx: PipelineContext,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** A status was observed; if it is terminal, settle in the background (never delays the poll). */
+  onStatus(requestId: string, status: Record<string, unknown>): void {
+    if (status.status !== 'COMPLETED') return;
+    void this.settle(requestId);
+  }
+
+  /** Settles from the outcome fal reports for a COMPLETED request. Safe to call repeatedly. */
+  settle(requestId: string): Promise<void> {
+    const running = this.inflight.get(requestId);
+    if (running) return running;
+    const attempt = this.settleOnce(requestId)
+      .catch((err: unknown) => this.log.warn({ err, falRequestId: requestId }, 'queue settlement failed; the reconciler will retry'))
+      .finally(() => this.inflight.delete(requestId));
+    this.inflight.set(requestId, attempt);
+    return attempt;
+  }
+
+  /** A client fetched a successful result: its headers carry fal's bill, no extra call needed. */
+  async onResult(requestId: string, statusCode: number, headers: IncomingHttpHeaders): Promise<void> {
+    if (statusCode < 200 || statusCode >= 300) return; // 400 "still in progress" settles nothing
+    const row = await this.ctx.stores.ledger.findByFalRequestId(requestId);
+    if (row?.state === 'reserved') await settleFromAnswer(this.ctx, row, statusCode, headers);
+  }
+
+  private async settleOnce(requestId: string): Promise<void> {
+    const row = await this.ctx.stores.ledger.findByFalRequestId(requestId);
+    if (row?.state !== 'reserved') return;
+    const res = await this.ctx.upstream.request({
+      origin: 'queue',
+      method: 'GET',
+      path: `${REQUESTS_PREFIX}/${encodeURIComponent(requestId)}`,
+      headers: { accept: 'application/json' },
+      timeoutMs: this.ctx.config.pollTimeoutMs,
+    });
+    await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+    if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 400) return; // not an outcome
+    await settleFromAnswer(this.ctx, row, res.statusCode, res.headers);
+  }
+}

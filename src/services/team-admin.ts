@@ -1,0 +1,34 @@
+/** Team budgets, shared by the admin API and the CLI. A team exists once a key names it. */
+import { Type, type Static } from '@sinclair/typebox';
+import type { TeamRecord, TeamStore } from '../store/team-store.js';
+import { microOrNull, usdOrNull } from './key-admin.js';
+
+const Usd = Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()]));
+export const TeamBody = Type.Object(
+  { budget_usd: Usd, budget_daily_usd: Usd, budget_monthly_usd: Usd },
+  { additionalProperties: false },
+);
+export type TeamInput = Static<typeof TeamBody>;
+export const TEAM_NAME = /^[\w.-]{1,100}$/;
+
+export function teamView(t: TeamRecord) {
+  return {
+    name: t.name,
+    budget_usd: usdOrNull(t.budgetMicroUsd),
+    budget_daily_usd: usdOrNull(t.budgetDailyMicroUsd),
+    budget_monthly_usd: usdOrNull(t.budgetMonthlyMicroUsd),
+    updated_at: t.updatedAt,
+  };
+}
+
+/** Sets a team's budgets; fields left out keep their current value. */
+export async function setTeamBudgets(teams: TeamStore, name: string, input: TeamInput, now: Date): Promise<TeamRecord> {
+  const current = await teams.get(name);
+  return teams.upsert({
+    name,
+    budgetMicroUsd: input.budget_usd === undefined ? (current?.budgetMicroUsd ?? null) : microOrNull(input.budget_usd),
+    budgetDailyMicroUsd: input.budget_daily_usd === undefined ? (current?.budgetDailyMicroUsd ?? null) : microOrNull(input.budget_daily_usd),
+    budgetMonthlyMicroUsd: input.budget_monthly_usd === undefined ? (current?.budgetMonthlyMicroUsd ?? null) : microOrNull(input.budget_monthly_usd),
+    updatedAt: now.toISOString(),
+  });
+}
