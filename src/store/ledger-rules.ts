@@ -12,7 +12,8 @@ const PERIOD_RANK: Record<BudgetPeriod, number> = { lifetime: 0, day: 1, month: 
  * One total order over all counters: scope, then lifetime < day < month, then bucket. Postgres
  * locks counters in this order in every transaction (reserve, settle, release), so two transactions
  * can never wait on each other in a cycle; the other adapters use it too, so all three report the
- * same counter when several would refuse (key before team, lifetime before day before month).
+ * same counter when several would refuse (key before team before token, lifetime before day before
+ * month; a token's image counter, `token-images:`, sorts before its spend, `token:`).
  */
 export function counterOrder(a: CounterRef, b: CounterRef): number {
   if (a.scope !== b.scope) return a.scope < b.scope ? -1 : 1;
@@ -20,13 +21,45 @@ export function counterOrder(a: CounterRef, b: CounterRef): number {
   return a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0;
 }
 
+/** What a row needs to recompute its counters and what it charged them. */
+export type ChargedRow = Pick<LedgerRow, 'keyId' | 'team' | 'createdAt' | 'tokenId' | 'quotedMicro' | 'images'>;
+
 /**
- * The counters a row was charged to, recomputed from the row itself (key, team, created_at), in
- * lock order. Settle and release use this rather than anything a caller passes, so they always undo
- * exactly what reserve charged.
+ * The counters a row was charged to, recomputed from the row itself (key, team, token, created_at),
+ * in lock order. Settle and release use this rather than anything a caller passes, so they always
+ * undo exactly what reserve charged.
  */
-export function chargedCounters(row: Pick<LedgerRow, 'keyId' | 'team' | 'createdAt'>): CounterRef[] {
-  return countersFor(row.keyId, NO_LIMITS, row.team, NO_LIMITS, new Date(row.createdAt)).sort(counterOrder);
+export function chargedCounters(row: Pick<LedgerRow, 'keyId' | 'team' | 'createdAt' | 'tokenId'>): CounterRef[] {
+  const token = row.tokenId === null ? null : { tokenId: row.tokenId, maxMicroUsd: null, maxImages: null };
+  return countersFor(row.keyId, NO_LIMITS, row.team, NO_LIMITS, new Date(row.createdAt), token).sort(counterOrder);
+}
+
+export function unitOf(ref: Pick<CounterRef, 'unit'>): 'micro_usd' | 'images' {
+  return ref.unit ?? 'micro_usd';
+}
+
+/** What reserve charges a counter: the request's image count on an image counter, else the quote. */
+export function reserveAmount(ref: Pick<CounterRef, 'unit'>, row: Pick<LedgerRow, 'quotedMicro' | 'images'>): number {
+  return unitOf(ref) === 'images' ? row.images : row.quotedMicro;
+}
+
+export interface CounterMove {
+  ref: CounterRef;
+  reservedDelta: number;
+  spentDelta: number;
+}
+
+/**
+ * The moves that take a row out of `reserved`, in lock order: each counter gives back what reserve
+ * charged it; on settle (`settledMicro` not null) money counters spend the settled amount and image
+ * counters spend the images reserved.
+ */
+export function unchargeMoves(row: ChargedRow, settledMicro: number | null): CounterMove[] {
+  return chargedCounters(row).map((ref) => {
+    const reserved = reserveAmount(ref, row);
+    const spent = settledMicro === null ? 0 : unitOf(ref) === 'images' ? reserved : settledMicro;
+    return { ref, reservedDelta: -reserved, spentDelta: spent };
+  });
 }
 
 /** Canonical instant text (`Date#toISOString`): SQLite compares and groups created_at as text. */
@@ -36,21 +69,27 @@ export function instant(iso: string): string {
 
 /**
  * Checks a reservation before any write and returns its counters in lock order. The counters must
- * be exactly the ones settle and release will recompute from the row; anything else would leave
- * `reserved` stuck on a counter, so it is refused as a programming error.
+ * be exactly the ones settle and release will recompute from the row (scope, bucket, period, kind
+ * and unit); anything else would leave `reserved` stuck on a counter, so it is refused as a
+ * programming error. Limits are the caller's.
  */
 export function reserveCounters(input: ReserveInput): CounterRef[] {
   assertMicro(input.quotedMicro, 'quotedMicro');
-  const expected = chargedCounters({ keyId: input.keyId, team: input.team, createdAt: instant(input.at) });
+  assertCount(input.images, 1, 'images');
+  const expected = chargedCounters({ keyId: input.keyId, team: input.team, tokenId: input.tokenId, createdAt: instant(input.at) });
   const given = [...input.counters].sort(counterOrder);
   const same =
     given.length === expected.length &&
     given.every((c, i) => {
       const e = expected[i];
-      return e !== undefined && c.scope === e.scope && c.bucket === e.bucket && c.period === e.period && c.scopeKind === e.scopeKind;
+      return e !== undefined && c.scope === e.scope && c.bucket === e.bucket && c.period === e.period && c.scopeKind === e.scopeKind && unitOf(c) === unitOf(e);
     });
-  if (!same) throw new Error('reserve: counters must be countersFor(keyId, …, team, …, at) of the row');
-  for (const c of given) if (c.limitMicro !== null) assertMicro(c.limitMicro, 'limitMicro');
+  if (!same) throw new Error('reserve: counters must be countersFor(keyId, …, team, …, at, token) of the row');
+  for (const c of given) {
+    if (c.limitMicro === null) continue;
+    if (unitOf(c) === 'images') assertCount(c.limitMicro, 0, 'image limit');
+    else assertMicro(c.limitMicro, 'limitMicro');
+  }
   return given;
 }
 
@@ -63,16 +102,32 @@ function assertMicro(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer micro-USD amount, got ${value}`);
 }
 
-/** The refusal for a counter whose conditional charge did not apply, from totals read in the same transaction. */
+function assertCount(value: number, min: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
+}
+
+/** The refusal for a counter whose conditional charge did not apply, from totals read in the same transaction (in its unit). */
 export function budgetRefusal(ref: CounterRef, limitMicro: number, spentMicro: number, reservedMicro: number): ReserveResult {
   return {
     ok: false,
     reason: 'budget',
     scopeKind: ref.scopeKind,
     period: ref.period,
+    unit: unitOf(ref),
     limitMicro,
     remainingMicro: Math.max(0, limitMicro - spentMicro - reservedMicro),
   };
+}
+
+/**
+ * The in-flight check, given counts read inside the reserve transaction (after the key's counters
+ * are locked, so concurrent reservations for one key see each other). Null when the row fits.
+ */
+export function concurrencyRefusal(input: ReserveInput, keyInFlight: () => number, globalInFlight: () => number): ReserveResult | null {
+  const limits = input.inFlightLimits;
+  if (limits?.key != null && keyInFlight() >= limits.key) return { ok: false, reason: 'concurrency', scope: 'key', limit: limits.key };
+  if (limits?.global != null && globalInFlight() >= limits.global) return { ok: false, reason: 'concurrency', scope: 'global', limit: limits.global };
+  return null;
 }
 
 /** Thrown inside a reserve transaction to roll it back; carries the refusal out to be returned. */
@@ -102,6 +157,8 @@ export function reservedRow(input: ReserveInput): LedgerRow {
     verified: null,
     httpStatus: null,
     endUser: input.endUser,
+    tokenId: input.tokenId,
+    images: input.images,
     createdAt: instant(input.at),
     settledAt: null,
   };

@@ -8,6 +8,11 @@
  * `settle` (state `settled`; counters: reserved −= quote, spent += amount) or `release` (state
  * `released`; reserved −= quote). Settle and release apply only to a row still `reserved`, so a
  * second settle (a retried result fetch, the reconciler racing a live poll) changes nothing.
+ *
+ * A request made through a browser token is also counted in the token's two lifetime counters
+ * (domain/budgets.ts tokenCounters): its spend, moved like the others, and its image count
+ * (unit `images`), charged the request's `images` on reserve and moved reserved → spent whole on
+ * settle (the request's count is what the token consumed), or returned on release.
  */
 import type { BudgetPeriod, CounterRef } from '../domain/budgets.js';
 
@@ -37,6 +42,10 @@ export interface LedgerRow {
   verified: boolean | null;
   httpStatus: number | null;
   endUser: string | null;
+  /** The browser token the request came through (its counters were charged too), or null. */
+  tokenId: string | null;
+  /** Images the request asked for (num_images): what it charged a token's image counter. */
+  images: number;
   createdAt: string;
   settledAt: string | null;
 }
@@ -48,18 +57,44 @@ export interface ReserveInput {
   operation: LedgerOperation;
   quotedMicro: number;
   requestedMegapixels: number;
-  /** The counters to check and charge, with the limits in force now (domain/budgets.ts countersFor). */
+  /**
+   * The counters to check and charge, with the limits in force now: domain/budgets.ts
+   * `countersFor(keyId, …, team, …, at, token)`, the token's counters included when `tokenId` is set.
+   */
   counters: CounterRef[];
   idempotencyKey: string | null;
   bodyHash: string | null;
   endUser: string | null;
+  /** The browser token the request came through, or null for a request made with the key itself. */
+  tokenId: string | null;
+  /** The request's num_images (an integer ≥ 1), charged to a token's image counter. */
+  images: number;
   at: string;
+  /**
+   * Caps on generations in flight (rows still `reserved`), checked in the same atomic step as the
+   * budgets: per key (`max_concurrency`) and across the gateway (GLOBAL_MAX_CONCURRENCY).
+   */
+  inFlightLimits?: { key: number | null; global: number | null };
 }
 
 export type ReserveResult =
   | { ok: true; row: LedgerRow }
-  /** A limited counter would be exceeded. `remainingMicro` = max(0, limit − spent − reserved). */
-  | { ok: false; reason: 'budget'; scopeKind: 'key' | 'team'; period: BudgetPeriod; limitMicro: number; remainingMicro: number }
+  /**
+   * A limited counter would be exceeded. `remainingMicro` = max(0, limit − spent − reserved). When
+   * `unit` is `images` (a token's max_images), `limitMicro` and `remainingMicro` count images.
+   * A token's counters are lifetime counters: `period` is `lifetime` for `scopeKind` `token`.
+   */
+  | {
+      ok: false;
+      reason: 'budget';
+      scopeKind: 'key' | 'team' | 'token';
+      period: BudgetPeriod;
+      unit: 'micro_usd' | 'images';
+      limitMicro: number;
+      remainingMicro: number;
+    }
+  /** The key (or the whole gateway) already has `limit` generations in flight. */
+  | { ok: false; reason: 'concurrency'; scope: 'key' | 'global'; limit: number }
   /** (keyId, idempotencyKey) already has a row: nothing was reserved. */
   | { ok: false; reason: 'duplicate'; existing: LedgerRow };
 
@@ -79,6 +114,7 @@ export interface ReleaseInput {
   at: string;
 }
 
+/** Totals of one counter: micro-USD, or images for a token's image counter. */
 export interface CounterTotals {
   spentMicro: number;
   reservedMicro: number;
@@ -91,11 +127,14 @@ export interface UsageQuery {
   from?: string;
   /** Exclusive ISO upper bound on created_at. */
   to?: string;
-  groupBy?: 'day' | 'key';
+  /** Only rows with this end user. */
+  endUser?: string;
+  /** `end_user` groups rows without an end user under `''`. */
+  groupBy?: 'day' | 'key' | 'end_user';
 }
 
 export interface UsageRow {
-  /** A UTC day (`2026-11-26`) or a key id, per groupBy; `all` without grouping. */
+  /** A UTC day (`2026-11-26`), a key id or an end user, per groupBy; `all` without grouping. */
   group: string;
   /** Rows settled or still reserved; released rows (nothing billed) count nowhere in usage. */
   requests: number;

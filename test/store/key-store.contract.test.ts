@@ -4,6 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { generateKeyId, generateSecretKey, hashKey } from '../../src/domain/keys.js';
+import type { KeyPolicy } from '../../src/domain/policy.js';
 import type { NewKey } from '../../src/store/key-store.js';
 import { describeBackends } from './store-backends.js';
 
@@ -23,10 +24,21 @@ function newKey(over: Partial<NewKey> = {}): NewKey & { secret: string } {
     rpm: null,
     maxConcurrency: null,
     allowedWebhookUrls: [],
+    allowedOrigins: [],
+    policy: null,
     createdAt: new Date().toISOString(),
     ...over,
   };
 }
+
+/** Every KeyPolicy field set. */
+const FULL_POLICY: KeyPolicy = {
+  maxMegapixelsPerImage: 1.5,
+  maxNumImages: 2,
+  allowedImageSizes: ['square_hd', 'custom'],
+  requireSafetyChecker: true,
+  maxPromptLength: 500,
+};
 
 describeBackends('KeyStore', (fresh) => {
   const make = async () => (await (await fresh()).open()).keys;
@@ -106,5 +118,49 @@ describeBackends('KeyStore', (fresh) => {
     const { secret, ...row } = newKey();
     await first.keys.create(row);
     expect((await second.keys.findActiveByHash(hashKey(secret)))?.id).toBe(row.id);
+  });
+
+  it('stores a secret key with no origins and no policy by default', async () => {
+    const store = await make();
+    const { secret, ...row } = newKey();
+    const created = await store.create(row);
+    expect(created).toMatchObject({ kind: 'secret', allowedOrigins: [], policy: null });
+    expect(await store.findActiveByHash(hashKey(secret))).toEqual(created);
+  });
+
+  it('round-trips a publishable key with allowed origins and a full policy', async () => {
+    const store = await make();
+    const { secret, ...row } = newKey({ kind: 'publishable', allowedOrigins: ['https://app.example', 'http://localhost:5173'], policy: FULL_POLICY });
+    const created = await store.create(row);
+    expect(created).toMatchObject({ kind: 'publishable', allowedOrigins: ['https://app.example', 'http://localhost:5173'], policy: FULL_POLICY });
+    expect(await store.get(row.id)).toEqual(created);
+    expect(await store.findActiveByHash(hashKey(secret))).toEqual(created);
+    expect((await store.list()).find((k) => k.id === row.id)).toEqual(created);
+    const { secret: _p, ...partial } = newKey({ policy: { maxNumImages: 1 } });
+    expect((await store.create(partial)).policy).toEqual({ maxNumImages: 1 });
+  });
+
+  it('patches allowed origins and the policy on their own, and clears the policy with null', async () => {
+    const store = await make();
+    const { secret: _s, ...row } = newKey({ kind: 'publishable', rpm: 9, allowedOrigins: ['https://a.example'] });
+    await store.create(row);
+    expect(await store.update(row.id, { policy: FULL_POLICY })).toMatchObject({ kind: 'publishable', rpm: 9, allowedOrigins: ['https://a.example'], policy: FULL_POLICY });
+    expect(await store.update(row.id, { allowedOrigins: ['https://b.example', 'https://c.example'] })).toMatchObject({
+      allowedOrigins: ['https://b.example', 'https://c.example'],
+      policy: FULL_POLICY,
+    });
+    expect(await store.update(row.id, { policy: { requireSafetyChecker: false } })).toMatchObject({ policy: { requireSafetyChecker: false } });
+    expect(await store.update(row.id, { policy: null, allowedOrigins: [] })).toMatchObject({ allowedOrigins: [], policy: null });
+    expect(await store.get(row.id)).toMatchObject({ kind: 'publishable', rpm: 9, allowedOrigins: [], policy: null });
+  });
+
+  it('hands out copies: changing a returned key does not change the stored one', async () => {
+    const store = await make();
+    const { secret: _s, ...row } = newKey({ allowedOrigins: ['https://a.example'], policy: { allowedImageSizes: ['square'] } });
+    const created = await store.create(row);
+    created.allowedOrigins.push('https://evil.example');
+    created.policy?.allowedImageSizes?.push('custom');
+    row.allowedOrigins.push('https://other.example');
+    expect(await store.get(row.id)).toMatchObject({ allowedOrigins: ['https://a.example'], policy: { allowedImageSizes: ['square'] } });
   });
 });

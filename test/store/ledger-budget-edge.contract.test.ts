@@ -22,7 +22,7 @@ describeBackends('Ledger budget edge', (fresh) => {
     const refused = results.filter((r) => !r.ok);
     expect(accepted).toHaveLength(10);
     expect(refused).toHaveLength(190);
-    for (const r of refused) expect(r).toEqual({ ok: false, reason: 'budget', scopeKind: 'key', period: 'lifetime', limitMicro: BUDGET, remainingMicro: 0 });
+    for (const r of refused) expect(r).toEqual({ ok: false, reason: 'budget', scopeKind: 'key', period: 'lifetime', unit: 'micro_usd', limitMicro: BUDGET, remainingMicro: 0 });
 
     const refs = [...scopeRefs('key:key_a'), ...scopeRefs('team:design')];
     expect(await second.counterTotals(refs)).toEqual(refs.map(() => ({ spentMicro: 0, reservedMicro: BUDGET })));

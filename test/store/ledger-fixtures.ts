@@ -1,6 +1,6 @@
 /** Builders shared by the ledger suites: reservations whose counters come from domain/budgets.ts. */
 import { randomUUID } from 'node:crypto';
-import { countersFor, NO_LIMITS, type BudgetLimits } from '../../src/domain/budgets.js';
+import { countersFor, NO_LIMITS, type BudgetLimits, type TokenCaps } from '../../src/domain/budgets.js';
 import type { ReleaseInput, ReserveInput, SettleInput } from '../../src/store/ledger-store.js';
 
 /** One megapixel at the default $0.02: the quote of one 1024×1024 image. */
@@ -18,6 +18,11 @@ export interface ReserveSpec {
   teamLimits?: Partial<BudgetLimits>;
   idempotencyKey?: string | null;
   at?: string;
+  endUser?: string | null;
+  /** The browser token the request goes through (its caps are the limits checked), if any. */
+  token?: TokenCaps | null;
+  images?: number;
+  inFlightLimits?: { key: number | null; global: number | null };
 }
 
 export function reserveInput(spec: ReserveSpec = {}): ReserveInput {
@@ -31,11 +36,14 @@ export function reserveInput(spec: ReserveSpec = {}): ReserveInput {
     operation: 'submit',
     quotedMicro: spec.quotedMicro ?? UNIT,
     requestedMegapixels: spec.requestedMegapixels ?? 1,
-    counters: countersFor(keyId, { ...NO_LIMITS, ...spec.keyLimits }, team, { ...NO_LIMITS, ...spec.teamLimits }, new Date(at)),
+    counters: countersFor(keyId, { ...NO_LIMITS, ...spec.keyLimits }, team, { ...NO_LIMITS, ...spec.teamLimits }, new Date(at), spec.token ?? null),
     idempotencyKey: spec.idempotencyKey ?? null,
     bodyHash: null,
-    endUser: null,
+    endUser: spec.endUser ?? null,
+    tokenId: spec.token?.tokenId ?? null,
+    images: spec.images ?? 1,
     at,
+    ...(spec.inFlightLimits ? { inFlightLimits: spec.inFlightLimits } : {}),
   };
 }
 
@@ -45,6 +53,19 @@ export function settleInput(amountMicro: number, over: Partial<SettleInput> = {}
 
 export function releaseInput(over: Partial<ReleaseInput> = {}): ReleaseInput {
   return { outcome: 'failed', httpStatus: 500, at: AT, ...over };
+}
+
+/** A token's caps (max_usd in micro-USD, max_images). */
+export function token(tokenId: string, maxMicroUsd: number | null = null, maxImages: number | null = null): TokenCaps {
+  return { tokenId, maxMicroUsd, maxImages };
+}
+
+/** The counter refs of a token: its spend, then its image count. */
+export function tokenRefs(tokenId: string): { scope: string; bucket: string }[] {
+  return [
+    { scope: `token:${tokenId}`, bucket: 'all' },
+    { scope: `token-images:${tokenId}`, bucket: 'all' },
+  ];
 }
 
 /** Counter refs (scope, bucket) of one scope at `at`, in lifetime, day, month order. */

@@ -3,15 +3,16 @@
  * a plain model of the counters. After every step the store's counters equal the model's and no
  * limited counter holds more than its limit; a reservation made alone is accepted exactly when the
  * model says it fits, and refused with the model's scope, period and remaining. Steps are sometimes
- * launched together (Promise.all) so the adapters' atomicity is exercised too. Fixed seed; set
- * LEDGER_PROPERTY_SEED to explore others.
+ * launched together (Promise.all) so the adapters' atomicity is exercised too. About half the
+ * requests go through a browser token with random max_usd and max_images, whose counters obey the
+ * same invariants. Fixed seed; set LEDGER_PROPERTY_SEED to explore others.
  */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import type { CounterRef } from '../../src/domain/budgets.js';
 import type { LedgerStore, ReserveResult } from '../../src/store/ledger-store.js';
 import { UNIT } from './ledger-fixtures.js';
-import { amount, id, Run, timeOf, TIMES, WHO, type Outcome, type Req, type Scenario } from './ledger-model.js';
+import { amount, id, Run, timeOf, TIMES, TOKEN_PARENTS, WHO, type Outcome, type Req, type Scenario } from './ledger-model.js';
 import { describeBackends } from './store-backends.js';
 
 const SEED = Number(process.env.LEDGER_PROPERTY_SEED ?? 20260315);
@@ -25,9 +26,13 @@ const limit = fc.option(
   { nil: null, freq: 3 },
 );
 const limits = fc.record({ lifetime: limit, day: limit, month: limit });
+/** A token's max_images: small, so requests of 1–4 images reach it. */
+const imageLimit = fc.option(fc.integer({ min: 0, max: 24 }), { nil: null, freq: 3 });
 const request = fc.record({
   who: fc.nat({ max: WHO.length - 1 }),
   units: fc.integer({ min: 1, max: 8 }),
+  images: fc.integer({ min: 1, max: 4 }),
+  token: fc.option(fc.nat({ max: TOKEN_PARENTS.length - 1 }), { nil: null, freq: 2 }),
   time: fc.nat({ max: TIMES.length - 1 }),
   outcome: fc.oneof(
     fc.constant<Outcome>({ kind: 'settle', percent: 100 }),
@@ -38,6 +43,7 @@ const request = fc.record({
 const scenario: fc.Arbitrary<Scenario> = fc.record({
   keyLimits: limits,
   teamLimits: limits,
+  tokens: fc.array(fc.record({ maxMicroUsd: limit, maxImages: imageLimit }), { minLength: TOKEN_PARENTS.length, maxLength: TOKEN_PARENTS.length }),
   requests: fc.array(request, { minLength: 1, maxLength: 40 }),
   choices: fc.array(fc.nat({ max: 1000 }), { minLength: 1, maxLength: 120 }),
 });
@@ -68,12 +74,12 @@ async function execute(ledger: LedgerStore, run: Run): Promise<void> {
         const reserved = result as ReserveResult;
         if (alone) expectPrediction(reserved, predicted[0] ?? null, run, r);
         if (reserved.ok) {
-          run.move(r, r.units * UNIT, 0);
+          run.move(r, 'reserve');
           open.push(op.index);
         }
       } else {
         expect(result, `finish ${op.index}`).toBe(true);
-        run.move(r, -r.units * UNIT, amount(r));
+        run.move(r, r.outcome.kind);
       }
     });
     await run.check(ledger);
@@ -96,6 +102,8 @@ function perform(ledger: LedgerStore, run: Run, index: number, reserve: boolean)
       idempotencyKey: null,
       bodyHash: null,
       endUser: null,
+      tokenId: run.token(r)?.tokenId ?? null,
+      images: r.images,
       at,
     });
   }
@@ -111,11 +119,13 @@ function expectPrediction(result: ReserveResult, refusing: CounterRef | null, ru
   const m = run.model.get(id(refusing));
   const limitMicro = refusing.limitMicro ?? 0;
   const remainingMicro = Math.max(0, limitMicro - (m?.spentMicro ?? 0) - (m?.reservedMicro ?? 0));
-  expect(result, `refusal of ${r.units} units`).toEqual({ ok: false, reason: 'budget', scopeKind: refusing.scopeKind, period: refusing.period, limitMicro, remainingMicro });
+  const unit = refusing.unit ?? 'micro_usd';
+  expect(result, `refusal of ${r.units} units, ${r.images} images`).toEqual({ ok: false, reason: 'budget', scopeKind: refusing.scopeKind, period: refusing.period, unit, limitMicro, remainingMicro });
 }
 
 async function finalChecks(ledger: LedgerStore, run: Run): Promise<void> {
   for (const m of run.model.values()) expect(m.reservedMicro).toBe(0);
+  for (const t of await ledger.counterTotals(run.allRefs)) expect(t.reservedMicro).toBe(0);
   const keys = WHO.map((w) => `${run.tag}-${w.key}`);
   const lifetime = await ledger.counterTotals(keys.map((k) => ({ scope: `key:${k}`, bucket: 'all' })));
   const expected = keys.map((k) => run.settledByKey.get(k) ?? 0);

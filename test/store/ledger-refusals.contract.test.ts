@@ -33,12 +33,12 @@ describeBackends('Ledger refusals', (fresh) => {
     await ledger.settle(row.id, settleInput(UNIT));
     const before = await ledger.counterTotals([...scopeRefs('key:key_a'), ...scopeRefs('team:design')]);
     const refused = await ledger.reserve(reserveInput({ team: 'design', quotedMicro: 3 * UNIT, keyLimits }));
-    expect(refused).toEqual({ ok: false, reason: 'budget', scopeKind: 'key', period: 'day', limitMicro: 3 * UNIT, remainingMicro: 2 * UNIT });
+    expect(refused).toEqual({ ok: false, reason: 'budget', scopeKind: 'key', period: 'day', unit: 'micro_usd', limitMicro: 3 * UNIT, remainingMicro: 2 * UNIT });
     expect(await ledger.counterTotals([...scopeRefs('key:key_a'), ...scopeRefs('team:design')])).toEqual(before);
     expect(await ledger.pending(10)).toEqual([]);
 
     const team = await ledger.reserve(reserveInput({ team: 'design', quotedMicro: UNIT, teamLimits: { month: UNIT } }));
-    expect(team).toEqual({ ok: false, reason: 'budget', scopeKind: 'team', period: 'month', limitMicro: UNIT, remainingMicro: 0 });
+    expect(team).toEqual({ ok: false, reason: 'budget', scopeKind: 'team', period: 'month', unit: 'micro_usd', limitMicro: UNIT, remainingMicro: 0 });
   });
 
   it('reports the key before the team and lifetime before day before month when several limits refuse', async () => {

@@ -1,6 +1,6 @@
 /**
- * Usage aggregation, on every LedgerStore adapter: which rows count, the key/team/time filters, and
- * grouping by UTC day or key. Amounts are chosen so float sums are exact in every backend.
+ * Usage aggregation, on every LedgerStore adapter: which rows count, the key/team/time/end-user
+ * filters, and grouping by UTC day, key or end user. Amounts are chosen so float sums are exact in every backend.
  */
 import { expect, it } from 'vitest';
 import type { LedgerStore } from '../../src/store/ledger-store.js';
@@ -16,16 +16,16 @@ async function reserve(ledger: LedgerStore, spec: ReserveSpec): Promise<string> 
 }
 
 /**
- * key_a (team design): settled 2 MP on 14 Mar at 1.5 units, still reserved 1 MP on 15 Mar, released on 15 Mar.
- * key_b (team design): settled 0.5 MP on 15 Mar 23:59:59.999. key_c (no team): settled 4 MP on 16 Mar.
+ * key_a (team design): settled 2 MP on 14 Mar at 1.5 units (alice), still reserved 1 MP on 15 Mar (bob), released on 15 Mar (alice).
+ * key_b (team design): settled 0.5 MP on 15 Mar 23:59:59.999 (alice). key_c (no team): settled 4 MP on 16 Mar (no end user).
  */
 async function seed(ledger: LedgerStore): Promise<void> {
-  const a1 = await reserve(ledger, { keyId: 'key_a', team: 'design', quotedMicro: 2 * UNIT, requestedMegapixels: 2, at: '2026-03-14T10:00:00.000Z' });
+  const a1 = await reserve(ledger, { keyId: 'key_a', team: 'design', quotedMicro: 2 * UNIT, requestedMegapixels: 2, at: '2026-03-14T10:00:00.000Z', endUser: 'alice' });
   await ledger.settle(a1, settleInput(2 * UNIT - 5, { billedUnits: 1.5, source: 'billable_units' }));
-  await reserve(ledger, { keyId: 'key_a', team: 'design', quotedMicro: UNIT, requestedMegapixels: 1, at: '2026-03-15T09:00:00.000Z' });
-  const a3 = await reserve(ledger, { keyId: 'key_a', team: 'design', quotedMicro: 8 * UNIT, requestedMegapixels: 8, at: '2026-03-15T10:00:00.000Z' });
+  await reserve(ledger, { keyId: 'key_a', team: 'design', quotedMicro: UNIT, requestedMegapixels: 1, at: '2026-03-15T09:00:00.000Z', endUser: 'bob' });
+  const a3 = await reserve(ledger, { keyId: 'key_a', team: 'design', quotedMicro: 8 * UNIT, requestedMegapixels: 8, at: '2026-03-15T10:00:00.000Z', endUser: 'alice' });
   await ledger.release(a3, releaseInput());
-  const b1 = await reserve(ledger, { keyId: 'key_b', team: 'design', quotedMicro: UNIT, requestedMegapixels: 0.5, at: '2026-03-15T23:59:59.999Z' });
+  const b1 = await reserve(ledger, { keyId: 'key_b', team: 'design', quotedMicro: UNIT, requestedMegapixels: 0.5, at: '2026-03-15T23:59:59.999Z', endUser: 'alice' });
   await ledger.settle(b1, settleInput(UNIT / 2, { billedUnits: 0.5 }));
   const c1 = await reserve(ledger, { keyId: 'key_c', quotedMicro: 4 * UNIT, requestedMegapixels: 4, at: '2026-03-16T00:00:00.000Z' });
   await ledger.settle(c1, settleInput(4 * UNIT));
@@ -39,6 +39,7 @@ describeBackends('Ledger usage', (fresh) => {
     expect(await ledger.usage({})).toEqual([{ group: 'all', ...empty }]);
     expect(await ledger.usage({ groupBy: 'day' })).toEqual([]);
     expect(await ledger.usage({ groupBy: 'key' })).toEqual([]);
+    expect(await ledger.usage({ groupBy: 'end_user' })).toEqual([]);
   });
 
   it('counts settled and reserved rows, spend and megapixels of settled rows, and leaves released rows out', async () => {
@@ -82,5 +83,30 @@ describeBackends('Ledger usage', (fresh) => {
       ['key_c', 1, 4 * UNIT],
     ]);
     expect((await ledger.usage({ groupBy: 'key', from: '2026-03-15T00:00:00.000Z', team: 'design' })).map((r) => r.group)).toEqual(['key_a', 'key_b']);
+  });
+
+  it('filters by end user, alone or with other filters', async () => {
+    const ledger = await make();
+    await seed(ledger);
+    expect(await ledger.usage({ endUser: 'alice' })).toEqual([
+      { group: 'all', requests: 2, spentMicro: 2 * UNIT - 5 + UNIT / 2, reservedMicro: 0, megapixels: 2.5, billedUnits: 2 },
+    ]);
+    expect((await ledger.usage({ endUser: 'alice', keyId: 'key_b' }))[0]).toMatchObject({ requests: 1, spentMicro: UNIT / 2 });
+    expect((await ledger.usage({ endUser: 'bob', from: '2026-03-15T00:00:00.000Z' }))[0]).toMatchObject({ requests: 1, reservedMicro: UNIT });
+    expect(await ledger.usage({ endUser: 'nobody' })).toEqual([{ group: 'all', ...empty }]);
+  });
+
+  it("groups by end user in ascending order, rows without one under ''", async () => {
+    const ledger = await make();
+    await seed(ledger);
+    expect(await ledger.usage({ groupBy: 'end_user' })).toEqual([
+      { group: '', requests: 1, spentMicro: 4 * UNIT, reservedMicro: 0, megapixels: 4, billedUnits: 0 },
+      { group: 'alice', requests: 2, spentMicro: 2 * UNIT - 5 + UNIT / 2, reservedMicro: 0, megapixels: 2.5, billedUnits: 2 },
+      { group: 'bob', requests: 1, spentMicro: 0, reservedMicro: UNIT, megapixels: 0, billedUnits: 0 },
+    ]);
+    expect((await ledger.usage({ groupBy: 'end_user', keyId: 'key_a' })).map((r) => [r.group, r.requests])).toEqual([
+      ['alice', 1],
+      ['bob', 1],
+    ]);
   });
 });

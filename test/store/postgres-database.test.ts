@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgres, type PgPool } from '../../src/store/postgres/postgres-database.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/postgres-migrations.js';
 import { createSchema, dropSchema, postgresSkipReason, postgresUrl } from './store-backends.js';
 
 const suite = postgresSkipReason === undefined ? describe : describe.skip;
@@ -36,7 +37,7 @@ suite(title, () => {
     expect(opened.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     const pool = await open(name);
     const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((_, i) => i + 1));
     const tables = await pool.query<{ table_name: string }>(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [name],

@@ -8,7 +8,7 @@ export class MemoryKeyStore implements KeyStore {
     for (const k of this.byId.values()) {
       if (k.hash === key.hash || k.id === key.id) return Promise.reject(new Error('duplicate key'));
     }
-    const row = { ...key, allowedWebhookUrls: [...key.allowedWebhookUrls], revokedAt: null };
+    const row = { ...copyFields(key), revokedAt: null };
     this.byId.set(key.id, row);
     return Promise.resolve(publicView(row));
   }
@@ -33,7 +33,7 @@ export class MemoryKeyStore implements KeyStore {
   update(id: string, patch: KeyPatch): Promise<KeyRecord | null> {
     const k = this.byId.get(id);
     if (!k) return Promise.resolve(null);
-    Object.assign(k, stripUndefined(patch));
+    Object.assign(k, copyFields(stripUndefined(patch)));
     return Promise.resolve(publicView(k));
   }
 
@@ -47,7 +47,16 @@ export class MemoryKeyStore implements KeyStore {
 
 function publicView(row: KeyRecord & { hash: string }): KeyRecord {
   const { hash: _hash, ...rest } = row;
-  return { ...rest, allowedWebhookUrls: [...rest.allowedWebhookUrls] };
+  return copyFields(rest);
+}
+
+/** Copies the array and object fields, so no caller shares them with the store (as with a database). */
+function copyFields<T extends Partial<Pick<KeyRecord, 'allowedWebhookUrls' | 'allowedOrigins' | 'policy'>>>(o: T): T {
+  const copy = { ...o };
+  if (o.allowedWebhookUrls) copy.allowedWebhookUrls = [...o.allowedWebhookUrls];
+  if (o.allowedOrigins) copy.allowedOrigins = [...o.allowedOrigins];
+  if (o.policy) copy.policy = structuredClone(o.policy);
+  return copy;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -8,14 +8,17 @@ import {
   assertSettle,
   attempt,
   budgetRefusal,
-  chargedCounters,
+  concurrencyRefusal,
   falIdConflict,
   instant,
+  reserveAmount,
   reserveCounters,
   reservedRow,
+  unchargeMoves,
   unknownRow,
 } from '../ledger-rules.js';
 import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import { aggregateUsage } from './memory-ledger-usage.js';
 
 const counterId = (c: Pick<CounterRef, 'scope' | 'bucket'>): string => `${c.scope}\u0000${c.bucket}`;
 
@@ -34,11 +37,14 @@ export class MemoryLedgerStore implements LedgerStore {
       // Check every counter before charging any: nothing to roll back on refusal.
       for (const ref of refs) {
         const t = this.totals(ref);
-        if (ref.limitMicro !== null && t.spentMicro + t.reservedMicro + input.quotedMicro > ref.limitMicro) {
+        if (ref.limitMicro !== null && t.spentMicro + t.reservedMicro + reserveAmount(ref, input) > ref.limitMicro) {
           return budgetRefusal(ref, ref.limitMicro, t.spentMicro, t.reservedMicro);
         }
       }
-      for (const ref of refs) this.move(ref, input.quotedMicro, 0);
+      const open = () => [...this.rows.values()].filter((r) => r.state === 'reserved');
+      const busy = concurrencyRefusal(input, () => open().filter((r) => r.keyId === input.keyId).length, () => open().length);
+      if (busy) return busy;
+      for (const ref of refs) this.move(ref, reserveAmount(ref, input), 0);
       const row = reservedRow(input);
       this.rows.set(row.id, row);
       return { ok: true, row: { ...row } };
@@ -64,7 +70,7 @@ export class MemoryLedgerStore implements LedgerStore {
     const settledAt = instant(input.at);
     const row = this.rows.get(id);
     if (row?.state !== 'reserved') return false;
-    for (const ref of chargedCounters(row)) this.move(ref, -row.quotedMicro, input.amountMicro);
+    for (const m of unchargeMoves(row, input.amountMicro)) this.move(m.ref, m.reservedDelta, m.spentDelta);
     Object.assign(row, {
       state: 'settled',
       outcome: input.outcome,
@@ -83,7 +89,7 @@ export class MemoryLedgerStore implements LedgerStore {
       const settledAt = instant(input.at);
       const row = this.rows.get(id);
       if (row?.state !== 'reserved') return false;
-      for (const ref of chargedCounters(row)) this.move(ref, -row.quotedMicro, 0);
+      for (const m of unchargeMoves(row, null)) this.move(m.ref, m.reservedDelta, m.spentDelta);
       Object.assign(row, { state: 'released', outcome: input.outcome, httpStatus: input.httpStatus, settledAt } satisfies Partial<LedgerRow>);
       return true;
     });
@@ -111,31 +117,7 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   usage(query: UsageQuery): Promise<UsageRow[]> {
-    return attempt(() => this.aggregate(query));
-  }
-
-  private aggregate(query: UsageQuery): UsageRow[] {
-    const from = query.from === undefined ? undefined : instant(query.from);
-    const to = query.to === undefined ? undefined : instant(query.to);
-    const groups = new Map<string, UsageRow>();
-    for (const r of this.rows.values()) {
-      if (r.state === 'released') continue;
-      if ((query.keyId !== undefined && r.keyId !== query.keyId) || (query.team !== undefined && r.team !== query.team)) continue;
-      if ((from !== undefined && r.createdAt < from) || (to !== undefined && r.createdAt >= to)) continue;
-      const group = query.groupBy === 'day' ? r.createdAt.slice(0, 10) : query.groupBy === 'key' ? r.keyId : 'all';
-      const u = groups.get(group) ?? { group, requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0 };
-      u.requests += 1;
-      if (r.state === 'settled') {
-        u.spentMicro += r.settledMicro ?? 0;
-        u.megapixels += r.requestedMegapixels;
-        u.billedUnits += r.billedUnits ?? 0;
-      } else {
-        u.reservedMicro += r.quotedMicro;
-      }
-      groups.set(group, u);
-    }
-    if (query.groupBy === undefined && groups.size === 0) groups.set('all', { group: 'all', requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0 });
-    return [...groups.values()].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+    return attempt(() => aggregateUsage(this.rows.values(), query));
   }
 
   /** IdempotencyStore.expire for the memory twin: forgets keys of rows created before `before`; returns their ids. */

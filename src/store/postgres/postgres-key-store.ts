@@ -2,7 +2,8 @@
  * KeyStore on PostgreSQL. Fixed statements are named, so each pooled connection prepares them once;
  * the pool's type parsers (postgres-database.ts) return BIGINT as numbers and TIMESTAMPTZ as ISO.
  */
-import type { KeyPatch, KeyRecord, KeyStore, NewKey } from '../key-store.js';
+import type { KeyPolicy } from '../../domain/policy.js';
+import { keyKind, type KeyPatch, type KeyRecord, type KeyStore, type NewKey } from '../key-store.js';
 import type { PgPool } from './postgres-database.js';
 
 type KeyRow = {
@@ -17,12 +18,16 @@ type KeyRow = {
   rpm: number | null;
   max_concurrency: number | null;
   allowed_webhook_urls: string[];
+  allowed_origins: string[];
+  /** JSONB comes back parsed. */
+  policy: KeyPolicy | null;
   created_at: string;
   revoked_at: string | null;
 };
 
 const COLUMNS =
-  'id, name, team, kind, prefix, budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd, rpm, max_concurrency, allowed_webhook_urls, created_at, revoked_at';
+  'id, name, team, kind, prefix, budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd, rpm, max_concurrency, ' +
+  'allowed_webhook_urls, allowed_origins, policy, created_at, revoked_at';
 
 /** Patchable fields and their columns; `update` builds its SET list from this table only. */
 const PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
@@ -34,18 +39,22 @@ const PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
   rpm: 'rpm',
   maxConcurrency: 'max_concurrency',
   allowedWebhookUrls: 'allowed_webhook_urls',
+  allowedOrigins: 'allowed_origins',
+  policy: 'policy',
 };
+
+/** JSONB columns: sent as JSON text (pg would send a JS array as a Postgres array literal); a null policy as SQL NULL. */
+const JSON_FIELDS = new Set<keyof KeyPatch>(['allowedWebhookUrls', 'allowedOrigins', 'policy']);
 
 export class PostgresKeyStore implements KeyStore {
   constructor(private readonly pool: PgPool) {}
 
   async create(key: NewKey): Promise<KeyRecord> {
-    // JSONB goes over the wire as JSON text: pg would send a JS array as a Postgres array literal.
     const { rows } = await this.pool.query<KeyRow>({
       name: 'fgw_key_create',
       text: `INSERT INTO keys (id, name, team, kind, hash, prefix, budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd,
-                               rpm, max_concurrency, allowed_webhook_urls, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13)
+                               rpm, max_concurrency, allowed_webhook_urls, allowed_origins, policy, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14::jsonb, $15)
              RETURNING ${COLUMNS}`,
       values: [
         key.id,
@@ -60,6 +69,8 @@ export class PostgresKeyStore implements KeyStore {
         key.rpm,
         key.maxConcurrency,
         JSON.stringify(key.allowedWebhookUrls),
+        JSON.stringify(key.allowedOrigins),
+        jsonOrNull(key.policy),
         key.createdAt,
       ],
     });
@@ -91,8 +102,8 @@ export class PostgresKeyStore implements KeyStore {
     for (const [field, column] of Object.entries(PATCH_COLUMNS) as [keyof KeyPatch, string][]) {
       const value = patch[field];
       if (value === undefined) continue;
-      const isJson = field === 'allowedWebhookUrls';
-      values.push(isJson ? JSON.stringify(value) : value);
+      const isJson = JSON_FIELDS.has(field);
+      values.push(isJson ? jsonOrNull(value) : value);
       sets.push(`${column} = $${values.length}${isJson ? '::jsonb' : ''}`);
     }
     if (sets.length === 0) return this.get(id);
@@ -126,7 +137,7 @@ function toRecord(row: KeyRow): KeyRecord {
     id: row.id,
     name: row.name,
     team: row.team,
-    kind: 'secret',
+    kind: keyKind(row.kind),
     prefix: row.prefix,
     budgetMicroUsd: row.budget_micro_usd,
     budgetDailyMicroUsd: row.budget_daily_micro_usd,
@@ -134,7 +145,13 @@ function toRecord(row: KeyRow): KeyRecord {
     rpm: row.rpm,
     maxConcurrency: row.max_concurrency,
     allowedWebhookUrls: row.allowed_webhook_urls,
+    allowedOrigins: row.allowed_origins,
+    policy: row.policy,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
   };
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === null ? null : JSON.stringify(value);
 }

@@ -21,13 +21,15 @@ export type PgLedgerRow = {
   verified: boolean | null;
   http_status: number | null;
   end_user: string | null;
+  token_id: string | null;
+  images: number;
   created_at: string;
   settled_at: string | null;
 };
 
 export const LEDGER_COLUMNS =
   'id, key_id, team, operation, fal_request_id, idempotency_key, body_hash, state, outcome, quoted_micro, settled_micro, ' +
-  'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, created_at, settled_at';
+  'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at';
 
 export function toLedgerRow(r: PgLedgerRow): LedgerRow {
   return {
@@ -48,6 +50,8 @@ export function toLedgerRow(r: PgLedgerRow): LedgerRow {
     verified: r.verified,
     httpStatus: r.http_status,
     endUser: r.end_user,
+    tokenId: r.token_id,
+    images: r.images,
     createdAt: r.created_at,
     settledAt: r.settled_at,
   };
@@ -59,6 +63,14 @@ export function maybeRow(rows: PgLedgerRow[]): LedgerRow | null {
 }
 
 export type PgUsageRow = { grp: string; requests: number; spent: number; reserved: number; megapixels: number; units: number };
+
+/** The grouping expression per groupBy: fixed text, never input. */
+const GROUPS: Record<NonNullable<UsageQuery['groupBy']> | 'all', string> = {
+  day: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  key: 'key_id',
+  end_user: `COALESCE(end_user, '')`,
+  all: `'all'::text`,
+};
 
 /**
  * The usage aggregation (ledger-store.ts UsageRow): released rows are left out entirely; spend,
@@ -74,14 +86,14 @@ export function usageSql(query: UsageQuery): { text: string; values: string[] } 
     ['team = $', query.team],
     ['created_at >= $', query.from === undefined ? undefined : instant(query.from)],
     ['created_at < $', query.to === undefined ? undefined : instant(query.to)],
+    ['end_user = $', query.endUser],
   ];
   for (const [clause, value] of filters) {
     if (value === undefined) continue;
     values.push(value);
     where.push(`${clause}${values.length}`);
   }
-  const group =
-    query.groupBy === 'day' ? `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')` : query.groupBy === 'key' ? 'key_id' : `'all'::text`;
+  const group = GROUPS[query.groupBy ?? 'all'];
   const grouping = query.groupBy === undefined ? '' : 'GROUP BY grp ORDER BY grp';
   const text = `SELECT (${group}) COLLATE "C" AS grp, COUNT(*) AS requests,
       COALESCE(SUM(CASE WHEN state = 'settled' THEN settled_micro END), 0)::bigint AS spent,

@@ -5,29 +5,17 @@
  * Under READ COMMITTED a blocked UPDATE re-checks its WHERE against the committed row once the lock
  * is free, so two instances at a budget's edge can never both fit (perf-reliability.md B2).
  */
-import type pg from 'pg';
 import type { CounterRef } from '../../domain/budgets.js';
-import {
-  assertSettle,
-  budgetRefusal,
-  chargedCounters,
-  falIdConflict,
-  instant,
-  ReservationRefused,
-  reserveCounters,
-  reservedRow,
-  unknownRow,
-} from '../ledger-rules.js';
+import { assertSettle, falIdConflict, instant, ReservationRefused, reserveCounters, unknownRow } from '../ledger-rules.js';
 import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
 import type { PgPool } from './postgres-database.js';
 import { LEDGER_COLUMNS, maybeRow, toLedgerRow, toUsageRow, usageSql, type PgLedgerRow, type PgUsageRow } from './postgres-ledger-rows.js';
+import { CHARGED, reserveIn, selectByIdempotencyKey, uncharge, type Charged } from './postgres-ledger-writes.js';
 import { inTransaction, isUniqueViolation } from './postgres-transaction.js';
 
-type Charged = { key_id: string; team: string | null; quoted_micro: number; created_at: string };
 type Totals = { spent_micro: number; reserved_micro: number };
 
 const SELECT = `SELECT ${LEDGER_COLUMNS} FROM ledger_entries`;
-const CHARGED = 'RETURNING key_id, team, quoted_micro, created_at';
 
 export class PostgresLedgerStore implements LedgerStore {
   constructor(private readonly pool: PgPool) {}
@@ -35,7 +23,7 @@ export class PostgresLedgerStore implements LedgerStore {
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const refs = reserveCounters(input);
     try {
-      return await inTransaction(this.pool, (client) => this.reserveIn(client, input, refs));
+      return await inTransaction(this.pool, (client) => reserveIn(client, input, refs));
     } catch (err) {
       if (err instanceof ReservationRefused) {
         // A concurrent duplicate may have committed while this one waited on a counter: report it as such.
@@ -87,7 +75,7 @@ export class PostgresLedgerStore implements LedgerStore {
                WHERE id = $1 AND state = 'reserved' ${CHARGED}`,
         values: [id, input.outcome, input.httpStatus, instant(input.at)],
       });
-      return uncharge(client, rows[0], 0);
+      return uncharge(client, rows[0], null);
     });
   }
 
@@ -131,69 +119,4 @@ export class PostgresLedgerStore implements LedgerStore {
     const { rows } = await this.pool.query<PgUsageRow>(usageSql(query));
     return rows.map(toUsageRow);
   }
-
-  private async reserveIn(client: pg.PoolClient, input: ReserveInput, refs: CounterRef[]): Promise<ReserveResult> {
-    if (input.idempotencyKey !== null) {
-      const existing = await selectByIdempotencyKey(client, input.keyId, input.idempotencyKey);
-      if (existing) return { ok: false, reason: 'duplicate', existing };
-    }
-    for (const ref of refs) {
-      await client.query({
-        name: 'fgw_counter_ensure',
-        text: 'INSERT INTO budget_counters (scope, bucket) VALUES ($1, $2) ON CONFLICT (scope, bucket) DO NOTHING',
-        values: [ref.scope, ref.bucket],
-      });
-      const charged = await client.query({
-        name: 'fgw_counter_charge',
-        text: `UPDATE budget_counters SET reserved_micro = reserved_micro + $3
-               WHERE scope = $1 AND bucket = $2 AND ($4::bigint IS NULL OR spent_micro + reserved_micro + $3 <= $4::bigint)`,
-        values: [ref.scope, ref.bucket, input.quotedMicro, ref.limitMicro],
-      });
-      if (charged.rowCount === 1) continue;
-      const { rows } = await client.query<Totals>({
-        name: 'fgw_counter_read',
-        text: 'SELECT spent_micro, reserved_micro FROM budget_counters WHERE scope = $1 AND bucket = $2',
-        values: [ref.scope, ref.bucket],
-      });
-      const t = rows[0];
-      if (ref.limitMicro === null || t === undefined) throw new Error(`budget counter ${ref.scope}/${ref.bucket} could not be charged`);
-      throw new ReservationRefused(budgetRefusal(ref, ref.limitMicro, t.spent_micro, t.reserved_micro));
-    }
-    const row = reservedRow(input);
-    const { rows } = await client.query<PgLedgerRow>({
-      name: 'fgw_ledger_reserve',
-      text: `INSERT INTO ledger_entries (id, key_id, team, operation, idempotency_key, body_hash, state, quoted_micro, requested_megapixels, end_user, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'reserved', $7, $8, $9, $10) RETURNING ${LEDGER_COLUMNS}`,
-      values: [row.id, row.keyId, row.team, row.operation, row.idempotencyKey, row.bodyHash, row.quotedMicro, row.requestedMegapixels, row.endUser, row.createdAt],
-    });
-    const inserted = maybeRow(rows);
-    if (!inserted) throw new Error('INSERT … RETURNING returned no row');
-    return { ok: true, row: inserted };
-  }
-}
-
-async function selectByIdempotencyKey(db: PgPool | pg.PoolClient, keyId: string, idempotencyKey: string): Promise<LedgerRow | null> {
-  const { rows } = await db.query<PgLedgerRow>({
-    name: 'fgw_ledger_by_idempotency_key',
-    text: `${SELECT} WHERE key_id = $1 AND idempotency_key = $2`,
-    values: [keyId, idempotencyKey],
-  });
-  return maybeRow(rows);
-}
-
-/**
- * Moves the counters of a row that just left `reserved` (undefined: it had already left, so
- * nothing moves), in lock order: reserved −= quote on each, spent += `spentMicro`.
- */
-async function uncharge(client: pg.PoolClient, charged: Charged | undefined, spentMicro: number): Promise<boolean> {
-  if (charged === undefined) return false;
-  for (const ref of chargedCounters({ keyId: charged.key_id, team: charged.team, createdAt: charged.created_at })) {
-    const moved = await client.query({
-      name: 'fgw_counter_move',
-      text: 'UPDATE budget_counters SET reserved_micro = reserved_micro + $3, spent_micro = spent_micro + $4 WHERE scope = $1 AND bucket = $2',
-      values: [ref.scope, ref.bucket, -charged.quoted_micro, spentMicro],
-    });
-    if (moved.rowCount !== 1) throw new Error(`budget counter ${ref.scope}/${ref.bucket} is missing for a reserved row`);
-  }
-  return true;
 }

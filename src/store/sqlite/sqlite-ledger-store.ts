@@ -10,17 +10,20 @@ import {
   assertSettle,
   attempt,
   budgetRefusal,
-  chargedCounters,
+  concurrencyRefusal,
   falIdConflict,
   instant,
   ReservationRefused,
+  reserveAmount,
   reserveCounters,
   reservedRow,
+  unchargeMoves,
   unknownRow,
 } from '../ledger-rules.js';
 import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
 import type { SqliteDb } from './sqlite-database.js';
-import { insertParams, prepareLedgerStatements, toLedgerRow, toUsageRow, usageSql, type Charged, type SqliteLedgerRow, type UsageSqlRow } from './sqlite-ledger-sql.js';
+import { insertParams, prepareLedgerStatements, toLedgerRow, type Charged, type SqliteLedgerRow } from './sqlite-ledger-sql.js';
+import { toUsageRow, usageSql, type UsageSqlRow } from './sqlite-ledger-usage.js';
 
 export class SqliteLedgerStore implements LedgerStore {
   private readonly stmt;
@@ -28,9 +31,13 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly settleTx;
   private readonly releaseTx;
   private readonly totalsTx;
+  private readonly keyInFlight;
+  private readonly allInFlight;
 
   constructor(private readonly db: SqliteDb) {
     this.stmt = prepareLedgerStatements(db);
+    this.keyInFlight = db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM ledger_entries WHERE key_id = ? AND state = 'reserved'");
+    this.allInFlight = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM ledger_entries WHERE state = 'reserved'");
     this.reserveTx = db.transaction((input: ReserveInput, refs: CounterRef[]): ReserveResult => this.reserveInTx(input, refs));
     this.settleTx = db.transaction((id: string, input: SettleInput): boolean => {
       const charged = this.stmt.settle.get({
@@ -47,7 +54,7 @@ export class SqliteLedgerStore implements LedgerStore {
     });
     this.releaseTx = db.transaction((id: string, input: ReleaseInput): boolean => {
       const charged = this.stmt.release.get({ id, outcome: input.outcome, httpStatus: input.httpStatus, at: instant(input.at) });
-      return this.uncharge(charged, 0);
+      return this.uncharge(charged, null);
     });
     this.totalsTx = db.transaction((refs: Pick<CounterRef, 'scope' | 'bucket'>[]) =>
       refs.map((r): CounterTotals => {
@@ -123,12 +130,21 @@ export class SqliteLedgerStore implements LedgerStore {
 
   /**
    * Moves the counters of a row that just left `reserved` (undefined: it had already left, so
-   * nothing moves): reserved −= quote on each, spent += `spentMicro`.
+   * nothing moves): each gives back what reserve charged; on settle (`settledMicro` set) money
+   * counters spend the settled amount and image counters the images.
    */
-  private uncharge(charged: Charged | undefined, spentMicro: number): boolean {
+  private uncharge(charged: Charged | undefined, settledMicro: number | null): boolean {
     if (charged === undefined) return false;
-    for (const ref of chargedCounters({ keyId: charged.key_id, team: charged.team, createdAt: charged.created_at })) {
-      const moved = this.stmt.move.run({ scope: ref.scope, bucket: ref.bucket, reserved: -charged.quoted_micro, spent: spentMicro });
+    const row = {
+      keyId: charged.key_id,
+      team: charged.team,
+      tokenId: charged.token_id,
+      quotedMicro: charged.quoted_micro,
+      images: charged.images,
+      createdAt: charged.created_at,
+    };
+    for (const { ref, reservedDelta, spentDelta } of unchargeMoves(row, settledMicro)) {
+      const moved = this.stmt.move.run({ scope: ref.scope, bucket: ref.bucket, reserved: reservedDelta, spent: spentDelta });
       if (moved.changes !== 1) throw new Error(`budget counter ${ref.scope}/${ref.bucket} is missing for a reserved row`);
     }
     return true;
@@ -141,12 +157,18 @@ export class SqliteLedgerStore implements LedgerStore {
     }
     for (const ref of refs) {
       this.stmt.ensureCounter.run(ref.scope, ref.bucket);
-      const charged = this.stmt.charge.run({ scope: ref.scope, bucket: ref.bucket, quoted: input.quotedMicro, limit: ref.limitMicro });
+      const charged = this.stmt.charge.run({ scope: ref.scope, bucket: ref.bucket, amount: reserveAmount(ref, input), limit: ref.limitMicro });
       if (charged.changes === 1) continue;
       const t = this.stmt.totals.get(ref.scope, ref.bucket);
       if (ref.limitMicro === null || t === undefined) throw new Error(`budget counter ${ref.scope}/${ref.bucket} could not be charged`);
       throw new ReservationRefused(budgetRefusal(ref, ref.limitMicro, t.spent_micro, t.reserved_micro));
     }
+    const busy = concurrencyRefusal(
+      input,
+      () => this.keyInFlight.get(input.keyId)?.n ?? 0,
+      () => this.allInFlight.get()?.n ?? 0,
+    );
+    if (busy) throw new ReservationRefused(busy);
     const row = reservedRow(input);
     this.stmt.insert.run(insertParams(row));
     return { ok: true, row };

@@ -78,4 +78,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      stored_at TEXT NOT NULL
    );
    CREATE INDEX idempotency_stored ON idempotency_responses (stored_at)`,
+  // 6: in-flight counts per key (max_concurrency) read only the key's open rows.
+  `CREATE INDEX ledger_key_reserved ON ledger_entries (key_id) WHERE state = 'reserved'`,
+  // 7: browser tokens (ledger-store.ts): the token a request came through and its num_images, which
+  // settle and release need to move the token's counters. Rows from before this carry no token.
+  `ALTER TABLE ledger_entries ADD COLUMN token_id TEXT;
+   ALTER TABLE ledger_entries ADD COLUMN images INTEGER NOT NULL DEFAULT 1;
+   CREATE INDEX ledger_token ON ledger_entries (token_id) WHERE token_id IS NOT NULL`,
+  // 8: publishable keys (key-store.ts): browser origins they may be used from, and a per-key policy
+  // (domain/policy.ts KeyPolicy as JSON, NULL = none).
+  `ALTER TABLE keys ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE keys ADD COLUMN policy TEXT`,
 ];
