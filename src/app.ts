@@ -4,10 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { tokenMacKey } from './domain/tokens.js';
 import { createInputValidator } from './domain/validation.js';
+import { registerCors } from './http/cors.js';
 import { registerJsonBody } from './http/json-body.js';
 import { registerErrorHandlers } from './http/reply-errors.js';
 import { registerRequestLog } from './http/request-log.js';
@@ -15,6 +19,9 @@ import { adminKeyRoutes } from './http/routes/admin-keys.js';
 import { adminUsageRoutes } from './http/routes/admin-usage.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { selfServiceRoutes } from './http/routes/self-service.js';
+import { tokenRoutes } from './http/routes/tokens.js';
+import { RateLimits } from './pipeline/limits.js';
+import { StreamSlots } from './pipeline/stream-slots.js';
 import { healthRoutes } from './http/routes/health.js';
 import { hostModeRoutes } from './http/routes/host-mode.js';
 import { proxyModeRoutes } from './http/routes/proxy-mode.js';
@@ -37,6 +44,8 @@ export interface AppDeps {
   config: Config;
   stores: Stores;
   upstream: FalUpstream;
+  /** Shared rate-limit counters (REDIS_URL); omitted = in-memory counters for this instance. */
+  redis?: Redis;
   /** A pino logger, or false for none (tests that do not read logs). */
   logger: Logger | false;
   now?: () => Date;
@@ -49,8 +58,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: deps.config.bodyLimit,
     genReqId: () => `gw_${randomUUID()}`,
-    // X-Forwarded-* are not trusted: a client must not choose the origin written into status URLs.
-    trustProxy: false,
+    // X-Forwarded-* are trusted only from the configured proxies (TRUST_PROXY, default none): a
+    // client must not choose its own IP (rate limits) or the origin written into status URLs.
+    // (A hop count is a documented value; Fastify's typings only list booleans and addresses.)
+    trustProxy: deps.config.trustProxy as boolean | string,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Time to receive a whole request (slow-loris bound). Responses are bounded by the upstream
@@ -62,7 +73,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ajv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
+  // Rate-limit counters: per-route hooks are not used; the pipeline calls the limiter after auth.
+  await app.register(rateLimit, { global: false, ...(deps.redis ? { redis: deps.redis, nameSpace: 'fgw-rl:' } : {}) });
+  const corsOrigins = await registerCors(app, deps.config, deps.stores);
+
   const now = deps.now ?? (() => new Date());
+  const falKey = deps.config.tokenSecret ?? deps.config.falKey;
+  if (falKey === undefined) throw new Error('FAL_KEY (or TOKEN_SECRET) is required to sign browser tokens');
   const ctx: PipelineContext = {
     config: deps.config,
     stores: deps.stores,
@@ -72,6 +89,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Both replaced just below: they need the finished context.
     statuses: undefined as unknown as StatusCoalescer,
     settler: undefined as unknown as QueueSettler,
+    limits: new RateLimits(app, deps.config),
+    streams: new StreamSlots(deps.config.maxStreamsPerKey, deps.config.streamConnections),
+    corsOrigins,
+    tokenMacKey: tokenMacKey(falKey),
     now,
   };
   ctx.settler = new QueueSettler(ctx, app.log);
@@ -85,9 +106,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs));
   app.addHook('onClose', async () => app.reconciler.stop());
 
+  // Graceful shutdown: new requests get 503 (return503OnClosing), in-flight generations finish,
+  // open status streams (endless by nature; clients reconnect) are ended now, and whatever is
+  // still open after SHUTDOWN_GRACE_MS is cut so the process always exits.
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
+    ctx.streams.endAll();
+    setTimeout(() => app.server.closeAllConnections(), deps.config.shutdownGraceMs).unref();
     done();
   });
 
@@ -102,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   selfServiceRoutes(app, ctx);
+  tokenRoutes(app, ctx);
 
   hostModeRoutes(app, ctx);
   proxyModeRoutes(app, ctx);

@@ -19,7 +19,8 @@ const USAGE = `Usage:
   fal-gateway keys revoke ID
   fal-gateway teams set NAME [--budget-usd N] [--daily-usd N] [--monthly-usd N]
   fal-gateway teams list
-  fal-gateway usage [--key ID] [--team TEAM] [--from DATE] [--to DATE] [--group-by day|key] [--csv]
+  fal-gateway usage [--key ID] [--team TEAM] [--end-user U] [--from DATE] [--to DATE]
+                    [--group-by day|key|end_user] [--csv]
 
 Reads DATABASE_URL (default sqlite:./data/gateway.db) like the server.`;
 
@@ -132,16 +133,16 @@ async function teamsCommand(args: string[]): Promise<void> {
 async function usageCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { key: { type: 'string' }, team: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'group-by': { type: 'string' }, csv: { type: 'boolean' } },
+    options: { key: { type: 'string' }, team: { type: 'string' }, 'end-user': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'group-by': { type: 'string' }, csv: { type: 'boolean' } },
   });
   const groupBy = values['group-by'];
-  if (groupBy !== undefined && groupBy !== 'day' && groupBy !== 'key') fail('--group-by must be day or key');
+  if (groupBy !== undefined && groupBy !== 'day' && groupBy !== 'key' && groupBy !== 'end_user') fail('--group-by must be day, key or end_user');
   const from = parseBound(values.from);
   const to = parseBound(values.to);
   if (from === null || to === null) fail('--from and --to must be YYYY-MM-DD or ISO-8601');
   const stores = await openStores(loadConfig(process.env, { demo: true }).databaseUrl);
   try {
-    const report = await usageReport(stores.ledger, { keyId: values.key, team: values.team, from, to, groupBy });
+    const report = await usageReport(stores.ledger, { keyId: values.key, team: values.team, endUser: values['end-user'], from, to, groupBy });
     if (values.csv) {
       process.stdout.write(usageCsv(report));
       return;

@@ -39,6 +39,29 @@ export interface Config {
    * reaches this named point. Unset in production.
    */
   failpoint: string | undefined;
+  /** Default generation calls (run, submit) per minute per key; a key's `rpm` overrides it. */
+  rateLimitRpm: number;
+  /** Polling calls (status, stream, result, cancel) per minute per key. */
+  pollRateLimitRpm: number;
+  /** Failed or missing credentials per minute per client IP before it is refused outright. */
+  authFailuresPerMinute: number;
+  /** Shared rate-limit counters across instances; unset = in-memory counters. */
+  redisUrl: string | undefined;
+  /** Origins allowed to call the gateway from a browser (besides keys' own allowed_origins). */
+  corsOrigins: string[];
+  /** Gateway-wide cap on generations in flight; set it below the fal account's concurrency. */
+  globalMaxConcurrency: number | null;
+  /** Largest image any key may ask for, in megapixels, unless its policy sets a lower cap. */
+  maxMegapixelsPerImage: number;
+  /** Secret the browser-token MAC key is derived from; default FAL_KEY (shared by every instance). */
+  tokenSecret: string | undefined;
+  /** Open status streams per key, and sockets reserved for status streams (per instance). */
+  maxStreamsPerKey: number;
+  streamConnections: number;
+  /** Fastify trustProxy: false, true, a hop count, or a comma list of proxy addresses/CIDRs. */
+  trustProxy: boolean | number | string;
+  /** On shutdown, how long in-flight requests may finish before their connections are cut, in ms. */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +116,35 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     return fallback;
   };
 
+  const redisUrl = (): string | undefined => {
+    const raw = str('REDIS_URL');
+    if (raw !== undefined && !/^rediss?:\/\//.test(raw)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+    return raw;
+  };
+  const origins = (): string[] => {
+    const list = (str('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+    for (const o of list) {
+      if (o === '*' || !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS entries must be exact origins like https://app.example.com (got "${o}")`);
+    }
+    return list;
+  };
+  const megapixels = (): number => {
+    const raw = str('MAX_MEGAPIXELS_PER_IMAGE');
+    if (raw === undefined) return 4.2;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0 || n > 200) problems.push(`MAX_MEGAPIXELS_PER_IMAGE must be a number in (0, 200] (got "${raw}")`);
+    return Number.isFinite(n) && n > 0 ? n : 4.2;
+  };
+
+  const trustProxy = (): boolean | number | string => {
+    const raw = str('TRUST_PROXY');
+    if (raw === undefined || raw === 'false') return false;
+    if (raw === 'true') return true;
+    if (/^\d{1,2}$/.test(raw)) return Number(raw);
+    if (!/^[0-9a-fA-F.:/, ]+$/.test(raw)) problems.push(`TRUST_PROXY must be true, false, a hop count or a list of proxy IPs/CIDRs (got "${raw}")`);
+    return raw;
+  };
+
   const falKey = str('FAL_KEY');
   if (falKey === undefined && !opts.demo) {
     problems.push('FAL_KEY is required (your fal API key); run `npm run demo` to try the gateway against the simulated fal');
@@ -131,6 +183,18 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     statusFreshMs: int('STATUS_CACHE_MS', 250, 0, 10_000),
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5_000, 100, 3_600_000),
     failpoint: str('FAILPOINT'),
+    rateLimitRpm: int('RATE_LIMIT_RPM', 60, 1, 10_000_000),
+    pollRateLimitRpm: int('POLL_RATE_LIMIT_RPM', 6000, 1, 10_000_000),
+    authFailuresPerMinute: int('AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
+    redisUrl: redisUrl(),
+    corsOrigins: origins(),
+    globalMaxConcurrency: str('GLOBAL_MAX_CONCURRENCY') === undefined ? null : int('GLOBAL_MAX_CONCURRENCY', 0, 1, 100_000),
+    maxMegapixelsPerImage: megapixels(),
+    tokenSecret: str('TOKEN_SECRET'),
+    maxStreamsPerKey: int('MAX_STREAMS_PER_KEY', 10, 1, 100_000),
+    streamConnections: int('STREAM_CONNECTIONS', 100, 1, 100_000),
+    trustProxy: trustProxy(),
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

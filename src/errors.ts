@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  /** Too many generations in flight (a key's max_concurrency or GLOBAL_MAX_CONCURRENCY). */
+  concurrency_limited: 429,
   internal_error: 500,
   /**
    * A POST reached (or may have reached) fal and no answer came back. 500, not 502/503/504, because

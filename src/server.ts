@@ -3,6 +3,7 @@
  * SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close stores last).
  */
 import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -28,8 +29,13 @@ export async function startGateway(config: Config, logger: Logger, given?: Store
     queueUrl: config.falQueueUrl,
     falKey: config.falKey,
     userAgent: GATEWAY_USER_AGENT,
+    streamConnections: config.streamConnections,
   });
-  const app = await buildApp({ config, stores, upstream, logger });
+  if (config.publicUrl === undefined && !/^(127\.|localhost$|::1$)/.test(config.host)) {
+    logger.warn('PUBLIC_URL is not set: queue URLs are built from each request\'s Host header; set PUBLIC_URL behind a load balancer');
+  }
+  const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  const app = await buildApp({ config, stores, upstream, logger, redis });
   const url = await app.listen({ host: config.host, port: config.port });
   app.reconciler.start();
   let closed: Promise<void> | undefined;
@@ -42,6 +48,7 @@ export async function startGateway(config: Config, logger: Logger, given?: Store
         await app.close();
         await upstream.close();
         await stores.close();
+        redis?.disconnect();
       })();
       return closed;
     },

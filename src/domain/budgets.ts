@@ -19,14 +19,31 @@ export interface BudgetLimits {
 export const NO_LIMITS: BudgetLimits = { lifetime: null, day: null, month: null };
 
 export interface CounterRef {
-  /** `key:<id>` or `team:<name>`. */
+  /** `key:<id>`, `team:<name>`, `token:<id>` (its spend) or `token-images:<id>` (its image count). */
   scope: string;
-  scopeKind: 'key' | 'team';
+  scopeKind: 'key' | 'team' | 'token';
   period: BudgetPeriod;
   /** `all`, a UTC day `2026-11-26`, or a UTC month `2026-11`. */
   bucket: string;
-  /** Limit that applies at reservation time; null = count only. */
+  /** Limit that applies at reservation time (micro-USD, or images when `unit` is `images`); null = count only. */
   limitMicro: number | null;
+  /** What the counter counts: micro-USD (the default) or images (a token's `max_images`). */
+  unit?: 'micro_usd' | 'images';
+}
+
+/** Caps of a short-lived browser token (POST /v1/tokens), counted on top of its parent key's budgets. */
+export interface TokenCaps {
+  tokenId: string;
+  maxMicroUsd: number | null;
+  maxImages: number | null;
+}
+
+/** The counters a token adds: its spend and its image count, both over its lifetime. */
+export function tokenCounters(token: TokenCaps): CounterRef[] {
+  return [
+    { scope: `token:${token.tokenId}`, scopeKind: 'token', period: 'lifetime', bucket: 'all', limitMicro: token.maxMicroUsd, unit: 'micro_usd' },
+    { scope: `token-images:${token.tokenId}`, scopeKind: 'token', period: 'lifetime', bucket: 'all', limitMicro: token.maxImages, unit: 'images' },
+  ];
 }
 
 export function dayBucket(at: Date): string {
@@ -45,10 +62,11 @@ function scopeCounters(scope: string, scopeKind: 'key' | 'team', limits: BudgetL
   ];
 }
 
-/** The counters a request made at `at` by `keyId` (in `team`) is counted in. */
-export function countersFor(keyId: string, keyLimits: BudgetLimits, team: string | null, teamLimits: BudgetLimits, at: Date): CounterRef[] {
+/** The counters a request made at `at` by `keyId` (in `team`, through `token` if any) is counted in. */
+export function countersFor(keyId: string, keyLimits: BudgetLimits, team: string | null, teamLimits: BudgetLimits, at: Date, token?: TokenCaps | null): CounterRef[] {
   const refs = scopeCounters(`key:${keyId}`, 'key', keyLimits, at);
   if (team !== null) refs.push(...scopeCounters(`team:${team}`, 'team', teamLimits, at));
+  if (token) refs.push(...tokenCounters(token));
   return refs;
 }
 

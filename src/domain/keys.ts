@@ -28,6 +28,13 @@ export function generateSecretKey(): string {
   return SECRET_KEY_PREFIX + randomBase62(SECRET_CHARS);
 }
 
+/** Publishable keys (`fgw_pk_`) are meant to sit in a page; they only work from listed origins. */
+export const PUBLISHABLE_KEY_PREFIX = 'fgw_pk_';
+
+export function generatePublishableKey(): string {
+  return PUBLISHABLE_KEY_PREFIX + randomBase62(SECRET_CHARS);
+}
+
 /** Short public identifier of a key record, safe to log and show. */
 export function generateKeyId(): string {
   return `key_${randomBase62(16)}`;

@@ -4,6 +4,7 @@
  * owns the HTTP side. Paths follow fal's layout (reference/fal-protocol.md §2.2, §2.3, §3.1) under
  * the gateway's prefixes (DESIGN.md §1.1, §1.2).
  */
+import { selfServicePaths } from './openapi-self-service.js';
 import { MODEL_ID, MODEL_PATH, REQUESTS_PREFIX } from './model.js';
 import {
   CancelStatusSchema,
@@ -261,8 +262,8 @@ export function buildOpenApiDocument(opts: { publicUrl?: string; unknownFields?:
     },
     ...(opts.publicUrl === undefined ? {} : { servers: [{ url: opts.publicUrl }] }),
     security: [{ falKey: [] }, { bearer: [] }],
-    tags: [{ name: 'generation' }, { name: 'queue' }, { name: 'proxy' }, { name: 'health' }],
-    paths: paths(),
+    tags: [{ name: 'generation' }, { name: 'queue' }, { name: 'proxy' }, { name: 'browser' }, { name: 'health' }],
+    paths: { ...paths(), ...selfServicePaths() },
     components: {
       schemas: componentSchemas(unknownFields),
       responses: errorResponses(unknownFieldsText),

@@ -11,6 +11,10 @@
  * never matches `https://a.example`.
  */
 export function webhookAllowed(candidate: string, prefixes: readonly string[]): boolean {
+  // Backslashes, whitespace and control characters are where URL parsers disagree (WHATWG reads
+  // `https://a.example\@b.example/` as host a.example, Python's urlsplit as b.example): refused.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\\\s\x00-\x1f\x7f]/.test(candidate)) return false;
   let url: URL;
   try {
     url = new URL(candidate);
@@ -31,4 +35,9 @@ export function webhookAllowed(candidate: string, prefixes: readonly string[]): 
     const withSlash = base.endsWith('/') ? base : `${base}/`;
     return url.pathname.startsWith(withSlash);
   });
+}
+
+/** The form forwarded to fal: the WHATWG serialisation of the URL that was checked, never the raw text. */
+export function canonicalWebhook(candidate: string): string {
+  return new URL(candidate).href;
 }

@@ -14,6 +14,7 @@ export interface JsonBody {
   value: unknown;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const JSON_MEDIA = /^application\/json[ \t]*(;[ \t]*charset[ \t]*=[ \t]*"?utf-8"?[ \t]*)?$/i;
 
 export function registerJsonBody(app: FastifyInstance, bodyLimit: number): void {
@@ -27,9 +28,14 @@ export function registerJsonBody(app: FastifyInstance, bodyLimit: number): void 
       return done(new GatewayError('unsupported_media_type', 'Content-Type must be application/json'), undefined);
     }
     if (body.length === 0) return done(null, { raw: body, value: undefined } satisfies JsonBody);
+    // What is validated must be what fal parses: no BOM (stripped by JS parsers, maybe not by
+    // fal's), and strictly valid UTF-8 (a lenient decode would validate U+FFFD, forward raw bytes).
+    if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
+      return done(new GatewayError('bad_request', 'Request body must not start with a byte order mark'), undefined);
+    }
     let value: unknown;
     try {
-      value = sjson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+      value = sjson.parse(UTF8.decode(body), undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch {
       return done(new GatewayError('bad_request', 'Request body is not valid JSON'), undefined);
     }

@@ -42,7 +42,8 @@ export async function reserve(
 ): Promise<Reservation | { duplicate: LedgerRow }> {
   const q = quote(input, { microUsdPerMegapixel: ctx.config.microUsdPerMegapixel, rounding: ctx.config.rounding });
   const at = ctx.now();
-  const counters = countersFor(principal.keyId, keyLimits(principal.key), principal.team, await teamLimits(ctx, principal.team), at);
+  const token = principal.token ? { tokenId: principal.token.id, maxMicroUsd: principal.token.maxMicroUsd, maxImages: principal.token.maxImages } : null;
+  const counters = countersFor(principal.keyId, keyLimits(principal.key), principal.team, await teamLimits(ctx, principal.team), at, token);
   const result = await ctx.stores.ledger.reserve({
     id: opts.id,
     keyId: principal.keyId,
@@ -53,12 +54,28 @@ export async function reserve(
     counters,
     idempotencyKey: opts.idempotencyKey,
     bodyHash: opts.bodyHash,
-    endUser: null,
+    endUser: principal.endUser,
+    tokenId: principal.token?.id ?? null,
+    images: q.numImages,
+    inFlightLimits: { key: principal.key.maxConcurrency, global: ctx.config.globalMaxConcurrency },
     at: at.toISOString(),
   });
   if (result.ok) return { row: result.row, quote: q, counters };
   if (result.reason === 'duplicate') return { duplicate: result.existing };
-  const scope = result.scopeKind === 'key' ? 'key' : 'team';
+  if (result.reason === 'concurrency') {
+    // 429 (fal clients back off and retry it), not a queue inside the gateway: see README, Limits.
+    const who = result.scope === 'key' ? 'this key' : 'the gateway';
+    throw new GatewayError('concurrency_limited', `${who} already has ${result.limit} generations in flight; retry shortly`, { 'retry-after': '1' }, { limit: result.limit, limit_scope: result.scope });
+  }
+  if (result.unit === 'images') {
+    throw new GatewayError('budget_exceeded', `This request asks for ${q.numImages} image(s) but the token has ${result.remainingMicro} left`, {}, {
+      remaining_images: result.remainingMicro,
+      max_images: result.limitMicro,
+      budget_scope: 'token',
+      budget_period: 'lifetime',
+    });
+  }
+  const scope = result.scopeKind;
   const period = result.period === 'lifetime' ? '' : ` ${result.period === 'day' ? 'daily' : 'monthly'}`;
   throw new GatewayError(
     'budget_exceeded',

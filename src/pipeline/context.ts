@@ -7,6 +7,9 @@ import type { OperationKind } from '../domain/operation.js';
 import type { InputValidation } from '../domain/validation.js';
 import type { Stores } from '../store/stores.js';
 import type { FalUpstream } from '../upstream/fal-upstream.js';
+import type { CorsOrigins } from '../http/cors.js';
+import type { RateLimits } from './limits.js';
+import type { StreamSlots } from './stream-slots.js';
 import type { OwnerDirectory } from './owner-directory.js';
 import type { QueueSettler } from './queue-settler.js';
 import type { StatusCoalescer } from './status-coalescer.js';
@@ -19,12 +22,17 @@ export interface PipelineContext {
   owners: OwnerDirectory;
   statuses: StatusCoalescer;
   settler: QueueSettler;
+  limits: RateLimits;
+  streams: StreamSlots;
+  corsOrigins: CorsOrigins;
+  /** MAC key for browser tokens (domain/tokens.ts). */
+  tokenMacKey: Buffer;
   now: () => Date;
 }
 
 /** Per-request facts the one log line reports (http/request-log.ts). */
 export interface RequestFacts {
-  op?: OperationKind | 'admin' | 'usage';
+  op?: OperationKind | 'admin' | 'usage' | 'token';
   door?: 'host' | 'proxy';
   keyId?: string;
   falRequestId?: string;

@@ -16,13 +16,17 @@ import type { PipelineContext } from './context.js';
 const MAX_STORED_BODY = 16 * 1024 * 1024;
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
-export function idempotencyKeyOf(request: FastifyRequest): string | null {
+/**
+ * The Idempotency-Key header, namespaced by browser token when one is used: keys are unique per
+ * gateway key in the ledger, and two tokens of one key must not replay each other's answers.
+ */
+export function idempotencyKeyOf(request: FastifyRequest, tokenId: string | null): string | null {
   const v = request.headers['idempotency-key'];
   if (v === undefined) return null;
   if (typeof v !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(v)) {
     throw new GatewayError('bad_request', 'Idempotency-Key must be 1 to 255 visible ASCII characters, sent once');
   }
-  return v;
+  return tokenId === null ? v : `${tokenId}:${v}`;
 }
 
 export function bodyHash(raw: Buffer): string {

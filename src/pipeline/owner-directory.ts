@@ -14,22 +14,23 @@ export class OwnerDirectory {
     private readonly maxEntries = 100_000,
   ) {}
 
-  async record(requestId: string, keyId: string, createdAt: string): Promise<void> {
-    await this.store.record({ requestId, keyId, createdAt });
-    this.remember(requestId, keyId);
+  /** `ownerId` is a key id, or `<key id>/<token id>` for a browser token (pipeline/principal.ts). */
+  async record(requestId: string, ownerId: string, createdAt: string): Promise<void> {
+    await this.store.record({ requestId, keyId: ownerId, createdAt });
+    this.remember(requestId, ownerId);
   }
 
   /**
    * Throws 404 unless `keyId` owns `requestId`. Unknown and foreign ids get the same answer, so a
    * caller learns nothing about other keys' requests.
    */
-  async assertOwner(requestId: string, keyId: string): Promise<void> {
+  async assertOwner(requestId: string, may: (owner: string) => boolean): Promise<void> {
     let owner = this.cache.get(requestId);
     if (owner === undefined) {
       owner = (await this.store.ownerOf(requestId)) ?? undefined;
       if (owner !== undefined) this.remember(requestId, owner);
     }
-    if (owner !== keyId) throw new GatewayError('not_found', 'Request not found');
+    if (owner === undefined || !may(owner)) throw new GatewayError('not_found', 'Request not found');
   }
 
   private remember(requestId: string, keyId: string): void {

@@ -1,23 +1,84 @@
 /**
- * Step 2 of the pipeline: who is calling. A credential is looked up by its hash; unknown, revoked
- * and malformed credentials all get the same 401, so the answer reveals nothing about which keys exist.
+ * Steps 2–3 of the pipeline: who is calling, and from where. A credential is a secret key, a
+ * publishable key or a browser token. Unknown, revoked and malformed credentials all get the same
+ * 401, so the answer reveals nothing about which keys exist; an IP that keeps failing is refused
+ * before any lookup.
  */
+import type { FastifyRequest } from 'fastify';
 import { hashKey, parseAuthorization } from '../domain/keys.js';
+import { TOKEN_PREFIX, verifyToken, type TokenClaims } from '../domain/tokens.js';
 import { GatewayError } from '../errors.js';
-import type { KeyRecord, KeyStore } from '../store/key-store.js';
+import type { KeyRecord } from '../store/key-store.js';
+import type { PipelineContext } from './context.js';
 
 export interface Principal {
   keyId: string;
   team: string | null;
   key: KeyRecord;
+  /** Set when the caller used a browser token minted from `key`. */
+  token: TokenClaims | null;
+  /** The end user a token was minted for, reported in the ledger. */
+  endUser: string | null;
 }
 
-export async function authenticate(keys: KeyStore, authorization: string | undefined): Promise<Principal> {
+/**
+ * Who owns what this principal submits: the key, or for a browser token `<key>/<token>`, so two
+ * tokens of one key (two end users of one app) never see each other's requests.
+ */
+export function ownerIdOf(p: Principal): string {
+  return p.token ? `${p.keyId}/${p.token.id}` : p.keyId;
+}
+
+/** A key may reach its own requests and those of tokens minted from it; a token only its own. */
+export function mayAccess(p: Principal, owner: string): boolean {
+  return owner === ownerIdOf(p) || (p.token === null && owner.startsWith(`${p.keyId}/`));
+}
+
+export async function authenticate(ctx: PipelineContext, request: FastifyRequest): Promise<Principal> {
+  await ctx.limits.checkAuthFailures(request);
+  try {
+    const principal = await identify(ctx, request.headers.authorization);
+    checkOrigin(principal, request.headers.origin);
+    return principal;
+  } catch (err) {
+    if (err instanceof GatewayError && err.code === 'unauthorized') await ctx.limits.countAuthFailure(request);
+    throw err;
+  }
+}
+
+async function identify(ctx: PipelineContext, authorization: string | undefined): Promise<Principal> {
   const credential = parseAuthorization(authorization);
   if (credential === null) {
     throw new GatewayError('unauthorized', 'Missing credentials: send `Authorization: Key <gateway key>`');
   }
-  const key = await keys.findActiveByHash(hashKey(credential));
+  if (credential.startsWith(TOKEN_PREFIX)) {
+    const check = verifyToken(ctx.tokenMacKey, credential, Math.floor(ctx.now().getTime() / 1000));
+    if (!check.ok) throw new GatewayError('unauthorized', check.reason === 'expired' ? 'Token expired' : 'Invalid or revoked key');
+    const parent = await ctx.stores.keys.get(check.claims.keyId);
+    // Revoking the parent key kills its tokens at once.
+    if (parent === null || parent.revokedAt !== null) throw new GatewayError('unauthorized', 'Invalid or revoked key');
+    return { keyId: parent.id, team: parent.team, key: parent, token: check.claims, endUser: check.claims.endUser };
+  }
+  const key = await ctx.stores.keys.findActiveByHash(hashKey(credential));
   if (key === null) throw new GatewayError('unauthorized', 'Invalid or revoked key');
-  return { keyId: key.id, team: key.team, key };
+  return { keyId: key.id, team: key.team, key, token: null, endUser: null };
+}
+
+/**
+ * Origin binding. A token's `allowed_origins` and a key's `allowed_origins` restrict browser use;
+ * a publishable key is unusable without a listed Origin. (An Origin header can be forged outside
+ * browsers: this protects a key embedded in a page from other pages, not from scripts.)
+ */
+function checkOrigin(p: Principal, origin: string | undefined): void {
+  const tokenOrigins = p.token?.allowedOrigins ?? [];
+  if (tokenOrigins.length > 0 && (origin === undefined || !tokenOrigins.includes(origin))) {
+    throw new GatewayError('forbidden', 'This token may not be used from this origin');
+  }
+  const keyOrigins = p.key.allowedOrigins;
+  if (p.key.kind === 'publishable' && (origin === undefined || !keyOrigins.includes(origin))) {
+    throw new GatewayError('forbidden', 'This publishable key may not be used from this origin');
+  }
+  if (keyOrigins.length > 0 && origin !== undefined && !keyOrigins.includes(origin)) {
+    throw new GatewayError('forbidden', 'This key may not be used from this origin');
+  }
 }

@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MODEL_PATH, REQUESTS_PREFIX } from '../domain/model.js';
-import { webhookAllowed } from '../domain/webhook.js';
+import { canonicalWebhook, webhookAllowed } from '../domain/webhook.js';
 import { REQUEST_ID_PATTERN } from '../domain/operation.js';
 import { GatewayError } from '../errors.js';
 import { UpstreamFailure } from '../upstream/fal-upstream.js';
@@ -13,7 +13,7 @@ import type { PipelineContext } from './context.js';
 import { failpoint } from './failpoint.js';
 import { relayedResponseHeaders, upstreamRequestHeaders } from './forward-headers.js';
 import { bodyHash, idempotencyKeyOf, remember, replay } from './idempotency.js';
-import type { Principal } from './principal.js';
+import { ownerIdOf, type Principal } from './principal.js';
 import { queueRequestsBase, withGatewayUrls } from './queue-urls.js';
 import type { StatusSnapshot } from './status-coalescer.js';
 import { callFal, readJsonObject, upstreamError } from './upstream-call.js';
@@ -37,11 +37,11 @@ export async function submitOp(
     if (!webhookAllowed(opts.webhook, principal.key.allowedWebhookUrls)) {
       throw new GatewayError('forbidden', 'fal_webhook must be an https URL registered on this key (allowed_webhook_urls)');
     }
-    query.set('fal_webhook', opts.webhook);
+    query.set('fal_webhook', canonicalWebhook(opts.webhook));
   }
   if (opts.maxQueueLength !== null) query.set('fal_max_queue_length', String(opts.maxQueueLength));
 
-  const idemKey = idempotencyKeyOf(request);
+  const idemKey = idempotencyKeyOf(request, principal.token?.id ?? null);
   const hash = idemKey === null ? null : bodyHash(input.raw);
   const reservation = await reserve(ctx, principal, input.input, { id: request.id, operation: 'submit', idempotencyKey: idemKey, bodyHash: hash });
   if ('duplicate' in reservation) return replay(ctx, reservation.duplicate, hash ?? '', reply);
@@ -89,7 +89,7 @@ export async function submitOp(
   // reconciler can always follow the reservation to fal.
   await ctx.stores.ledger.attachFalRequestId(row.id, requestId);
   failpoint(ctx.config.failpoint, 'after-attach');
-  await ctx.owners.record(requestId, principal.keyId, ctx.now().toISOString());
+  await ctx.owners.record(requestId, ownerIdOf(principal), ctx.now().toISOString());
   const headers = {
     ...relayedResponseHeaders(res.headers, false),
     ...(await costHeaders(ctx, reservation, reservation.quote.microUsd)),

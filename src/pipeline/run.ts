@@ -18,7 +18,7 @@ import { callFal } from './upstream-call.js';
 import type { ValidInput } from './valid-input.js';
 
 export async function runOp(ctx: PipelineContext, principal: Principal, input: ValidInput, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const idemKey = idempotencyKeyOf(request);
+  const idemKey = idempotencyKeyOf(request, principal.token?.id ?? null);
   const hash = idemKey === null ? null : bodyHash(input.raw);
   const reservation = await reserve(ctx, principal, input.input, { id: request.id, operation: 'run', idempotencyKey: idemKey, bodyHash: hash });
   if ('duplicate' in reservation) return replay(ctx, reservation.duplicate, hash ?? '', reply);

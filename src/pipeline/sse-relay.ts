@@ -21,8 +21,16 @@ export async function streamOp(ctx: PipelineContext, requestId: string, logs: bo
     return reply.code(200).headers(sseHeaders).send(`data: ${JSON.stringify(withGatewayUrls(done.body, base))}\n\n`);
   }
 
+  const release = ctx.streams.acquire(request.facts.keyId ?? '');
   const abort = new AbortController();
-  request.raw.once('close', () => abort.abort());
+  // The response's 'close' fires when the client goes away (or the stream ends); the request's own
+  // 'close' fires as soon as its (empty) body has been read, which is too early.
+  const untrack = ctx.streams.track(() => abort.abort());
+  reply.raw.once('close', () => {
+    abort.abort();
+    release();
+    untrack();
+  });
   const res = await callFal(ctx, request, {
     origin: 'queue',
     method: 'GET',
@@ -32,6 +40,10 @@ export async function streamOp(ctx: PipelineContext, requestId: string, logs: bo
     timeoutMs: ctx.config.pollTimeoutMs,
     bodyTimeoutMs: 0,
     signal: abort.signal,
+    stream: true,
+  }).catch((err: unknown) => {
+    release();
+    throw err;
   });
   if (res.statusCode !== 200) {
     return reply.code(res.statusCode).type(String(res.headers['content-type'] ?? 'application/json')).send(res.body);
@@ -46,6 +58,8 @@ export async function streamOp(ctx: PipelineContext, requestId: string, logs: bo
   return reply.code(200).headers(sseHeaders).send(res.body.pipe(rewrite));
 }
 
+const MAX_LINE = 1024 * 1024;
+
 /** Line-oriented SSE transform: rewrites JSON `data:` lines, passes the rest, keeps partial lines. */
 export class SseRewriter extends Transform {
   private pending = '';
@@ -57,6 +71,8 @@ export class SseRewriter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.pending += chunk.toString('utf8');
     const lastNewline = this.pending.lastIndexOf('\n');
+    // A status event is a few hundred bytes; an endless line is a broken or hostile upstream.
+    if (lastNewline === -1 && this.pending.length > MAX_LINE) return cb(new Error('status stream line too long'));
     if (lastNewline === -1) return cb();
     const complete = this.pending.slice(0, lastNewline + 1);
     this.pending = this.pending.slice(lastNewline + 1);

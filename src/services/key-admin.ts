@@ -3,7 +3,9 @@
  * Inputs use the public (snake_case, USD) vocabulary; storage uses micro-USD.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { displayPrefix, generateKeyId, generateSecretKey, hashKey } from '../domain/keys.js';
+import { displayPrefix, generateKeyId, generatePublishableKey, generateSecretKey, hashKey } from '../domain/keys.js';
+import type { KeyPolicy } from '../domain/policy.js';
+import { isOrigin } from '../domain/tokens.js';
 import { microToUsdNumber, usdToMicro } from '../domain/pricing.js';
 import type { KeyPatch, KeyRecord, KeyStore } from '../store/key-store.js';
 
@@ -16,9 +18,28 @@ const Limits = {
   rpm: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()])),
   max_concurrency: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 10_000 }), Type.Null()])),
   allowed_webhook_urls: Type.Optional(Type.Array(Type.String({ minLength: 9, maxLength: 2048 }), { maxItems: 50 })),
+  allowed_origins: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 50, description: 'Browser origins this key may be used from' })),
+  policy: Type.Optional(
+    Type.Union([
+      Type.Object(
+        {
+          max_megapixels_per_image: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 200 })),
+          max_num_images: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+          allowed_image_sizes: Type.Optional(Type.Array(Type.Union(['square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9', 'custom'].map((s) => Type.Literal(s))), { minItems: 1 })),
+          require_safety_checker: Type.Optional(Type.Boolean()),
+          max_prompt_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+  ),
 };
 
-export const CreateKeyBody = Type.Object({ name: Name, ...Limits }, { additionalProperties: false });
+export const CreateKeyBody = Type.Object(
+  { name: Name, kind: Type.Optional(Type.Union([Type.Literal('secret'), Type.Literal('publishable')], { description: 'publishable: usable only from allowed_origins; for demos' })), ...Limits },
+  { additionalProperties: false },
+);
 export const UpdateKeyBody = Type.Object({ name: Type.Optional(Name), ...Limits }, { additionalProperties: false, minProperties: 1 });
 export type CreateKeyInput = Static<typeof CreateKeyBody>;
 export type UpdateKeyInput = Static<typeof UpdateKeyBody>;
@@ -36,6 +57,8 @@ export interface KeyView {
   rpm: number | null;
   max_concurrency: number | null;
   allowed_webhook_urls: string[];
+  allowed_origins: string[];
+  policy: PolicyView | null;
   created_at: string;
   revoked_at: string | null;
 }
@@ -53,6 +76,8 @@ export function keyView(k: KeyRecord): KeyView {
     rpm: k.rpm,
     max_concurrency: k.maxConcurrency,
     allowed_webhook_urls: k.allowedWebhookUrls,
+    allowed_origins: k.allowedOrigins,
+    policy: policyView(k.policy),
     created_at: k.createdAt,
     revoked_at: k.revokedAt,
   };
@@ -70,13 +95,21 @@ export function invalidWebhookPrefixes(urls: readonly string[]): string[] {
   });
 }
 
+/** Problems with origin settings: every entry an exact origin; a publishable key needs at least one. */
+export function originProblems(kind: 'secret' | 'publishable', origins: readonly string[] | undefined): string | null {
+  if (!(origins ?? []).every(isOrigin)) return 'allowed_origins must be exact origins like https://app.example.com';
+  if (kind === 'publishable' && (origins ?? []).length === 0) return 'a publishable key needs allowed_origins';
+  return null;
+}
+
 export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date): Promise<{ record: KeyRecord; secret: string }> {
-  const secret = generateSecretKey();
+  const kind = input.kind ?? 'secret';
+  const secret = kind === 'publishable' ? generatePublishableKey() : generateSecretKey();
   const record = await keys.create({
     id: generateKeyId(),
     name: input.name,
     team: input.team ?? null,
-    kind: 'secret',
+    kind,
     hash: hashKey(secret),
     prefix: displayPrefix(secret),
     budgetMicroUsd: microOrNull(input.budget_usd),
@@ -85,6 +118,8 @@ export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date
     rpm: input.rpm ?? null,
     maxConcurrency: input.max_concurrency ?? null,
     allowedWebhookUrls: input.allowed_webhook_urls ?? [],
+    allowedOrigins: input.allowed_origins ?? [],
+    policy: toPolicy(input.policy),
     createdAt: now.toISOString(),
   });
   return { record, secret };
@@ -100,6 +135,8 @@ export function toPatch(input: UpdateKeyInput): KeyPatch {
   if (input.rpm !== undefined) patch.rpm = input.rpm;
   if (input.max_concurrency !== undefined) patch.maxConcurrency = input.max_concurrency;
   if (input.allowed_webhook_urls !== undefined) patch.allowedWebhookUrls = input.allowed_webhook_urls;
+  if (input.allowed_origins !== undefined) patch.allowedOrigins = input.allowed_origins;
+  if (input.policy !== undefined) patch.policy = toPolicy(input.policy);
   return patch;
 }
 
@@ -109,4 +146,34 @@ export function usdOrNull(micro: number | null): number | null {
 
 export function microOrNull(usd: number | null | undefined): number | null {
   return usd == null ? null : usdToMicro(usd);
+}
+
+interface PolicyView {
+  max_megapixels_per_image?: number;
+  max_num_images?: number;
+  allowed_image_sizes?: string[];
+  require_safety_checker?: boolean;
+  max_prompt_length?: number;
+}
+
+function toPolicy(p: PolicyView | null | undefined): KeyPolicy | null {
+  if (p == null) return null;
+  const out: KeyPolicy = {};
+  if (p.max_megapixels_per_image !== undefined) out.maxMegapixelsPerImage = p.max_megapixels_per_image;
+  if (p.max_num_images !== undefined) out.maxNumImages = p.max_num_images;
+  if (p.allowed_image_sizes !== undefined) out.allowedImageSizes = p.allowed_image_sizes;
+  if (p.require_safety_checker !== undefined) out.requireSafetyChecker = p.require_safety_checker;
+  if (p.max_prompt_length !== undefined) out.maxPromptLength = p.max_prompt_length;
+  return out;
+}
+
+function policyView(p: KeyPolicy | null): PolicyView | null {
+  if (p === null) return null;
+  const out: PolicyView = {};
+  if (p.maxMegapixelsPerImage !== undefined) out.max_megapixels_per_image = p.maxMegapixelsPerImage;
+  if (p.maxNumImages !== undefined) out.max_num_images = p.maxNumImages;
+  if (p.allowedImageSizes !== undefined) out.allowed_image_sizes = p.allowedImageSizes;
+  if (p.requireSafetyChecker !== undefined) out.require_safety_checker = p.requireSafetyChecker;
+  if (p.maxPromptLength !== undefined) out.max_prompt_length = p.maxPromptLength;
+  return out;
 }

@@ -11,7 +11,7 @@ import type { TeamStore } from '../store/team-store.js';
 export interface UsageReport {
   from: string | null;
   to: string | null;
-  group_by: 'day' | 'key' | null;
+  group_by: 'day' | 'key' | 'end_user' | null;
   total_usd: number;
   reserved_usd: number;
   megapixels: number;
@@ -59,8 +59,8 @@ export function usageCsv(report: UsageReport): string {
 
 /** Quotes a CSV cell and neutralises spreadsheet formulas (a key or team name is user text). */
 function csvCell(v: string): string {
-  const safe = /^[=+\-@]/.test(v) ? `'${v}` : v;
-  return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 interface PeriodView { spent_usd: number; reserved_usd: number; budget_usd: number | null; remaining_usd: number | null }

@@ -18,6 +18,8 @@ export interface UpstreamRequest {
   /** Forwardable headers the caller allowlisted; authorization is added here. */
   headers: Record<string, string>;
   body?: Buffer;
+  /** Long-lived SSE streams use their own sockets, so they can never starve submits and polls. */
+  stream?: boolean;
   /** Time allowed until fal's response headers arrive. */
   timeoutMs: number;
   /** Longest pause allowed between body chunks; default `timeoutMs`, 0 = none (SSE streams idle for long). */
@@ -50,26 +52,25 @@ export interface FalUpstreamOptions {
   userAgent: string;
   /** Sockets per fal origin. */
   connections?: number;
+  /** Sockets reserved for status streams (queue origin). */
+  streamConnections?: number;
 }
 
 export function createFalUpstream(opts: FalUpstreamOptions): FalUpstream {
-  const make = (base: string) => {
+  const make = (base: string, connections: number) => {
     const url = new URL(base);
     return {
       basePath: url.pathname.replace(/\/+$/, ''),
-      pool: new Pool(url.origin, {
-        connections: opts.connections ?? 256,
-        keepAliveTimeout: 10_000,
-        connectTimeout: 10_000,
-      }),
+      pool: new Pool(url.origin, { connections, keepAliveTimeout: 10_000, connectTimeout: 10_000 }),
     };
   };
-  const targets = { run: make(opts.runUrl), queue: make(opts.queueUrl) } as const;
+  const targets = { run: make(opts.runUrl, opts.connections ?? 256), queue: make(opts.queueUrl, opts.connections ?? 256) } as const;
+  const streams = make(opts.queueUrl, opts.streamConnections ?? 100);
   const auth = `Key ${opts.falKey}`;
 
   return {
     async request(req) {
-      const t = targets[req.origin];
+      const t = req.stream ? streams : targets[req.origin];
       const path = t.basePath + req.path + (req.query ? `?${req.query}` : '');
       const headers: Record<string, string> = { ...req.headers, authorization: auth, 'user-agent': opts.userAgent };
       if (req.body !== undefined) headers['content-length'] = String(req.body.length);
@@ -89,7 +90,7 @@ export function createFalUpstream(opts: FalUpstreamOptions): FalUpstream {
       }
     },
     async close() {
-      await Promise.all([targets.run.pool.close(), targets.queue.pool.close()]);
+      await Promise.all([targets.run.pool.close(), targets.queue.pool.close(), streams.pool.close()]);
     },
   };
 }

@@ -40,6 +40,8 @@ describe('buildOpenApiDocument', () => {
       [`${R}/cancel`]: ['put'],
       '/api/fal/proxy': ['post', 'get', 'put', 'options'],
       '/healthz': ['get'],
+      '/v1/tokens': ['post'],
+      '/v1/usage': ['get'],
     };
     const paths = doc.paths as Record<string, Json>;
     expect(Object.keys(paths).sort()).toEqual(Object.keys(expected).sort());

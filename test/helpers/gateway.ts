@@ -49,6 +49,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     ADMIN_TOKEN: adminToken,
     PORT: '0',
     LOG_LEVEL: 'debug',
+    SHUTDOWN_GRACE_MS: '500',
     ...opts.env,
   });
   const logs: string[] = [];

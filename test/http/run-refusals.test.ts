@@ -30,6 +30,8 @@ const cases: Case[] = [
   { name: 'json with an empty parameter', status: 415, errorType: 'unsupported_media_type', body: JSON.stringify(validInput()), headers: { 'content-type': 'application/json;' } },
   { name: 'oversized body', status: 413, errorType: 'payload_too_large', body: JSON.stringify(validInput({ prompt: 'x'.repeat(70_000) })) },
   { name: '__proto__ key', status: 400, errorType: 'bad_request', body: '{"prompt":"x","__proto__":{"admin":true}}' },
+  { name: 'a byte order mark', status: 400, errorType: 'bad_request', body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(validInput()))]) },
+  { name: 'invalid UTF-8', status: 400, errorType: 'bad_request', body: Buffer.concat([Buffer.from('{"prompt":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]) },
   { name: 'a JSON string containing JSON', status: 422, body: JSON.stringify(JSON.stringify(validInput())), issue: { loc: ['body'], type: 'model_attributes_type' } },
   { name: 'an array', status: 422, body: '[]', issue: { loc: ['body'], type: 'model_attributes_type' } },
   { name: 'missing prompt', status: 422, body: '{}', issue: { loc: ['body', 'prompt'], type: 'missing' } },

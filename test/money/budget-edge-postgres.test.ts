@@ -46,7 +46,7 @@ describe.skipIf(!baseUrl)('budget edge: two gateway processes on one Postgres', 
   it('admits exactly 10 of 200 and spends exactly the budget', async () => {
     const [a, b] = gateways;
     if (!a || !b) throw new Error('gateways not started');
-    const created = await fetch(`${a.url}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'edge', budget_usd: 0.4 }) });
+    const created = await fetch(`${a.url}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'edge', budget_usd: 0.4, rpm: 100_000 }) });
     const { key, id } = (await created.json()) as { key: string; id: string };
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>

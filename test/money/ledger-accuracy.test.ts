@@ -24,7 +24,7 @@ function rng(seed: number) {
 }
 
 it('settles 1,000 mixed requests to exactly what fal billed', async () => {
-  const { id, key } = await gw.createKey({ name: 'mixed' });
+  const { id, key } = await gw.createKey({ name: 'mixed', rpm: 100_000 });
   gw.sim.reset();
   const rand = rng(42);
   const headers = { authorization: `Key ${key}`, 'content-type': 'application/json' };

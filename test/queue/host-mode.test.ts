@@ -130,6 +130,8 @@ describe('queue API in host mode', () => {
       [hooked.key, 'https://hooks.example.com/falx'],
       [hooked.key, 'https://user@hooks.example.com/fal'],
       [hooked.key, 'https://hooks.example.com:8443/fal'],
+      [hooked.key, 'https://hooks.example.com\\@evil.example/fal'],
+      [hooked.key, 'https://hooks.example.com/fal/\tx'],
     ] as const) {
       const res = await post(k, url);
       expect(res.status, url).toBe(403);

@@ -8,7 +8,7 @@ import { parseAuthorization, secretsEqual } from '../../domain/keys.js';
 import { GatewayError } from '../../errors.js';
 import { jsonBody } from '../json-body.js';
 import type { PipelineContext } from '../../pipeline/context.js';
-import { CreateKeyBody, UpdateKeyBody, createKey, invalidWebhookPrefixes, keyView, toPatch, type CreateKeyInput, type UpdateKeyInput } from '../../services/key-admin.js';
+import { CreateKeyBody, UpdateKeyBody, createKey, invalidWebhookPrefixes, keyView, originProblems, toPatch, type CreateKeyInput, type UpdateKeyInput } from '../../services/key-admin.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
@@ -35,6 +35,11 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
     requireAdmin(ctx, request);
     done();
   });
+  // Keys' allowed_origins feed CORS: a change is visible at once.
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (request.method !== 'GET') ctx.corsOrigins.invalidate();
+    done();
+  });
   // The shared body parser keeps raw bytes for forwarding; admin routes validate the parsed value.
   app.addHook('preValidation', (request, _reply, done) => {
     request.body = jsonBody(request)?.value;
@@ -44,6 +49,8 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
   app.post('/admin/keys', { schema: { body: CreateKeyBody } }, async (request, reply) => {
     const input = request.body as CreateKeyInput;
     checkWebhooks(input.allowed_webhook_urls);
+    const originProblem = originProblems(input.kind ?? 'secret', input.allowed_origins);
+    if (originProblem) throw new GatewayError('bad_request', originProblem);
     const { record, secret } = await createKey(keys, input, ctx.now());
     request.log.info({ keyId: record.id }, 'key created');
     return reply.code(201).send({ ...keyView(record), key: secret });
@@ -60,6 +67,10 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
   app.patch('/admin/keys/:id', { schema: { params: IdParams, body: UpdateKeyBody } }, async (request) => {
     const input = request.body as UpdateKeyInput;
     checkWebhooks(input.allowed_webhook_urls);
+    const current = await keys.get((request.params as { id: string }).id);
+    if (!current) throw notFound();
+    const originProblem = originProblems(current.kind, input.allowed_origins ?? current.allowedOrigins);
+    if (originProblem) throw new GatewayError('bad_request', originProblem);
     const k = await keys.update((request.params as { id: string }).id, toPatch(input));
     if (!k) throw notFound();
     return keyView(k);

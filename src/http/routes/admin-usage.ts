@@ -12,7 +12,8 @@ const UsageQuery = Type.Object(
     team: Type.Optional(Type.String({ maxLength: 100 })),
     from: Type.Optional(Type.String({ maxLength: 40 })),
     to: Type.Optional(Type.String({ maxLength: 40 })),
-    group_by: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('key')])),
+    end_user: Type.Optional(Type.String({ maxLength: 128 })),
+    group_by: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('key'), Type.Literal('end_user')])),
     format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
   },
   { additionalProperties: false },
@@ -20,11 +21,11 @@ const UsageQuery = Type.Object(
 
 export function adminUsageRoutes(app: FastifyInstance, ctx: PipelineContext): void {
   app.get('/admin/usage', { schema: { querystring: UsageQuery } }, async (request, reply) => {
-    const q = request.query as { key_id?: string; team?: string; from?: string; to?: string; group_by?: 'day' | 'key'; format?: 'json' | 'csv' };
+    const q = request.query as { key_id?: string; team?: string; end_user?: string; from?: string; to?: string; group_by?: 'day' | 'key' | 'end_user'; format?: 'json' | 'csv' };
     const from = parseBound(q.from);
     const to = parseBound(q.to);
     if (from === null || to === null) throw new GatewayError('bad_request', 'from and to must be YYYY-MM-DD or ISO-8601 timestamps');
-    const report = await usageReport(ctx.stores.ledger, { keyId: q.key_id, team: q.team, from, to, groupBy: q.group_by });
+    const report = await usageReport(ctx.stores.ledger, { keyId: q.key_id, team: q.team, endUser: q.end_user, from, to, groupBy: q.group_by });
     if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="usage.csv"').send(usageCsv(report));
     return report;
   });

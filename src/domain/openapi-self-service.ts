@@ -1,0 +1,63 @@
+/** OpenAPI paths for key holders: minting browser tokens and reading their own usage. */
+import { TokenBody } from './tokens.js';
+
+type Json = Record<string, unknown>;
+
+const errorRef = (code: number): Json => ({ $ref: `#/components/responses/${code}` });
+
+export function selfServicePaths(): Json {
+  return {
+    '/v1/tokens': {
+      post: {
+        tags: ['browser'],
+        operationId: 'mintToken',
+        summary: 'Mint a short-lived browser token (secret keys only; expiry ≤ 1 h)',
+        description:
+          'The token is used as fal credentials by a page (`createFalClient({ credentials: token, proxyUrl })`). Its spend counts against the parent key and its own `max_usd` / `max_images`; it dies with the parent key; `allowed_origins` binds it to pages of those origins.',
+        // JSON round trip: plain JSON Schema without TypeBox's symbol keys.
+        requestBody: { required: true, content: { 'application/json': { schema: JSON.parse(JSON.stringify(TokenBody)) as Json } } },
+        responses: {
+          '201': {
+            description: 'The token (shown once).',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['token', 'token_id', 'expires_at'],
+                  properties: {
+                    token: { type: 'string', description: '`fgw_tk_…`' },
+                    token_id: { type: 'string' },
+                    expires_at: { type: 'string', format: 'date-time' },
+                    max_usd: { type: ['number', 'null'] },
+                    max_images: { type: ['integer', 'null'] },
+                    allowed_origins: { type: 'array', items: { type: 'string' } },
+                    end_user: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+          '401': errorRef(401),
+          '403': errorRef(403),
+          '422': errorRef(422),
+          '429': errorRef(429),
+        },
+      },
+    },
+    '/v1/usage': {
+      get: {
+        tags: ['browser'],
+        operationId: 'ownUsage',
+        summary: "The caller's own spend, reservations and remaining budgets (key; team when it has one)",
+        responses: {
+          '200': {
+            description: 'Spend in USD; `budget_usd`/`remaining_usd` are null where no budget is set.',
+            content: { 'application/json': { schema: { type: 'object', required: ['key_id', 'spent_usd', 'reserved_usd', 'budget_usd', 'remaining_usd'] } } },
+          },
+          '401': errorRef(401),
+          '429': errorRef(429),
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/** The `fal-gateway` CLI works on the same store as the admin API. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { hashKey } from '../src/domain/keys.js';
+import { openStores } from '../src/store/stores.js';
+
+const run = promisify(execFile);
+const db = `sqlite:${join(mkdtempSync(join(tmpdir(), 'fgw-cli-')), 'cli.db')}`;
+const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { PATH: process.env.PATH, DATABASE_URL: db } });
+
+describe('fal-gateway CLI', () => {
+  it('creates, lists and revokes keys, and sets team budgets', async () => {
+    const created = await cli('keys', 'create', '--name', 'team-a', '--team', 'research', '--budget-usd', '50', '--rpm', '30', '--daily-usd', '5');
+    const key = JSON.parse(created.stdout) as { id: string; key: string; budget_usd: number; budget_daily_usd: number; rpm: number; team: string };
+    expect(key).toMatchObject({ budget_usd: 50, budget_daily_usd: 5, rpm: 30, team: 'research' });
+    expect(created.stderr).toContain('not shown again');
+
+    const stores = await openStores(db);
+    expect((await stores.keys.findActiveByHash(hashKey(key.key)))?.id).toBe(key.id);
+    await stores.close();
+
+    const listed = JSON.parse((await cli('keys', 'list', '--json')).stdout) as { id: string }[];
+    expect(listed.map((k) => k.id)).toContain(key.id);
+    expect(JSON.stringify(listed)).not.toContain(key.key);
+
+    expect((await cli('keys', 'revoke', key.id)).stdout).toContain(`revoked ${key.id}`);
+    const after = await openStores(db);
+    expect(await after.keys.findActiveByHash(hashKey(key.key))).toBeNull();
+    await after.close();
+
+    const team = JSON.parse((await cli('teams', 'set', 'research', '--monthly-usd', '200')).stdout) as { budget_monthly_usd: number };
+    expect(team.budget_monthly_usd).toBe(200);
+    const usage = await cli('usage', '--csv');
+    expect(usage.stdout.split('\n')[0]).toBe('group,requests,spent_usd,reserved_usd,megapixels,billed_units');
+  }, 60_000);
+
+  it('rejects bad arguments with usage help and exit code 2', async () => {
+    const err = (await cli('keys', 'create', '--name', 'x', '--rpm', 'many').catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(err.code).toBe(2);
+    expect(err.stderr).toContain('--rpm');
+    const help = (await cli('nope').catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(help.code).toBe(2);
+    expect(help.stderr).toContain('Usage:');
+  }, 60_000);
+});
