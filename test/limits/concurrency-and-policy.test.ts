@@ -4,7 +4,8 @@ import { startTestGateway, validInput, type TestGateway } from '../helpers/gatew
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ simLatencyMs: 400, env: { GLOBAL_MAX_CONCURRENCY: '6', MAX_MEGAPIXELS_PER_IMAGE: '2' } });
+  // Generations last long enough that all concurrent attempts overlap, even on a loaded CI machine.
+  gw = await startTestGateway({ simLatencyMs: 1500, env: { GLOBAL_MAX_CONCURRENCY: '6', MAX_MEGAPIXELS_PER_IMAGE: '2' } });
 });
 afterAll(() => gw.close());
 

@@ -53,10 +53,10 @@ describe('Idempotency-Key', () => {
   });
 
   it('answers 409 to a repeat while the first is still running', async () => {
-    gw.sim.setFaults({ latencyMs: 400 });
+    gw.sim.setFaults({ latencyMs: 2000 });
     try {
       const first = post('/fal-ai/stable-diffusion-v35-medium', validInput(), 'run-3');
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 300));
       const second = await post('/fal-ai/stable-diffusion-v35-medium', validInput(), 'run-3');
       expect(second.status).toBe(409);
       expect((await first).status).toBe(200);

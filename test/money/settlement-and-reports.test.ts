@@ -41,7 +41,7 @@ describe('settlement', () => {
   it('settles a queue job nobody fetches the result of, and releases a cancelled one', async () => {
     const { id, key } = await gw.createKey({ name: 'queue-money' });
     const h = { authorization: `Key ${key}`, 'content-type': 'application/json' };
-    gw.sim.setFaults({ queueConcurrency: 1, latencyMs: 300 });
+    gw.sim.setFaults({ queueConcurrency: 1, latencyMs: 1500 });
     try {
       const a = (await (await fetch(`${gw.url}/queue/fal-ai/stable-diffusion-v35-medium`, { method: 'POST', headers: h, body: JSON.stringify(validInput({ num_images: 2 })) })).json()) as { status_url: string };
       const b = (await (await fetch(`${gw.url}/queue/fal-ai/stable-diffusion-v35-medium`, { method: 'POST', headers: h, body: JSON.stringify(validInput()) })).json()) as { cancel_url: string };

@@ -108,7 +108,7 @@ describe('random faults and concurrency limits', () => {
   });
 
   it('answers 429 when more than syncConcurrency sync calls are in flight', async () => {
-    sim.setFaults({ syncConcurrency: 1, latencyMs: 150 });
+    sim.setFaults({ syncConcurrency: 1, latencyMs: 800 });
     const small = { prompt: 'x', image_size: { width: 64, height: 64 } };
     const [a, b] = await Promise.all([runModel(sim, small), runModel(sim, small)]);
     expect([a?.status, b?.status].sort()).toEqual([200, 429]);

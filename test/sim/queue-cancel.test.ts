@@ -5,7 +5,8 @@ import { AUTH, call, json, startSim, statusOf, submit, waitCompleted, TINY } fro
 
 let sim: FalSim;
 beforeEach(async () => {
-  sim = await startSim({ faults: { queueConcurrency: 1, latencyMs: 150 } });
+  // Long enough that the running job is still running when the assertions about the queued one run.
+  sim = await startSim({ faults: { queueConcurrency: 1, latencyMs: 1000 } });
 });
 afterEach(() => sim.close());
 

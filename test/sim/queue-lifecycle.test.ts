@@ -28,7 +28,9 @@ describe('queue lifecycle on the queue listener', () => {
   });
 
   it('reports 202 with queue_position while queued, 202 with logs while running, 200 when completed', async () => {
-    sim.setFaults({ queueConcurrency: 1, latencyMs: 150 });
+    // Generous latency: the assertions below must all land inside the first job's run, even on a
+    // loaded 2-core CI machine.
+    sim.setFaults({ queueConcurrency: 1, latencyMs: 1500 });
     const first = await submit(sim, { prompt: 'x', image_size: TINY });
     const second = await submit(sim, { prompt: 'x', image_size: TINY });
     const third = await submit(sim, { prompt: 'x', image_size: TINY });
@@ -47,13 +49,13 @@ describe('queue lifecycle on the queue listener', () => {
     await waitCompleted(first);
     const done = await statusOf(first, '?logs=true');
     expect(done.code).toBe(200);
-    expect(done.body).toMatchObject({ status: 'COMPLETED', metrics: { inference_time: 0.15 } });
+    expect(done.body).toMatchObject({ status: 'COMPLETED', metrics: { inference_time: 1.5 } });
     expect((done.body.logs as unknown[]).length).toBe(2);
     expect((await statusOf(first, '?logs=false')).body).toHaveProperty('logs', null);
   });
 
   it('streams status as SSE, first event at once, and closes after COMPLETED', async () => {
-    sim.setFaults({ queueConcurrency: 1, latencyMs: 60 });
+    sim.setFaults({ queueConcurrency: 1, latencyMs: 600 });
     await submit(sim, { prompt: 'x', image_size: TINY });
     await submit(sim, { prompt: 'x', image_size: TINY });
     const third = await submit(sim, { prompt: 'x', image_size: TINY });
@@ -76,7 +78,7 @@ describe('queue lifecycle on the queue listener', () => {
       ['COMPLETED', undefined],
     ]);
     expect(events[2]).toHaveProperty('logs', null);
-    expect(events[3]).toMatchObject({ request_id: third.request_id, metrics: { inference_time: 0.06 } });
+    expect(events[3]).toMatchObject({ request_id: third.request_id, metrics: { inference_time: 0.6 } });
   });
 
   it('serves the result at both /requests/{id} and /requests/{id}/response', async () => {
@@ -93,7 +95,7 @@ describe('queue lifecycle on the queue listener', () => {
   });
 
   it('answers 400 "still in progress" for an early result and 404 NOT_FOUND for unknown ids', async () => {
-    sim.setFaults({ latencyMs: 200 });
+    sim.setFaults({ latencyMs: 1000 });
     const job = await submit(sim, { prompt: 'x', image_size: TINY });
     const early = await call(job.response_url);
     expect(early.status).toBe(400);
@@ -115,7 +117,7 @@ describe('queue lifecycle on the queue listener', () => {
   });
 
   it('runs at most queueConcurrency jobs at once, in FIFO order', async () => {
-    sim.setFaults({ queueConcurrency: 2, latencyMs: 80 });
+    sim.setFaults({ queueConcurrency: 2, latencyMs: 800 });
     const jobs = [];
     for (let i = 0; i < 4; i++) jobs.push(await submit(sim, { prompt: 'x', image_size: TINY }));
     const states = await Promise.all(jobs.map(async (j) => (await statusOf(j)).body.status));
