@@ -6,6 +6,7 @@
  *   npm run bench -- --only=s1,s3    some scenarios only
  *   npm run bench -- --pin           gateway/proxies on CPU 0, sim + load generator on CPU 1
  *   npm run bench -- --profile       CPU profile of the gateway's status path under S3 load
+ *                                    (--profile=submit: S5 load; --profile-variant=gw-pg: another variant)
  *
  * Every server runs as its own child process against the simulated fal on loopback; every figure
  * is reported against baselines measured in the same run, interleaved. Postgres joins when
@@ -44,16 +45,18 @@ interface Args {
   only: Scenario[];
   pin: boolean;
   profile: 'status' | 'submit' | null;
+  profileVariant: string;
   keep: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { full: false, only: [...SCENARIOS], pin: false, profile: null, keep: false };
+  const args: Args = { full: false, only: [...SCENARIOS], pin: false, profile: null, profileVariant: 'gw-log', keep: false };
   for (const a of argv) {
     if (a === '--full') args.full = true;
     else if (a === '--pin') args.pin = true;
     else if (a === '--profile' || a === '--profile=status') args.profile = 'status';
     else if (a === '--profile=submit') args.profile = 'submit';
+    else if (a.startsWith('--profile-variant=')) args.profileVariant = a.slice('--profile-variant='.length);
     else if (a === '--keep') args.keep = true;
     else if (a.startsWith('--only=')) {
       const list = a.slice('--only='.length).split(',');
@@ -99,15 +102,15 @@ async function runScenarios(fleet: Fleet, plan: Plan, only: Scenario[], results:
   }
 }
 
-async function profileGateway(build: BuildPaths, workDir: string, path: 'status' | 'submit'): Promise<void> {
+async function profileGateway(build: BuildPaths, workDir: string, path: 'status' | 'submit', id: string, postgresUrl: string | undefined): Promise<void> {
   const dir = join(repo, 'bench/results/profiles');
   mkdirSync(dir, { recursive: true });
-  const fleet = await startFleet({ build, workDir, postgresUrl: undefined, parked: 50, want: (id) => id === 'gw-log', gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], log });
+  const fleet = await startFleet({ build, workDir, postgresUrl, parked: 50, want: (v) => v === id, gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], log });
   const before = new Set(readdirSync(dir));
   try {
-    const gw = fleet.byId('gw-log');
-    if (gw === undefined) throw new Error('gw-log did not start');
-    log(`profiling gw-log (STATUS_CACHE_MS=0, LOG_LEVEL=info, SQLite) under ${path} load, c=50, 15 s`);
+    const gw = fleet.byId(id);
+    if (gw === undefined || gw.kind !== 'gateway') throw new Error(`${id} is not a gateway variant that started (gw-pg needs BENCH_DATABASE_URL or TEST_DATABASE_URL)`);
+    log(`profiling ${gw.label} under ${path} load, c=50, 15 s`);
     const calls = (v: Variant) => (path === 'status' ? v.statusIds.map(statusCall) : [submitCall()]);
     const [row] = await maxThroughput([gw], calls, { rounds: 1, seconds: 15, warmupSeconds: 2, connections: 50 });
     log(`load: ${row?.rps.toFixed(0) ?? '?'} req/s, ${row?.cpuUsPerReq.toFixed(0) ?? '?'} µs CPU/req, event-loop delay p99 ${row?.eldP99Ms ?? '?'} ms`);
@@ -129,8 +132,8 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'fgw-bench-'));
   if (args.pin) pinSelf('1');
   try {
-    if (args.profile !== null) return await profileGateway(build, workDir, args.profile);
     const postgresUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+    if (args.profile !== null) return await profileGateway(build, workDir, args.profile, args.profileVariant, postgresUrl);
     const want = variantsNeeded(plan, args.only);
     const noise = new NoiseMeter();
     const fleet = await startFleet({ build, workDir, postgresUrl, parked: plan.s3.connections, want: (id) => want.has(id), ...(args.pin ? { pin: { proxies: '0', sim: '1' } } : {}), log });

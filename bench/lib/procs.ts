@@ -58,7 +58,8 @@ export class Child {
   static start(spec: SpawnSpec): Child {
     const fd = openSync(spec.logFile, 'a');
     const nodeArgs = ['--import', pathToFileURL(spec.probe).href, ...(spec.nodeArgs ?? []), spec.script];
-    const [cmd, args] = spec.cpus === undefined ? ['node', nodeArgs] : ['taskset', ['-c', spec.cpus, 'node', ...nodeArgs]];
+    // The harness's own node binary, so children run the same Node version.
+    const [cmd, args] = spec.cpus === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', spec.cpus, process.execPath, ...nodeArgs]];
     const proc = spawn(cmd, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...spec.env }, stdio: ['ignore', fd, fd, 'ipc'] });
     closeSync(fd);
     return new Child(spec.name, proc, spec.logFile);

@@ -5,7 +5,7 @@ const n = (v: number | undefined, digits = 0): string => (v === undefined || !Nu
 const x = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : `×${v.toFixed(2)}`);
 
 function table(head: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
