@@ -20,6 +20,7 @@ import { adminUsageRoutes } from './http/routes/admin-usage.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { selfServiceRoutes } from './http/routes/self-service.js';
 import { tokenRoutes } from './http/routes/tokens.js';
+import { KeyCache } from './pipeline/key-cache.js';
 import { RateLimits } from './pipeline/limits.js';
 import { StreamSlots } from './pipeline/stream-slots.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     statuses: undefined as unknown as StatusCoalescer,
     settler: undefined as unknown as QueueSettler,
     limits: new RateLimits(app, deps.config),
+    keys: new KeyCache(deps.stores.keys, deps.config.keyCacheMs, () => now().getTime()),
     streams: new StreamSlots(deps.config.maxStreamsPerKey, deps.config.streamConnections),
     corsOrigins,
     tokenMacKey: tokenMacKey(falKey),

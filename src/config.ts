@@ -62,6 +62,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** On shutdown, how long in-flight requests may finish before their connections are cut, in ms. */
   shutdownGraceMs: number;
+  /** How long an authentication lookup is reused (ms); admin changes on this instance clear it. 0 = off. */
+  keyCacheMs: number;
 }
 
 export class ConfigError extends Error {
@@ -195,6 +197,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     streamConnections: int('STREAM_CONNECTIONS', 100, 1, 100_000),
     trustProxy: trustProxy(),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000),
+    keyCacheMs: int('KEY_CACHE_MS', 2_000, 0, 300_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

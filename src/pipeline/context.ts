@@ -8,6 +8,7 @@ import type { InputValidation } from '../domain/validation.js';
 import type { Stores } from '../store/stores.js';
 import type { FalUpstream } from '../upstream/fal-upstream.js';
 import type { CorsOrigins } from '../http/cors.js';
+import type { KeyCache } from './key-cache.js';
 import type { RateLimits } from './limits.js';
 import type { StreamSlots } from './stream-slots.js';
 import type { OwnerDirectory } from './owner-directory.js';
@@ -23,6 +24,8 @@ export interface PipelineContext {
   statuses: StatusCoalescer;
   settler: QueueSettler;
   limits: RateLimits;
+  /** Cached key lookups for authentication (pipeline/key-cache.ts). */
+  keys: KeyCache;
   streams: StreamSlots;
   corsOrigins: CorsOrigins;
   /** MAC key for browser tokens (domain/tokens.ts). */

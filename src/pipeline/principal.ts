@@ -54,12 +54,12 @@ async function identify(ctx: PipelineContext, authorization: string | undefined)
   if (credential.startsWith(TOKEN_PREFIX)) {
     const check = verifyToken(ctx.tokenMacKey, credential, Math.floor(ctx.now().getTime() / 1000));
     if (!check.ok) throw new GatewayError('unauthorized', check.reason === 'expired' ? 'Token expired' : 'Invalid or revoked key');
-    const parent = await ctx.stores.keys.get(check.claims.keyId);
+    const parent = await ctx.keys.byKeyId(check.claims.keyId);
     // Revoking the parent key kills its tokens at once.
     if (parent === null || parent.revokedAt !== null) throw new GatewayError('unauthorized', 'Invalid or revoked key');
     return { keyId: parent.id, team: parent.team, key: parent, token: check.claims, endUser: check.claims.endUser };
   }
-  const key = await ctx.stores.keys.findActiveByHash(hashKey(credential));
+  const key = await ctx.keys.activeByHash(hashKey(credential));
   if (key === null) throw new GatewayError('unauthorized', 'Invalid or revoked key');
   return { keyId: key.id, team: key.team, key, token: null, endUser: null };
 }

@@ -35,10 +35,14 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
     requireAdmin(ctx, request);
     done();
   });
-  // Keys' allowed_origins feed CORS: a change is visible at once.
-  app.addHook('onResponse', (request, _reply, done) => {
-    if (request.method !== 'GET') ctx.corsOrigins.invalidate();
-    done();
+  // After a change is stored and before the answer leaves: revocations, limits and allowed_origins
+  // (CORS) take effect at once on this instance.
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    if (request.method !== 'GET') {
+      ctx.corsOrigins.invalidate();
+      ctx.keys.clear();
+    }
+    done(null, payload);
   });
   // The shared body parser keeps raw bytes for forwarding; admin routes validate the parsed value.
   app.addHook('preValidation', (request, _reply, done) => {
