@@ -11,18 +11,30 @@ import { REQUESTS_PREFIX } from '../domain/model.js';
 import { settleFromAnswer } from './accounting.js';
 import type { PipelineContext } from './context.js';
 
+/** How long a COMPLETED request waits for its client's own result fetch before the gateway fetches it. */
+const SETTLE_DELAY_MS = 2_000;
+
 export class QueueSettler {
   private readonly inflight = new Map<string, Promise<void>>();
+  private readonly scheduled = new Set<string>();
 
   constructor(
     private readonly ctx: PipelineContext,
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  /** A status was observed; if it is terminal, settle in the background (never delays the poll). */
+  /**
+   * A status was observed; if it is terminal, settle in the background (never delays the poll).
+   * The fetch waits a moment first: a client that saw COMPLETED usually fetches the result right
+   * away, and that fetch settles the row from its own headers, so fal is asked for it only once.
+   */
   onStatus(requestId: string, status: Record<string, unknown>): void {
-    if (status.status !== 'COMPLETED') return;
-    void this.settle(requestId);
+    if (status.status !== 'COMPLETED' || this.scheduled.has(requestId)) return;
+    this.scheduled.add(requestId);
+    setTimeout(() => {
+      this.scheduled.delete(requestId);
+      void this.settle(requestId);
+    }, SETTLE_DELAY_MS).unref();
   }
 
   /** Settles from the outcome fal reports for a COMPLETED request. Safe to call repeatedly. */

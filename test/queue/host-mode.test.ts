@@ -151,3 +151,23 @@ describe('queue API in host mode', () => {
     expect(gw.sim.calls()).toHaveLength(0);
   });
 });
+
+describe('settlement fetches', () => {
+  it("asks fal for a result once when the client fetches it right after COMPLETED, and settles from the client's fetch", async () => {
+    const { key: k, id } = await gw.createKey({ name: 'once' });
+    const h = { authorization: `Key ${k}`, 'content-type': 'application/json' };
+    const sub = (await (await fetch(gw.url + SUBMIT, { method: 'POST', headers: h, body: JSON.stringify(validInput()) })).json()) as { request_id: string; status_url: string; response_url: string };
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'COMPLETED'; i++) {
+      status = ((await (await fetch(sub.status_url, { headers: h })).json()) as { status: string }).status;
+      if (status !== 'COMPLETED') await new Promise((r) => setTimeout(r, 20));
+    }
+    const before = gw.sim.calls().filter((c) => c.op === 'result' && c.requestId === sub.request_id).length;
+    expect(before).toBe(0);
+    expect((await fetch(sub.response_url, { headers: h })).status).toBe(200);
+    const usage = (await (await fetch(`${gw.url}/admin/usage?key_id=${id}`, { headers: { authorization: `Bearer ${gw.adminToken}` } })).json()) as { total_usd: number; reserved_usd: number };
+    expect(usage).toMatchObject({ total_usd: 0.02, reserved_usd: 0 });
+    await new Promise((r) => setTimeout(r, 2300));
+    expect(gw.sim.calls().filter((c) => c.op === 'result' && c.requestId === sub.request_id)).toHaveLength(1);
+  });
+});
