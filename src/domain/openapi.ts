@@ -96,8 +96,9 @@ function errorResponses(unknownFieldsText: string): Record<string, Json> {
     '402': gatewayError(
       '`budget_exceeded`: the quote does not fit a budget of the key or its team. Deliberately not 429, which fal clients retry automatically.',
     ),
-    '403': gatewayError('`forbidden`: target URL, origin or key policy not allowed (fal\'s own 403 "User is locked" passes through).'),
+    '403': gatewayError('`forbidden`: target URL, origin, webhook or key policy not allowed.'),
     '404': gatewayError('`not_found`: unknown request id, or one owned by another key (the two are indistinguishable).'),
+    '409': gatewayError('`conflict`: the `Idempotency-Key` was used with a different body, or its first request is still running.'),
     '413': gatewayError('`payload_too_large`: request body over the configured limit.'),
     '415': gatewayError('The body must be `application/json`.'),
     '422': {
@@ -105,18 +106,19 @@ function errorResponses(unknownFieldsText: string): Record<string, Json> {
       headers: ERROR_HEADERS,
       content: json(ref('schemas', 'FalValidationError')),
     },
-    '429': gatewayError('`rate_limited`: requests per minute or concurrency over the key\'s limit.', {
+    '429': gatewayError('`rate_limited` (requests per minute, per key or per IP after failed logins; too many status streams) or `concurrency_limited` (generations in flight over the key\'s `max_concurrency` or the gateway-wide cap). Honour `Retry-After`.', {
       ...ERROR_HEADERS,
       ...headerRefs('retry-after'),
     }),
-    '502': gatewayError("Upstream failure; when fal answered, fal's own status and body pass through."),
-    '503': gatewayError('Gateway or fal unavailable (e.g. global concurrency cap, fal runner errors).'),
+    '500': gatewayError('`upstream_outcome_unknown`: a POST may have reached fal but no answer came back (charged at its quote, flagged; deliberately not 502/503/504, which fal clients retry). Also `internal_error`.'),
+    '502': gatewayError("`upstream_unreachable`, `upstream_bad_response`, or `upstream_auth_failed` (fal refused the gateway's own key). fal's own 5xx answers pass through unchanged."),
+    '503': gatewayError('The gateway is shutting down or its store is unavailable.'),
     '504': gatewayError('fal did not answer in time, or `x-fal-request-timeout` expired (`X-Fal-Request-Timeout-Type: user`).'),
   };
 }
 
 const errs = (...codes: number[]): Json => Object.fromEntries(codes.map((c) => [String(c), ref('responses', String(c))]));
-const GENERATION_ERRORS = [400, 401, 402, 403, 413, 415, 422, 429, 502, 503, 504];
+const GENERATION_ERRORS = [400, 401, 402, 403, 409, 413, 415, 422, 429, 500, 502, 503, 504];
 const READ_ERRORS = [401, 403, 404, 429, 502, 503, 504];
 
 const INPUT_BODY: Json = { required: true, content: json(ref('schemas', 'Sd35Input')) };
@@ -131,10 +133,16 @@ const PARAMETERS: Record<string, Json> = {
     description: 'Include logs: `1`/`0` (JS client) or `true`/`false` (Python client).',
     schema: { type: 'string', enum: ['0', '1', 'true', 'false'] },
   },
+  'Idempotency-Key': {
+    name: 'Idempotency-Key',
+    in: 'header',
+    description: 'Optional, 1–255 visible ASCII characters. The same key and body within 24 h replays the first answer (header `idempotent-replayed: true`) without a second fal call or charge; a different body is 409.',
+    schema: { type: 'string', maxLength: 255 },
+  },
   fal_webhook: {
     name: 'fal_webhook',
     in: 'query',
-    description: 'URL fal POSTs the result to when done (signed by fal).',
+    description: 'URL fal POSTs the result to when done (signed by fal). Must be https and under a prefix in the key\'s `allowed_webhook_urls`, else 403.',
     schema: { type: 'string', format: 'uri' },
   },
   'x-fal-target-url': {
@@ -170,6 +178,7 @@ function paths(): Json {
         tags: ['generation'],
         operationId: 'run',
         summary: 'Generate and wait (like `POST https://fal.run/…`)',
+        parameters: params('Idempotency-Key'),
         requestBody: INPUT_BODY,
         responses: { '200': RESULT, ...errs(...GENERATION_ERRORS) },
       },
@@ -179,7 +188,7 @@ function paths(): Json {
         tags: ['queue'],
         operationId: 'submit',
         summary: 'Enqueue (like `POST https://queue.fal.run/…`); URLs in the answer point at the gateway',
-        parameters: params('fal_webhook'),
+        parameters: params('fal_webhook', 'Idempotency-Key'),
         requestBody: INPUT_BODY,
         responses: { '200': { ...STATUS, headers: COST_HEADERS }, ...errs(...GENERATION_ERRORS) },
       },

@@ -71,7 +71,8 @@ describe('buildOpenApiDocument', () => {
 
   it('documents generation responses, errors and cost headers', () => {
     const responses = at(doc, 'paths', '/fal-ai/stable-diffusion-v35-medium', 'post', 'responses') as Json;
-    expect(Object.keys(responses).sort()).toEqual(['200', '400', '401', '402', '403', '413', '415', '422', '429', '502', '503', '504']);
+    expect(Object.keys(responses).sort()).toEqual(['200', '400', '401', '402', '403', '409', '413', '415', '422', '429', '500', '502', '503', '504']);
+    expect(at(doc, 'components', 'parameters', 'Idempotency-Key', 'in')).toBe('header');
     const headers = Object.keys((at(doc, 'components', 'responses') as Json) ?? {});
     expect(headers).toEqual(expect.arrayContaining(['401', '402', '403', '404', '413', '415', '422', '429', '502', '503', '504']));
     const ok = at(responses, '200', 'headers') as Json;
