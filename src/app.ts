@@ -98,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now,
   };
   ctx.settler = new QueueSettler(ctx, app.log);
-  ctx.statuses = new StatusCoalescer(statusFetcher(ctx), {
+  ctx.statuses = new StatusCoalescer(statusFetcher(ctx, app.log), {
     freshMs: deps.config.statusFreshMs,
     terminalTtlMs: 10 * 60_000,
     maxEntries: 50_000,

@@ -2,7 +2,7 @@
  * The queue operations (https://queue.fal.run/…): submit, status, result, cancel. The status stream
  * lives in sse-relay.ts. Request-scoped operations reach here only after the ownership check.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { MODEL_PATH, REQUESTS_PREFIX } from '../domain/model.js';
 import { canonicalWebhook, webhookAllowed } from '../domain/webhook.js';
 import { REQUEST_ID_PATTERN } from '../domain/operation.js';
@@ -16,7 +16,7 @@ import { bodyHash, idempotencyKeyOf, remember, replay } from './idempotency.js';
 import { ownerIdOf, type Principal } from './principal.js';
 import { queueRequestsBase, withGatewayUrls } from './queue-urls.js';
 import type { StatusSnapshot } from './status-coalescer.js';
-import { callFal, readJsonObject, upstreamError } from './upstream-call.js';
+import { callFal, readJsonObject } from './upstream-call.js';
 import type { ValidInput } from './valid-input.js';
 
 export interface SubmitOptions {
@@ -101,25 +101,16 @@ export async function submitOp(
 }
 
 /** Fetches one status from fal; used by the coalescer, never per client poll. */
-export function statusFetcher(ctx: PipelineContext) {
+export function statusFetcher(ctx: PipelineContext, log: FastifyBaseLogger) {
   return async (requestId: string, logs: boolean): Promise<StatusSnapshot> => {
-    let res;
-    try {
-      res = await ctx.upstream.request({
-        origin: 'queue',
-        method: 'GET',
-        path: `${REQUESTS_PREFIX}/${encodeURIComponent(requestId)}/status`,
-        query: logs ? 'logs=1' : 'logs=0',
-        headers: { accept: 'application/json' },
-        timeoutMs: ctx.config.pollTimeoutMs,
-      });
-    } catch (err) {
-      throw upstreamError(err, 'GET');
-    }
-    if (res.statusCode === 401 || res.statusCode === 403) {
-      res.body.resume();
-      throw new GatewayError('upstream_auth_failed', 'fal refused the gateway credentials; the operator has been notified');
-    }
+    const res = await callFal(ctx, { log }, {
+      origin: 'queue',
+      method: 'GET',
+      path: `${REQUESTS_PREFIX}/${encodeURIComponent(requestId)}/status`,
+      query: logs ? 'logs=1' : 'logs=0',
+      headers: { accept: 'application/json' },
+      timeoutMs: ctx.config.pollTimeoutMs,
+    });
     const body = await readJsonObject(res);
     ctx.settler.onStatus(requestId, body);
     return { statusCode: res.statusCode, body, at: ctx.now().getTime(), terminal: res.statusCode === 200 && body.status === 'COMPLETED' };

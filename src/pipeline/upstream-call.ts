@@ -7,8 +7,11 @@ import { GatewayError } from '../errors.js';
 import { UpstreamFailure, type UpstreamRequest } from '../upstream/fal-upstream.js';
 import type { PipelineContext } from './context.js';
 
-/** Sends one request to fal; a failed call becomes the right GatewayError, fal's 401/403 included. */
-export async function callFal(ctx: PipelineContext, request: FastifyRequest, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+/**
+ * Sends one request to fal; a failed call becomes the right GatewayError, fal's 401/403 included.
+ * `request` is only used for its logger (a client request, or `{ log }` for background calls).
+ */
+export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest, 'log'>, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
   let res: Dispatcher.ResponseData;
   try {
     res = await ctx.upstream.request(req);
