@@ -68,9 +68,9 @@ export async function reserve(
     throw new GatewayError('concurrency_limited', `${who} already has ${result.limit} generations in flight; retry shortly`, { 'retry-after': '1' }, { limit: result.limit, limit_scope: result.scope });
   }
   if (result.unit === 'images') {
-    throw new GatewayError('budget_exceeded', `This request asks for ${q.numImages} image(s) but the token has ${result.remainingMicro} left`, {}, {
-      remaining_images: result.remainingMicro,
-      max_images: result.limitMicro,
+    throw new GatewayError('budget_exceeded', `This request asks for ${q.numImages} image(s) but the token has ${result.remaining} left`, {}, {
+      remaining_images: result.remaining,
+      max_images: result.limit,
       budget_scope: 'token',
       budget_period: 'lifetime',
     });
@@ -79,12 +79,12 @@ export async function reserve(
   const period = result.period === 'lifetime' ? '' : ` ${result.period === 'day' ? 'daily' : 'monthly'}`;
   throw new GatewayError(
     'budget_exceeded',
-    `This request would cost $${microToUsd(q.microUsd)} but the ${scope}'s${period} budget has $${microToUsd(result.remainingMicro)} left`,
+    `This request would cost $${microToUsd(q.microUsd)} but the ${scope}'s${period} budget has $${microToUsd(result.remaining)} left`,
     {},
     {
       cost_usd: microToUsdNumber(q.microUsd),
-      remaining_usd: microToUsdNumber(result.remainingMicro),
-      budget_usd: microToUsdNumber(result.limitMicro),
+      remaining_usd: microToUsdNumber(result.remaining),
+      budget_usd: microToUsdNumber(result.limit),
       budget_scope: result.scopeKind,
       budget_period: result.period,
     },
@@ -104,19 +104,26 @@ export function billedFromHeaders(ctx: PipelineContext, headers: IncomingHttpHea
  * billed units when fal sent them (0 = not billed: release); else a 2xx settles at the quote,
  * marked unverified; else (an error fal did not bill) release.
  */
-export async function settleFromAnswer(ctx: PipelineContext, row: Pick<LedgerRow, 'id' | 'quotedMicro'>, statusCode: number, headers: IncomingHttpHeaders): Promise<number | null> {
+export async function settleFromAnswer(
+  ctx: PipelineContext,
+  row: Pick<LedgerRow, 'id' | 'quotedMicro'>,
+  statusCode: number,
+  headers: IncomingHttpHeaders,
+  falRequestId: string | null = null,
+): Promise<number | null> {
+  // A sync run's fal id is attached by the settling write itself, not a write of its own.
   const at = ctx.now().toISOString();
   const billed = billedFromHeaders(ctx, headers);
   const ok = statusCode >= 200 && statusCode < 300;
   if (billed !== null && billed.micro > 0) {
-    await ctx.stores.ledger.settle(row.id, { amountMicro: billed.micro, billedUnits: billed.units, source: 'billable_units', verified: true, outcome: ok ? 'ok' : 'billed_error', httpStatus: statusCode, at });
+    await ctx.stores.ledger.settle(row.id, { amountMicro: billed.micro, billedUnits: billed.units, source: 'billable_units', verified: true, outcome: ok ? 'ok' : 'billed_error', httpStatus: statusCode, at, falRequestId });
     return billed.micro;
   }
   if (ok && billed === null) {
-    await ctx.stores.ledger.settle(row.id, { amountMicro: row.quotedMicro, billedUnits: null, source: 'quote', verified: false, outcome: 'ok', httpStatus: statusCode, at });
+    await ctx.stores.ledger.settle(row.id, { amountMicro: row.quotedMicro, billedUnits: null, source: 'quote', verified: false, outcome: 'ok', httpStatus: statusCode, at, falRequestId });
     return row.quotedMicro;
   }
-  await ctx.stores.ledger.release(row.id, { outcome: ok ? 'not_billed' : 'failed', httpStatus: statusCode, at });
+  await ctx.stores.ledger.release(row.id, { outcome: ok ? 'not_billed' : 'failed', httpStatus: statusCode, at, falRequestId });
   return 0;
 }
 

@@ -16,7 +16,12 @@ export class OwnerDirectory {
 
   /** `ownerId` is a key id, or `<key id>/<token id>` for a browser token (pipeline/principal.ts). */
   async record(requestId: string, ownerId: string, createdAt: string): Promise<void> {
-    await this.store.record({ requestId, keyId: ownerId, createdAt });
+    await this.store.record({ requestId, ownerId, createdAt });
+    this.remember(requestId, ownerId);
+  }
+
+  /** Caches an owner recorded elsewhere (the ledger's attach writes it with fal's request id). */
+  recorded(requestId: string, ownerId: string): void {
     this.remember(requestId, ownerId);
   }
 
@@ -33,8 +38,8 @@ export class OwnerDirectory {
     if (owner === undefined || !may(owner)) throw new GatewayError('not_found', 'Request not found');
   }
 
-  private remember(requestId: string, keyId: string): void {
-    this.cache.set(requestId, keyId);
+  private remember(requestId: string, ownerId: string): void {
+    this.cache.set(requestId, ownerId);
     if (this.cache.size > this.maxEntries) {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);

@@ -85,11 +85,12 @@ export async function submitOp(
     throw new GatewayError('upstream_bad_response', 'fal accepted the request without a usable request id');
   }
   request.facts.falRequestId = requestId;
-  // Both written before the client learns the id: its first poll finds its owner, and the
+  // One write before the client learns the id: its first poll finds its owner, and the
   // reconciler can always follow the reservation to fal.
-  await ctx.stores.ledger.attachFalRequestId(row.id, requestId);
+  const ownerId = ownerIdOf(principal);
+  await ctx.stores.ledger.attachFalRequestId(row.id, requestId, { ownerId, createdAt: ctx.now().toISOString() });
+  ctx.owners.recorded(requestId, ownerId);
   failpoint(ctx.config.failpoint, 'after-attach');
-  await ctx.owners.record(requestId, ownerIdOf(principal), ctx.now().toISOString());
   const headers = {
     ...relayedResponseHeaders(res.headers, false),
     ...(await costHeaders(ctx, reservation, reservation.quote.microUsd)),

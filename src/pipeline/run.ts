@@ -41,12 +41,10 @@ export async function runOp(ctx: PipelineContext, principal: Principal, input: V
     throw err;
   }
   failpoint(ctx.config.failpoint, 'after-upstream');
-  const falRequestId = upstream.headers['x-fal-request-id'];
-  if (typeof falRequestId === 'string') {
-    request.facts.falRequestId = falRequestId;
-    await ctx.stores.ledger.attachFalRequestId(row.id, falRequestId);
-  }
-  const cost = await settleFromAnswer(ctx, row, upstream.statusCode, upstream.headers);
+  const falId = upstream.headers['x-fal-request-id'];
+  const falRequestId = typeof falId === 'string' ? falId : null;
+  if (falRequestId !== null) request.facts.falRequestId = falRequestId;
+  const cost = await settleFromAnswer(ctx, row, upstream.statusCode, upstream.headers, falRequestId);
   const headers = { ...relayedResponseHeaders(upstream.headers, true), ...(await costHeaders(ctx, reservation, cost ?? 0)) };
   reply.code(upstream.statusCode).headers(headers);
   if (idemKey === null) return reply.send(upstream.body);

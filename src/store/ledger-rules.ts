@@ -107,15 +107,15 @@ function assertCount(value: number, min: number, name: string): void {
 }
 
 /** The refusal for a counter whose conditional charge did not apply, from totals read in the same transaction (in its unit). */
-export function budgetRefusal(ref: CounterRef, limitMicro: number, spentMicro: number, reservedMicro: number): ReserveResult {
+export function budgetRefusal(ref: CounterRef, limit: number, spent: number, reserved: number): ReserveResult {
   return {
     ok: false,
     reason: 'budget',
     scopeKind: ref.scopeKind,
     period: ref.period,
     unit: unitOf(ref),
-    limitMicro,
-    remainingMicro: Math.max(0, limitMicro - spentMicro - reservedMicro),
+    limit,
+    remaining: Math.max(0, limit - spent - reserved),
   };
 }
 

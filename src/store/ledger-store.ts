@@ -15,6 +15,7 @@
  * settle (the request's count is what the token consumed), or returned on release.
  */
 import type { BudgetPeriod, CounterRef } from '../domain/budgets.js';
+import type { OwnershipRecord } from './ownership-store.js';
 
 export type LedgerOperation = 'run' | 'submit';
 export type LedgerState = 'reserved' | 'settled' | 'released';
@@ -80,8 +81,8 @@ export interface ReserveInput {
 export type ReserveResult =
   | { ok: true; row: LedgerRow }
   /**
-   * A limited counter would be exceeded. `remainingMicro` = max(0, limit − spent − reserved). When
-   * `unit` is `images` (a token's max_images), `limitMicro` and `remainingMicro` count images.
+   * A limited counter would be exceeded. `remaining` = max(0, limit − spent − reserved), both in
+   * `unit`: micro-USD, or images for a token's max_images.
    * A token's counters are lifetime counters: `period` is `lifetime` for `scopeKind` `token`.
    */
   | {
@@ -90,8 +91,8 @@ export type ReserveResult =
       scopeKind: 'key' | 'team' | 'token';
       period: BudgetPeriod;
       unit: 'micro_usd' | 'images';
-      limitMicro: number;
-      remainingMicro: number;
+      limit: number;
+      remaining: number;
     }
   /** The key (or the whole gateway) already has `limit` generations in flight. */
   | { ok: false; reason: 'concurrency'; scope: 'key' | 'global'; limit: number }
@@ -100,6 +101,8 @@ export type ReserveResult =
 
 export interface SettleInput {
   amountMicro: number;
+  /** fal's request id when the row has none yet (a sync run's x-fal-request-id): attached by the same write. */
+  falRequestId?: string | null;
   billedUnits: number | null;
   source: SettleSource;
   verified: boolean;
@@ -110,6 +113,8 @@ export interface SettleInput {
 
 export interface ReleaseInput {
   outcome: string;
+  /** As SettleInput.falRequestId. */
+  falRequestId?: string | null;
   httpStatus: number | null;
   at: string;
 }
@@ -150,7 +155,11 @@ export interface UsageRow {
 
 export interface LedgerStore {
   reserve(input: ReserveInput): Promise<ReserveResult>;
-  attachFalRequestId(id: string, falRequestId: string): Promise<void>;
+  /**
+   * Attaches fal's request id to a row; with `owner`, records who owns that request in the same
+   * write (a queue submit), so the client's first poll finds its owner.
+   */
+  attachFalRequestId(id: string, falRequestId: string, owner?: Omit<OwnershipRecord, 'requestId'>): Promise<void>;
   /** True if this call settled the row; false if it was already settled or released. */
   settle(id: string, input: SettleInput): Promise<boolean>;
   release(id: string, input: ReleaseInput): Promise<boolean>;

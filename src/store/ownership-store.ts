@@ -5,14 +5,15 @@
  */
 export interface OwnershipRecord {
   requestId: string;
-  keyId: string;
+  /** A key id, or `<key id>/<token id>` for a request made through a browser token (pipeline/principal.ts). */
+  ownerId: string;
   createdAt: string;
 }
 
 export interface OwnershipStore {
-  /** Records the owner. Idempotent for the same (requestId, keyId); a different owner is an error. */
+  /** Records the owner. Idempotent for the same (requestId, ownerId); a different owner is an error. */
   record(rec: OwnershipRecord): Promise<void>;
-  /** The owning key id, or null when the request is unknown. */
+  /** The owner (ownerId), or null when the request is unknown. */
   ownerOf(requestId: string): Promise<string | null>;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The gateway's persistent stores, opened from DATABASE_URL: `sqlite:<path>` for one process,
  * `postgres://…` when several instances share state (DESIGN §4). Each concern is an interface with
- * an in-memory twin for tests.
+ * an in-memory twin for tests, and one SQL implementation (sql/) for both databases.
  */
 import type { KeyStore } from './key-store.js';
 import type { IdempotencyStore, LedgerStore } from './ledger-store.js';
@@ -11,18 +11,15 @@ import { MemoryLedgerStore } from './memory/memory-ledger-store.js';
 import { MemoryOwnershipStore } from './memory/memory-ownership-store.js';
 import { MemoryTeamStore } from './memory/memory-team-store.js';
 import type { OwnershipStore } from './ownership-store.js';
-import { openPostgres, type PostgresOptions } from './postgres/postgres-database.js';
-import { PostgresIdempotencyStore } from './postgres/postgres-idempotency-store.js';
-import { PostgresKeyStore } from './postgres/postgres-key-store.js';
-import { PostgresLedgerStore } from './postgres/postgres-ledger-store.js';
-import { PostgresOwnershipStore } from './postgres/postgres-ownership-store.js';
-import { PostgresTeamStore } from './postgres/postgres-team-store.js';
-import { openSqlite } from './sqlite/sqlite-database.js';
-import { SqliteIdempotencyStore } from './sqlite/sqlite-idempotency-store.js';
-import { SqliteKeyStore } from './sqlite/sqlite-key-store.js';
-import { SqliteLedgerStore } from './sqlite/sqlite-ledger-store.js';
-import { SqliteOwnershipStore } from './sqlite/sqlite-ownership-store.js';
-import { SqliteTeamStore } from './sqlite/sqlite-team-store.js';
+import { PostgresDb } from './sql/postgres-db.js';
+import { openPostgres, type PostgresOptions } from './sql/postgres-pool.js';
+import { SqlIdempotencyStore } from './sql/sql-idempotency-store.js';
+import { SqlKeyStore } from './sql/sql-key-store.js';
+import { SqlLedgerStore } from './sql/sql-ledger-store.js';
+import { SqlOwnershipStore } from './sql/sql-ownership-store.js';
+import { query, sql, type SqlDb } from './sql/sql-plan.js';
+import { SqlTeamStore } from './sql/sql-team-store.js';
+import { openSqliteDb } from './sql/sqlite-db.js';
 import type { TeamStore } from './team-store.js';
 
 export interface Stores {
@@ -40,10 +37,11 @@ export interface Stores {
 export type StoreOptions = PostgresOptions;
 
 export function memoryStores(): Stores {
-  const ledger = new MemoryLedgerStore();
+  const owners = new MemoryOwnershipStore();
+  const ledger = new MemoryLedgerStore(owners);
   return {
     keys: new MemoryKeyStore(),
-    owners: new MemoryOwnershipStore(),
+    owners,
     teams: new MemoryTeamStore(),
     ledger,
     idempotency: new MemoryIdempotencyStore(ledger),
@@ -54,39 +52,25 @@ export function memoryStores(): Stores {
 
 /** Opens and migrates the database named by `databaseUrl`; rejects on an unknown scheme. */
 export async function openStores(databaseUrl: string, options: StoreOptions = {}): Promise<Stores> {
-  if (databaseUrl.startsWith('sqlite:')) return sqliteStores(databaseUrl.slice('sqlite:'.length));
+  if (databaseUrl.startsWith('sqlite:')) return sqlStores(openSqliteDb(databaseUrl.slice('sqlite:'.length)));
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {
-    const pool = await openPostgres(databaseUrl, options);
-    return {
-      keys: new PostgresKeyStore(pool),
-      owners: new PostgresOwnershipStore(pool),
-      teams: new PostgresTeamStore(pool),
-      ledger: new PostgresLedgerStore(pool),
-      idempotency: new PostgresIdempotencyStore(pool),
-      ping: async () => {
-        await pool.query('SELECT 1');
-      },
-      close: () => pool.end(),
-    };
+    return sqlStores(new PostgresDb(await openPostgres(databaseUrl, options)));
   }
   throw new Error('DATABASE_URL must start with sqlite:, postgres:// or postgresql://');
 }
 
-function sqliteStores(path: string): Stores {
-  const db = openSqlite(path);
+const PING = sql('SELECT 1 AS one');
+
+function sqlStores(db: SqlDb): Stores {
   return {
-    keys: new SqliteKeyStore(db),
-    owners: new SqliteOwnershipStore(db),
-    teams: new SqliteTeamStore(db),
-    ledger: new SqliteLedgerStore(db),
-    idempotency: new SqliteIdempotencyStore(db),
-    ping: () => {
-      db.prepare('SELECT 1').get();
-      return Promise.resolve();
+    keys: new SqlKeyStore(db),
+    owners: new SqlOwnershipStore(db),
+    teams: new SqlTeamStore(db),
+    ledger: new SqlLedgerStore(db),
+    idempotency: new SqlIdempotencyStore(db),
+    ping: async () => {
+      await db.run(query(PING));
     },
-    close: () => {
-      db.close();
-      return Promise.resolve();
-    },
+    close: () => db.close(),
   };
 }

@@ -22,7 +22,7 @@ describeBackends('Ledger budget edge', (fresh) => {
     const refused = results.filter((r) => !r.ok);
     expect(accepted).toHaveLength(10);
     expect(refused).toHaveLength(190);
-    for (const r of refused) expect(r).toEqual({ ok: false, reason: 'budget', scopeKind: 'key', period: 'lifetime', unit: 'micro_usd', limitMicro: BUDGET, remainingMicro: 0 });
+    for (const r of refused) expect(r).toEqual({ ok: false, reason: 'budget', scopeKind: 'key', period: 'lifetime', unit: 'micro_usd', limit: BUDGET, remaining: 0 });
 
     const refs = [...scopeRefs('key:key_a'), ...scopeRefs('team:design')];
     expect(await second.counterTotals(refs)).toEqual(refs.map(() => ({ spentMicro: 0, reservedMicro: BUDGET })));
@@ -35,7 +35,7 @@ describeBackends('Ledger budget edge', (fresh) => {
     expect(totals).toEqual(refs.map(() => ({ spentMicro: BUDGET, reservedMicro: 0 })));
     const overspend = (totals[0]?.spentMicro ?? 0) - BUDGET;
     expect(overspend).toBe(0);
-    expect(await first.reserve(reserveInput({ team: 'design', quotedMicro: 1, keyLimits: { lifetime: BUDGET } }))).toMatchObject({ ok: false, remainingMicro: 0 });
+    expect(await first.reserve(reserveInput({ team: 'design', quotedMicro: 1, keyLimits: { lifetime: BUDGET } }))).toMatchObject({ ok: false, remaining: 0 });
   });
 
   it('lets exactly one of 20 concurrent reservations with the same idempotency key through, across two handles', async () => {

@@ -117,10 +117,10 @@ function expectPrediction(result: ReserveResult, refusing: CounterRef | null, ru
     return;
   }
   const m = run.model.get(id(refusing));
-  const limitMicro = refusing.limitMicro ?? 0;
-  const remainingMicro = Math.max(0, limitMicro - (m?.spentMicro ?? 0) - (m?.reservedMicro ?? 0));
+  const limit = refusing.limitMicro ?? 0;
+  const remaining = Math.max(0, limit - (m?.spentMicro ?? 0) - (m?.reservedMicro ?? 0));
   const unit = refusing.unit ?? 'micro_usd';
-  expect(result, `refusal of ${r.units} units, ${r.images} images`).toEqual({ ok: false, reason: 'budget', scopeKind: refusing.scopeKind, period: refusing.period, unit, limitMicro, remainingMicro });
+  expect(result, `refusal of ${r.units} units, ${r.images} images`).toEqual({ ok: false, reason: 'budget', scopeKind: refusing.scopeKind, period: refusing.period, unit, limit, remaining });
 }
 
 async function finalChecks(ledger: LedgerStore, run: Run): Promise<void> {

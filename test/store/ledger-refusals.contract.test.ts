@@ -33,12 +33,12 @@ describeBackends('Ledger refusals', (fresh) => {
     await ledger.settle(row.id, settleInput(UNIT));
     const before = await ledger.counterTotals([...scopeRefs('key:key_a'), ...scopeRefs('team:design')]);
     const refused = await ledger.reserve(reserveInput({ team: 'design', quotedMicro: 3 * UNIT, keyLimits }));
-    expect(refused).toEqual({ ok: false, reason: 'budget', scopeKind: 'key', period: 'day', unit: 'micro_usd', limitMicro: 3 * UNIT, remainingMicro: 2 * UNIT });
+    expect(refused).toEqual({ ok: false, reason: 'budget', scopeKind: 'key', period: 'day', unit: 'micro_usd', limit: 3 * UNIT, remaining: 2 * UNIT });
     expect(await ledger.counterTotals([...scopeRefs('key:key_a'), ...scopeRefs('team:design')])).toEqual(before);
     expect(await ledger.pending(10)).toEqual([]);
 
     const team = await ledger.reserve(reserveInput({ team: 'design', quotedMicro: UNIT, teamLimits: { month: UNIT } }));
-    expect(team).toEqual({ ok: false, reason: 'budget', scopeKind: 'team', period: 'month', unit: 'micro_usd', limitMicro: UNIT, remainingMicro: 0 });
+    expect(team).toEqual({ ok: false, reason: 'budget', scopeKind: 'team', period: 'month', unit: 'micro_usd', limit: UNIT, remaining: 0 });
   });
 
   it('reports the key before the team and lifetime before day before month when several limits refuse', async () => {
@@ -47,7 +47,7 @@ describeBackends('Ledger refusals', (fresh) => {
     const refused = await ledger.reserve(reserveInput({ team: 'design', keyLimits: all, teamLimits: all }));
     expect(refused).toMatchObject({ ok: false, reason: 'budget', scopeKind: 'key', period: 'lifetime' });
     const dayAndMonth = await ledger.reserve(reserveInput({ team: 'design', keyLimits: { day: 0, month: 0 } }));
-    expect(dayAndMonth).toMatchObject({ scopeKind: 'key', period: 'day', remainingMicro: 0 });
+    expect(dayAndMonth).toMatchObject({ scopeKind: 'key', period: 'day', remaining: 0 });
     const teamOnly = await ledger.reserve(reserveInput({ team: 'design', teamLimits: { day: 0, month: 0 } }));
     expect(teamOnly).toMatchObject({ scopeKind: 'team', period: 'day' });
   });
@@ -56,7 +56,7 @@ describeBackends('Ledger refusals', (fresh) => {
     const ledger = await make();
     const row = await reserveOk(ledger, { quotedMicro: 5 * UNIT });
     await ledger.settle(row.id, settleInput(5 * UNIT));
-    expect(await ledger.reserve(reserveInput({ keyLimits: { lifetime: 2 * UNIT } }))).toMatchObject({ reason: 'budget', limitMicro: 2 * UNIT, remainingMicro: 0 });
+    expect(await ledger.reserve(reserveInput({ keyLimits: { lifetime: 2 * UNIT } }))).toMatchObject({ reason: 'budget', limit: 2 * UNIT, remaining: 0 });
   });
 
   it('counts a request in its UTC day and month, and a daily limit starts afresh the next day', async () => {
@@ -85,7 +85,7 @@ describeBackends('Ledger refusals', (fresh) => {
     const ledger = await make();
     const row = await reserveOk(ledger, { team: 'design', quotedMicro: 3 * UNIT });
     await ledger.settle(row.id, settleInput(3 * UNIT));
-    expect(await ledger.reserve(reserveInput({ team: 'design', teamLimits: { lifetime: 3 * UNIT } }))).toMatchObject({ scopeKind: 'team', remainingMicro: 0 });
+    expect(await ledger.reserve(reserveInput({ team: 'design', teamLimits: { lifetime: 3 * UNIT } }))).toMatchObject({ scopeKind: 'team', remaining: 0 });
   });
 
   it('refuses counters that do not match the row, and amounts that are not whole micro-USD', async () => {

@@ -72,9 +72,9 @@ describeBackends('Ledger tokens', (fresh) => {
     await reserveOk(ledger, { token: tok, images: 3, quotedMicro: 3 * UNIT });
     const before = await ledger.counterTotals([...tokenRefs('tok_1'), ...scopeRefs('key:key_a')]);
     const images = await ledger.reserve(reserveInput({ token: tok, images: 2, quotedMicro: UNIT }));
-    expect(images).toEqual({ ok: false, reason: 'budget', scopeKind: 'token', period: 'lifetime', unit: 'images', limitMicro: 4, remainingMicro: 1 });
+    expect(images).toEqual({ ok: false, reason: 'budget', scopeKind: 'token', period: 'lifetime', unit: 'images', limit: 4, remaining: 1 });
     const usd = await ledger.reserve(reserveInput({ token: tok, images: 1, quotedMicro: 7 * UNIT + 1 }));
-    expect(usd).toEqual({ ok: false, reason: 'budget', scopeKind: 'token', period: 'lifetime', unit: 'micro_usd', limitMicro: 10 * UNIT, remainingMicro: 7 * UNIT });
+    expect(usd).toEqual({ ok: false, reason: 'budget', scopeKind: 'token', period: 'lifetime', unit: 'micro_usd', limit: 10 * UNIT, remaining: 7 * UNIT });
     expect(await ledger.counterTotals([...tokenRefs('tok_1'), ...scopeRefs('key:key_a')])).toEqual(before);
     expect(await ledger.pending(10)).toHaveLength(1);
     // Exactly at both edges fits.
@@ -90,7 +90,7 @@ describeBackends('Ledger tokens', (fresh) => {
     const tok = token('tok_1', 0, 0);
     expect(await ledger.reserve(reserveInput({ team: 'design', token: tok, keyLimits: { month: 0 } }))).toMatchObject({ scopeKind: 'key', period: 'month', unit: 'micro_usd' });
     expect(await ledger.reserve(reserveInput({ team: 'design', token: tok, teamLimits: { day: 0 } }))).toMatchObject({ scopeKind: 'team', period: 'day' });
-    expect(await ledger.reserve(reserveInput({ team: 'design', token: tok }))).toMatchObject({ scopeKind: 'token', unit: 'images', limitMicro: 0 });
+    expect(await ledger.reserve(reserveInput({ team: 'design', token: tok }))).toMatchObject({ scopeKind: 'token', unit: 'images', limit: 0 });
   });
 
   it('counts the images of settled requests against max_images; released requests give theirs back', async () => {
@@ -101,7 +101,7 @@ describeBackends('Ledger tokens', (fresh) => {
     const released = await reserveOk(ledger, { token: tok, images: 2 });
     await ledger.release(released.id, releaseInput());
     await reserveOk(ledger, { token: tok, images: 2 });
-    expect(await ledger.reserve(reserveInput({ token: tok, images: 1 }))).toMatchObject({ scopeKind: 'token', unit: 'images', limitMicro: 4, remainingMicro: 0 });
+    expect(await ledger.reserve(reserveInput({ token: tok, images: 1 }))).toMatchObject({ scopeKind: 'token', unit: 'images', limit: 4, remaining: 0 });
     expect((await ledger.counterTotals(tokenRefs('tok_1')))[1]).toEqual({ spentMicro: 2, reservedMicro: 2 });
   });
 
@@ -113,7 +113,7 @@ describeBackends('Ledger tokens', (fresh) => {
     await reserveOk(ledger, { token: a, keyLimits });
     expect(await ledger.reserve(reserveInput({ token: a, keyLimits }))).toMatchObject({ scopeKind: 'token', unit: 'images' });
     await reserveOk(ledger, { token: b, keyLimits });
-    expect(await ledger.reserve(reserveInput({ token: b, keyLimits }))).toMatchObject({ scopeKind: 'key', period: 'lifetime', remainingMicro: 0 });
+    expect(await ledger.reserve(reserveInput({ token: b, keyLimits }))).toMatchObject({ scopeKind: 'key', period: 'lifetime', remaining: 0 });
     expect((await ledger.counterTotals(tokenRefs('tok_b')))[1]).toEqual({ spentMicro: 0, reservedMicro: 1 });
   });
 
@@ -143,7 +143,7 @@ describeBackends('Ledger tokens', (fresh) => {
     const accepted = results.flatMap((r) => (r.ok ? [r.row] : []));
     expect(accepted).toHaveLength(10);
     for (const r of results.filter((x) => !x.ok)) {
-      expect(r).toEqual({ ok: false, reason: 'budget', scopeKind: 'token', period: 'lifetime', unit: 'images', limitMicro: 10, remainingMicro: 0 });
+      expect(r).toEqual({ ok: false, reason: 'budget', scopeKind: 'token', period: 'lifetime', unit: 'images', limit: 10, remaining: 0 });
     }
     expect(await second.counterTotals([...tokenRefs('tok_edge'), ...scopeRefs('team:design')])).toEqual([
       { spentMicro: 0, reservedMicro: 10 * UNIT },

@@ -10,8 +10,8 @@ import { describeBackends } from './store-backends.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 
-function rec(requestId: string, keyId: string): OwnershipRecord {
-  return { requestId, keyId, createdAt: AT };
+function rec(requestId: string, ownerId: string): OwnershipRecord {
+  return { requestId, ownerId, createdAt: AT };
 }
 
 describeBackends('OwnershipStore', (fresh) => {

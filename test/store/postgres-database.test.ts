@@ -3,8 +3,8 @@
  * type parsing of money and time, connection options. Needs TEST_DATABASE_URL.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { openPostgres, type PgPool } from '../../src/store/postgres/postgres-database.js';
-import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/postgres-migrations.js';
+import { openPostgres, type PgPool } from '../../src/store/sql/postgres-pool.js';
+import { MIGRATIONS } from '../../src/store/sql/migrations.js';
 import { createSchema, dropSchema, postgresSkipReason, postgresUrl } from './store-backends.js';
 
 const suite = postgresSkipReason === undefined ? describe : describe.skip;
@@ -37,7 +37,7 @@ suite(title, () => {
     expect(opened.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     const pool = await open(name);
     const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((_, i) => i + 1));
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
     const tables = await pool.query<{ table_name: string }>(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [name],

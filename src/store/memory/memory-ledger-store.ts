@@ -18,13 +18,18 @@ import {
   unknownRow,
 } from '../ledger-rules.js';
 import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { OwnershipRecord } from '../ownership-store.js';
 import { aggregateUsage } from './memory-ledger-usage.js';
+import { MemoryOwnershipStore } from './memory-ownership-store.js';
 
 const counterId = (c: Pick<CounterRef, 'scope' | 'bucket'>): string => `${c.scope}\u0000${c.bucket}`;
 
 export class MemoryLedgerStore implements LedgerStore {
   private readonly rows = new Map<string, LedgerRow>();
   private readonly counters = new Map<string, CounterTotals>();
+
+  /** The ownership twin a submit's attach records its owner in. */
+  constructor(private readonly owners = new MemoryOwnershipStore()) {}
 
   reserve(input: ReserveInput): Promise<ReserveResult> {
     return attempt((): ReserveResult => {
@@ -51,14 +56,23 @@ export class MemoryLedgerStore implements LedgerStore {
     });
   }
 
-  attachFalRequestId(id: string, falRequestId: string): Promise<void> {
-    const row = this.rows.get(id);
-    if (!row) return Promise.reject(unknownRow(id));
-    if (row.falRequestId === falRequestId) return Promise.resolve();
+  attachFalRequestId(id: string, falRequestId: string, owner?: Omit<OwnershipRecord, 'requestId'>): Promise<void> {
+    return attempt(() => {
+      const row = this.rows.get(id);
+      if (!row) throw unknownRow(id);
+      this.assertAttachable(row, falRequestId);
+      const rec = owner && { requestId: falRequestId, ...owner };
+      if (rec) this.owners.assertFree(rec);
+      row.falRequestId = falRequestId;
+      if (rec) this.owners.recordNow(rec);
+    });
+  }
+
+  /** A row takes a fal id it already has, or any id no other row has, when it has none yet. */
+  private assertAttachable(row: LedgerRow, falRequestId: string): void {
+    if (row.falRequestId === falRequestId) return;
     const taken = [...this.rows.values()].some((r) => r.falRequestId === falRequestId);
-    if (row.falRequestId !== null || taken) return Promise.reject(falIdConflict(id, falRequestId));
-    row.falRequestId = falRequestId;
-    return Promise.resolve();
+    if (row.falRequestId !== null || taken) throw falIdConflict(row.id, falRequestId);
   }
 
   settle(id: string, input: SettleInput): Promise<boolean> {
@@ -70,6 +84,7 @@ export class MemoryLedgerStore implements LedgerStore {
     const settledAt = instant(input.at);
     const row = this.rows.get(id);
     if (row?.state !== 'reserved') return false;
+    if (input.falRequestId != null) this.assertAttachable(row, input.falRequestId);
     for (const m of unchargeMoves(row, input.amountMicro)) this.move(m.ref, m.reservedDelta, m.spentDelta);
     Object.assign(row, {
       state: 'settled',
@@ -80,6 +95,7 @@ export class MemoryLedgerStore implements LedgerStore {
       verified: input.verified,
       httpStatus: input.httpStatus,
       settledAt,
+      falRequestId: input.falRequestId ?? row.falRequestId,
     } satisfies Partial<LedgerRow>);
     return true;
   }
@@ -89,8 +105,10 @@ export class MemoryLedgerStore implements LedgerStore {
       const settledAt = instant(input.at);
       const row = this.rows.get(id);
       if (row?.state !== 'reserved') return false;
+      if (input.falRequestId != null) this.assertAttachable(row, input.falRequestId);
       for (const m of unchargeMoves(row, null)) this.move(m.ref, m.reservedDelta, m.spentDelta);
-      Object.assign(row, { state: 'released', outcome: input.outcome, httpStatus: input.httpStatus, settledAt } satisfies Partial<LedgerRow>);
+      const falRequestId = input.falRequestId ?? row.falRequestId;
+      Object.assign(row, { state: 'released', outcome: input.outcome, httpStatus: input.httpStatus, settledAt, falRequestId } satisfies Partial<LedgerRow>);
       return true;
     });
   }

@@ -1,8 +1,10 @@
 /**
- * Schema of the PostgreSQL store, applied in order by postgres-database.ts.
- * Ordered migrations; entry N is version N + 1 in schema_migrations. Never edit a shipped entry: append.
+ * The schema, one ordered list for both databases: entry N is schema version N + 1 (SQLite's
+ * user_version, Postgres's schema_migrations). Written with Postgres types; sql-text.ts maps them to
+ * the SQLite types every earlier release created (INTEGER, REAL, TEXT, BLOB), so a database made by
+ * any release upgrades in place. Never edit a shipped entry: append.
  */
-export const POSTGRES_MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE keys (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL,
@@ -17,14 +19,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      created_at TIMESTAMPTZ NOT NULL,
      revoked_at TIMESTAMPTZ
    )`,
-  // No foreign key: keys are revoked, never deleted.
+  // 2: request ownership (ownership-store.ts). No foreign key: keys are revoked, never deleted.
   `CREATE TABLE request_owners (
      request_id TEXT PRIMARY KEY,
      key_id TEXT NOT NULL,
      created_at TIMESTAMPTZ NOT NULL
    )`,
   // 3: daily and monthly key budgets (domain/budgets.ts).
-  `ALTER TABLE keys ADD COLUMN budget_daily_micro_usd BIGINT, ADD COLUMN budget_monthly_micro_usd BIGINT`,
+  `ALTER TABLE keys ADD COLUMN budget_daily_micro_usd BIGINT;
+   ALTER TABLE keys ADD COLUMN budget_monthly_micro_usd BIGINT`,
   // 4: team budgets (team-store.ts); a team without a row here has no limits.
   `CREATE TABLE teams (
      name TEXT PRIMARY KEY,
@@ -33,7 +36,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      budget_monthly_micro_usd BIGINT,
      updated_at TIMESTAMPTZ NOT NULL
    )`,
-  // 5: the money ledger, its budget counters and idempotent replies (ledger-store.ts).
+  // 5: the money ledger, its budget counters and idempotent replies (ledger-store.ts). On SQLite
+  // created_at holds Date#toISOString() text, so text order is time order.
   `CREATE TABLE ledger_entries (
      id TEXT PRIMARY KEY,
      key_id TEXT NOT NULL,
@@ -67,7 +71,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      reserved_micro BIGINT NOT NULL DEFAULT 0 CHECK (reserved_micro >= 0),
      spent_micro BIGINT NOT NULL DEFAULT 0 CHECK (spent_micro >= 0),
      PRIMARY KEY (scope, bucket)
-   );
+   ) /*sqlite: WITHOUT ROWID*/;
    CREATE TABLE idempotency_responses (
      ledger_id TEXT PRIMARY KEY REFERENCES ledger_entries (id),
      status_code INTEGER NOT NULL,
@@ -80,9 +84,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `CREATE INDEX ledger_key_reserved ON ledger_entries (key_id) WHERE state = 'reserved'`,
   // 7: browser tokens (ledger-store.ts): the token a request came through and its num_images, which
   // settle and release need to move the token's counters. Rows from before this carry no token.
-  `ALTER TABLE ledger_entries ADD COLUMN token_id TEXT, ADD COLUMN images INTEGER NOT NULL DEFAULT 1;
+  `ALTER TABLE ledger_entries ADD COLUMN token_id TEXT;
+   ALTER TABLE ledger_entries ADD COLUMN images INTEGER NOT NULL DEFAULT 1;
    CREATE INDEX ledger_token ON ledger_entries (token_id) WHERE token_id IS NOT NULL`,
   // 8: publishable keys (key-store.ts): browser origins they may be used from, and a per-key policy
-  // (domain/policy.ts KeyPolicy as JSONB, NULL = none).
-  `ALTER TABLE keys ADD COLUMN allowed_origins JSONB NOT NULL DEFAULT '[]', ADD COLUMN policy JSONB`,
+  // (domain/policy.ts KeyPolicy as JSON, NULL = none).
+  `ALTER TABLE keys ADD COLUMN allowed_origins JSONB NOT NULL DEFAULT '[]';
+   ALTER TABLE keys ADD COLUMN policy JSONB`,
 ];

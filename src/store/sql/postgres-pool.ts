@@ -1,10 +1,11 @@
 /**
- * Opens a PostgreSQL pool and brings its schema up to date, for running several gateway instances
- * against one database (DESIGN §4). Migrations run under a transaction-scoped advisory lock, so
- * instances that start together apply each migration exactly once and never race on DDL.
+ * The PostgreSQL pool for several gateway instances sharing one database (DESIGN §4), and its
+ * schema upgrade. Migrations run under a transaction-scoped advisory lock, so instances that start
+ * together apply each migration exactly once and never race on DDL.
  */
 import pg from 'pg';
-import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+import { MIGRATIONS } from './migrations.js';
+import { postgresDdl } from './sql-text.js';
 
 export type PgPool = pg.Pool;
 
@@ -58,7 +59,7 @@ function connection(url: string, schema: string): { connectionString: string; op
 /**
  * Type parsers for this pool only (the global pg.types stay untouched). BIGINT micro-USD amounts
  * come back as numbers, refusing values past 2^53 rather than rounding money; TIMESTAMPTZ comes
- * back in the same ISO-8601 form (`2026-01-01T00:00:00.000Z`) the other adapters store.
+ * back in the same ISO-8601 form (`2026-01-01T00:00:00.000Z`) SQLite stores.
  */
 function gatewayTypes(): pg.CustomTypesConfig {
   const types = new pg.TypeOverrides();
@@ -89,10 +90,10 @@ async function migrate(pool: PgPool, schema: string): Promise<void> {
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
     const done = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const applied = new Set(done.rows.map((r) => r.version));
-    for (const [index, sql] of POSTGRES_MIGRATIONS.entries()) {
+    for (const [index, ddl] of MIGRATIONS.entries()) {
       const version = index + 1;
       if (applied.has(version)) continue;
-      await client.query(sql);
+      await client.query(postgresDdl(ddl));
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
     }
     await client.query('COMMIT');

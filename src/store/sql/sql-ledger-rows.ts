@@ -1,9 +1,10 @@
-/** Row mapping and the usage query of the Postgres ledger (postgres-ledger-store.ts). */
+/** Row mapping and the read statements of the SQL ledger (sql-ledger-store.ts). */
 import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UsageQuery, UsageRow } from '../ledger-store.js';
 import { instant } from '../ledger-rules.js';
+import { sql, type Statement } from './sql-plan.js';
 
-/** As the pool's type parsers return it: BIGINT as number, TIMESTAMPTZ as ISO text. */
-export type PgLedgerRow = {
+/** As both databases return it: BIGINT as number, instants as ISO text, `verified` as 0/1 (SQLite) or a boolean. */
+export interface SqlLedgerRow {
   id: string;
   key_id: string;
   team: string | null;
@@ -18,20 +19,27 @@ export type PgLedgerRow = {
   requested_megapixels: number;
   billed_units: number | null;
   settle_source: SettleSource | null;
-  verified: boolean | null;
+  verified: number | boolean | null;
   http_status: number | null;
   end_user: string | null;
   token_id: string | null;
   images: number;
   created_at: string;
   settled_at: string | null;
-};
+}
 
-export const LEDGER_COLUMNS =
+const COLUMNS =
   'id, key_id, team, operation, fal_request_id, idempotency_key, body_hash, state, outcome, quoted_micro, settled_micro, ' +
   'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at';
 
-export function toLedgerRow(r: PgLedgerRow): LedgerRow {
+export const READS = {
+  byId: sql(`SELECT ${COLUMNS} FROM ledger_entries WHERE id = @id`),
+  byFalId: sql(`SELECT ${COLUMNS} FROM ledger_entries WHERE fal_request_id = @falRequestId`),
+  byIdem: sql(`SELECT ${COLUMNS} FROM ledger_entries WHERE key_id = @keyId AND idempotency_key = @idempotencyKey`),
+  pending: sql(`SELECT ${COLUMNS} FROM ledger_entries WHERE state = 'reserved' ORDER BY created_at, id COLLATE "C" LIMIT @limit`),
+};
+
+export function toLedgerRow(r: SqlLedgerRow): LedgerRow {
   return {
     id: r.id,
     keyId: r.key_id,
@@ -47,7 +55,7 @@ export function toLedgerRow(r: PgLedgerRow): LedgerRow {
     requestedMegapixels: r.requested_megapixels,
     billedUnits: r.billed_units,
     settleSource: r.settle_source,
-    verified: r.verified,
+    verified: r.verified === null ? null : Boolean(r.verified),
     httpStatus: r.http_status,
     endUser: r.end_user,
     tokenId: r.token_id,
@@ -57,41 +65,38 @@ export function toLedgerRow(r: PgLedgerRow): LedgerRow {
   };
 }
 
-export function maybeRow(rows: PgLedgerRow[]): LedgerRow | null {
-  const row = rows[0];
+export function maybeRow(row: SqlLedgerRow | undefined): LedgerRow | null {
   return row ? toLedgerRow(row) : null;
 }
 
-export type PgUsageRow = { grp: string; requests: number; spent: number; reserved: number; megapixels: number; units: number };
-
 /** The grouping expression per groupBy: fixed text, never input. */
 const GROUPS: Record<NonNullable<UsageQuery['groupBy']> | 'all', string> = {
-  day: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  day: 'utc_day(created_at)',
   key: 'key_id',
-  end_user: `COALESCE(end_user, '')`,
-  all: `'all'::text`,
+  end_user: "COALESCE(end_user, '')",
+  all: "'all'::text",
 };
 
 /**
  * The usage aggregation (ledger-store.ts UsageRow): released rows are left out entirely; spend,
  * megapixels and billed units count settled rows, `reserved` counts rows still in flight. Days are
- * UTC whatever the session time zone; groups sort in byte order (COLLATE "C") like the other
- * adapters. Only fixed clause text is concatenated; every value is a bound parameter.
+ * UTC; groups sort in byte order. Only fixed clause text is concatenated; every value is a bound
+ * parameter.
  */
-export function usageSql(query: UsageQuery): { text: string; values: string[] } {
+export function usageSql(query: UsageQuery): { stmt: Statement; params: Record<string, string> } {
   const where = ["state <> 'released'"];
-  const values: string[] = [];
-  const filters: [string, string | undefined][] = [
-    ['key_id = $', query.keyId],
-    ['team = $', query.team],
-    ['created_at >= $', query.from === undefined ? undefined : instant(query.from)],
-    ['created_at < $', query.to === undefined ? undefined : instant(query.to)],
-    ['end_user = $', query.endUser],
+  const params: Record<string, string> = {};
+  const filters: [string, string, string | undefined][] = [
+    ['keyId', 'key_id = @keyId', query.keyId],
+    ['team', 'team = @team', query.team],
+    ['from', 'created_at >= @from', query.from === undefined ? undefined : instant(query.from)],
+    ['to', 'created_at < @to', query.to === undefined ? undefined : instant(query.to)],
+    ['endUser', 'end_user = @endUser', query.endUser],
   ];
-  for (const [clause, value] of filters) {
+  for (const [name, clause, value] of filters) {
     if (value === undefined) continue;
-    values.push(value);
-    where.push(`${clause}${values.length}`);
+    where.push(clause);
+    params[name] = value;
   }
   const group = GROUPS[query.groupBy ?? 'all'];
   const grouping = query.groupBy === undefined ? '' : 'GROUP BY grp ORDER BY grp';
@@ -101,9 +106,18 @@ export function usageSql(query: UsageQuery): { text: string; values: string[] } 
       COALESCE(SUM(CASE WHEN state = 'settled' THEN requested_megapixels END), 0)::float8 AS megapixels,
       COALESCE(SUM(CASE WHEN state = 'settled' THEN billed_units END), 0)::float8 AS units
     FROM ledger_entries WHERE ${where.join(' AND ')} ${grouping}`;
-  return { text, values };
+  return { stmt: sql(text), params };
 }
 
-export function toUsageRow(r: PgUsageRow): UsageRow {
+export interface UsageSqlRow {
+  grp: string;
+  requests: number;
+  spent: number;
+  reserved: number;
+  megapixels: number;
+  units: number;
+}
+
+export function toUsageRow(r: UsageSqlRow): UsageRow {
   return { group: r.grp, requests: r.requests, spentMicro: r.spent, reservedMicro: r.reserved, megapixels: r.megapixels, billedUnits: r.units };
 }

@@ -1,0 +1,199 @@
+/**
+ * LedgerStore on SQLite or Postgres (sql-plan.ts), one implementation for both.
+ *
+ * Reserve is one write transaction: on SQLite BEGIN IMMEDIATE, taking the write lock before the
+ * first read, so a check-and-charge is atomic against every connection to the file; on Postgres
+ * one statement charges every counter under its row lock (sql-ledger-counters.ts), and under READ
+ * COMMITTED a blocked conditional write re-checks the committed row once the lock is free, so two
+ * instances at a budget's edge can never both fit (docs/reliability.md B2). The row insert carries
+ * the idempotency check (its unique index), so a reservation is BEGIN, charge, insert, COMMIT.
+ */
+import type { CounterRef } from '../../domain/budgets.js';
+import { assertSettle, concurrencyRefusal, falIdConflict, instant, ReservationRefused, reserveCounters, reservedRow, unchargeMoves, unknownRow } from '../ledger-rules.js';
+import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { OwnershipRecord } from '../ownership-store.js';
+import { maybeRow, READS, toLedgerRow, toUsageRow, usageSql, type SqlLedgerRow, type UsageSqlRow } from './sql-ledger-rows.js';
+import { chargeCounters, moveCounters, totals } from './sql-ledger-counters.js';
+import { recordOwner } from './sql-ownership-store.js';
+import { first, lock, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
+
+/** What settle and release return of the row they moved out of `reserved`. */
+interface Charged {
+  key_id: string;
+  team: string | null;
+  token_id: string | null;
+  quoted_micro: number;
+  images: number;
+  created_at: string;
+}
+const CHARGED = 'RETURNING key_id, team, token_id, quoted_micro, images, created_at';
+
+/** A fal id given with a settlement is attached by the same write, unless the row already has another. */
+const SAME_FAL = '(@fal::text IS NULL OR fal_request_id IS NULL OR fal_request_id = @fal::text)';
+
+const W = {
+  insert: sql(
+    `INSERT INTO ledger_entries (id, key_id, team, operation, idempotency_key, body_hash, state, quoted_micro, requested_megapixels,
+                                 end_user, token_id, images, created_at)
+     VALUES (@id, @keyId, @team, @operation, @idempotencyKey, @bodyHash, 'reserved', @quotedMicro, @requestedMegapixels,
+             @endUser, @tokenId, @images, @createdAt)
+     ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+  ),
+  attach: sql('UPDATE ledger_entries SET fal_request_id = @fal WHERE id = @id AND (fal_request_id IS NULL OR fal_request_id = @fal)'),
+  settle: sql(
+    `UPDATE ledger_entries SET state = 'settled', outcome = @outcome, settled_micro = @amount, billed_units = @billedUnits, settle_source = @source,
+       verified = @verified, http_status = @httpStatus, settled_at = @at, fal_request_id = COALESCE(@fal::text, fal_request_id)
+     WHERE id = @id AND state = 'reserved' AND ${SAME_FAL} ${CHARGED}`,
+  ),
+  release: sql(
+    `UPDATE ledger_entries SET state = 'released', outcome = @outcome, http_status = @httpStatus, settled_at = @at,
+       fal_request_id = COALESCE(@fal::text, fal_request_id)
+     WHERE id = @id AND state = 'reserved' AND ${SAME_FAL} ${CHARGED}`,
+  ),
+  keyInFlight: sql("SELECT COUNT(*) AS n FROM ledger_entries WHERE key_id = @keyId AND state = 'reserved'"),
+  allInFlight: sql("SELECT COUNT(*) AS n FROM ledger_entries WHERE state = 'reserved'"),
+};
+
+/** Thrown inside reserve when the row's idempotency key is taken: rolls the charges back. */
+class IdempotencyKeyTaken extends Error {}
+
+function* reservePlan(input: ReserveInput, refs: CounterRef[]): Plan<ReserveResult> {
+  // A gateway-wide in-flight cap serialises every reservation that has one (taken first: one lock order).
+  if (input.inFlightLimits?.global != null) yield* lock('global_inflight');
+  yield* chargeCounters(input, refs);
+  // The key's counters are locked by now (and the global lock held under a global cap), so the
+  // reservations these counts cover are serialised and each sees its predecessors' rows.
+  const limits = input.inFlightLimits;
+  const keyN = limits?.key != null ? yield* count(W.keyInFlight, input.keyId) : 0;
+  const allN = limits?.global != null ? yield* count(W.allInFlight, null) : 0;
+  const busy = concurrencyRefusal(input, () => keyN, () => allN);
+  if (busy) throw new ReservationRefused(busy);
+  const row = reservedRow(input);
+  const inserted = yield* query(W.insert, {
+    id: row.id,
+    keyId: row.keyId,
+    team: row.team,
+    operation: row.operation,
+    idempotencyKey: row.idempotencyKey,
+    bodyHash: row.bodyHash,
+    quotedMicro: row.quotedMicro,
+    requestedMegapixels: row.requestedMegapixels,
+    endUser: row.endUser,
+    tokenId: row.tokenId,
+    images: row.images,
+    createdAt: row.createdAt,
+  });
+  if (inserted.count !== 1) throw new IdempotencyKeyTaken('idempotency key taken');
+  return { ok: true, row };
+}
+
+function* count(stmt: Statement, keyId: string | null): Plan<number> {
+  const row = yield* first<{ n: number }>(stmt, keyId === null ? {} : { keyId });
+  return Number(row?.n ?? 0);
+}
+
+function* unchargePlan(stmt: Statement, params: Params, settledMicro: number | null): Plan<boolean> {
+  const c = yield* first<Charged>(stmt, params);
+  if (c === undefined) return false;
+  const row = { keyId: c.key_id, team: c.team, tokenId: c.token_id, quotedMicro: c.quoted_micro, images: c.images, createdAt: c.created_at };
+  yield* moveCounters(unchargeMoves(row, settledMicro));
+  return true;
+}
+
+function* attachPlan(id: string, falRequestId: string, owner: Omit<OwnershipRecord, 'requestId'> | undefined): Plan<void> {
+  const updated = yield* query(W.attach, { id, fal: falRequestId });
+  if (updated.count !== 1) throw (yield* first(READS.byId, { id })) ? falIdConflict(id, falRequestId) : unknownRow(id);
+  if (owner) yield* recordOwner({ requestId: falRequestId, ...owner });
+}
+
+export class SqlLedgerStore implements LedgerStore {
+  constructor(private readonly db: SqlDb) {}
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const refs = reserveCounters(input);
+    try {
+      return await this.db.transaction(reservePlan(input, refs));
+    } catch (err) {
+      const refused = err instanceof ReservationRefused;
+      if (!refused && !(err instanceof IdempotencyKeyTaken) && !this.db.isUniqueViolation(err)) throw err;
+      // A duplicate may have committed while this one waited on a counter: after the rollback a fresh
+      // read finds it, and a repeat is answered as one whatever else would have refused it.
+      const existing = input.idempotencyKey === null ? null : await this.findByIdempotencyKey(input.keyId, input.idempotencyKey);
+      if (existing) return { ok: false, reason: 'duplicate', existing };
+      if (refused) return err.result;
+      throw err;
+    }
+  }
+
+  async attachFalRequestId(id: string, falRequestId: string, owner?: Omit<OwnershipRecord, 'requestId'>): Promise<void> {
+    try {
+      await (owner ? this.db.transaction(attachPlan(id, falRequestId, owner)) : this.db.run(attachPlan(id, falRequestId, undefined)));
+    } catch (err) {
+      // The fal id's unique index is the only one these writes can violate (owners insert DO NOTHING).
+      throw this.db.isUniqueViolation(err) ? falIdConflict(id, falRequestId) : err;
+    }
+  }
+
+  /** The row update and the counter moves commit together, or neither does. */
+  async settle(id: string, input: SettleInput): Promise<boolean> {
+    assertSettle(input);
+    const fal = input.falRequestId ?? null;
+    const params = {
+      id,
+      outcome: input.outcome,
+      amount: input.amountMicro,
+      billedUnits: input.billedUnits,
+      source: input.source,
+      verified: input.verified,
+      httpStatus: input.httpStatus,
+      at: instant(input.at),
+      fal,
+    };
+    return this.leave(id, fal, unchargePlan(W.settle, params, input.amountMicro));
+  }
+
+  release(id: string, input: ReleaseInput): Promise<boolean> {
+    const fal = input.falRequestId ?? null;
+    return this.leave(id, fal, unchargePlan(W.release, { id, outcome: input.outcome, httpStatus: input.httpStatus, at: instant(input.at), fal }, null));
+  }
+
+  async get(id: string): Promise<LedgerRow | null> {
+    return maybeRow(await this.db.run(first<SqlLedgerRow>(READS.byId, { id })));
+  }
+
+  async findByFalRequestId(falRequestId: string): Promise<LedgerRow | null> {
+    return maybeRow(await this.db.run(first<SqlLedgerRow>(READS.byFalId, { falRequestId })));
+  }
+
+  async findByIdempotencyKey(keyId: string, idempotencyKey: string): Promise<LedgerRow | null> {
+    return maybeRow(await this.db.run(first<SqlLedgerRow>(READS.byIdem, { keyId, idempotencyKey })));
+  }
+
+  async pending(limit: number): Promise<LedgerRow[]> {
+    return (await this.db.run(query<SqlLedgerRow>(READS.pending, { limit: Math.max(0, limit) }))).rows.map(toLedgerRow);
+  }
+
+  counterTotals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Promise<CounterTotals[]> {
+    return this.db.run(totals(refs));
+  }
+
+  async usage(q: UsageQuery): Promise<UsageRow[]> {
+    const { stmt, params } = usageSql(q);
+    return (await this.db.run(query<UsageSqlRow>(stmt, params))).rows.map(toUsageRow);
+  }
+
+  /** Settle or release; with a fal id, a row that is still reserved but has another id is a conflict, not a no-op. */
+  private async leave(id: string, fal: string | null, plan: Plan<boolean>): Promise<boolean> {
+    let moved: boolean;
+    try {
+      moved = await this.db.transaction(plan);
+    } catch (err) {
+      throw fal !== null && this.db.isUniqueViolation(err) ? falIdConflict(id, fal) : err;
+    }
+    if (!moved && fal !== null) {
+      const row = await this.get(id);
+      if (row?.state === 'reserved') throw falIdConflict(id, fal);
+    }
+    return moved;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The one query layer under the SQLite and Postgres stores. A store method is written once, as a
+ * plan: a generator that yields statements and gets their results back. Each database runs plans
+ * its own way (sqlite-db.ts, postgres-db.ts): SQLite synchronously, inside one BEGIN IMMEDIATE
+ * transaction that never yields the event loop (better-sqlite3 is synchronous, so nothing can
+ * interleave); Postgres asynchronously, on one pooled connection between BEGIN and COMMIT.
+ *
+ * Statement text is written once in Postgres spelling with `@name` parameters; each database
+ * compiles a text once (sql-text.ts) and keeps it prepared (better-sqlite3 statements, Postgres
+ * named statements).
+ */
+
+export type SqlValue = string | number | boolean | null | Buffer;
+export type Params = Readonly<Record<string, SqlValue>>;
+
+export interface Statement {
+  readonly text: string;
+  /** False for text built per call (a key patch, a usage filter): not worth a named statement. */
+  readonly prepared: boolean;
+}
+
+/** A fixed statement, prepared once per connection. */
+export function sql(text: string): Statement {
+  return { text, prepared: true };
+}
+
+/** A statement whose text depends on the call: run unnamed on Postgres. */
+export function dynamicSql(text: string): Statement {
+  return { text, prepared: false };
+}
+
+export type Op =
+  | { kind: 'query'; stmt: Statement; params: Params }
+  /** A transaction-scoped lock on a name: Postgres advisory lock; SQLite already holds the write lock. */
+  | { kind: 'lock'; name: string };
+
+export interface Result<R> {
+  rows: R[];
+  /** Rows returned, or rows changed by a statement that returns none. */
+  count: number;
+}
+
+export type Plan<T> = Generator<Op, T, unknown>;
+
+export function* query<R = Record<string, unknown>>(stmt: Statement, params: Params = {}): Plan<Result<R>> {
+  return (yield { kind: 'query', stmt, params }) as Result<R>;
+}
+
+export function* first<R>(stmt: Statement, params: Params = {}): Plan<R | undefined> {
+  return (yield* query<R>(stmt, params)).rows[0];
+}
+
+export function* lock(name: string): Plan<void> {
+  yield { kind: 'lock', name };
+}
+
+export interface SqlDb {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs a plan with each statement committing on its own (reads, single-statement writes). */
+  run<T>(plan: Plan<T>): Promise<T>;
+  /** Runs a plan in one write transaction: all its writes commit together, or none on a throw. */
+  transaction<T>(plan: Plan<T>): Promise<T>;
+  isUniqueViolation(err: unknown): boolean;
+  isForeignKeyViolation(err: unknown): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Drives a plan synchronously with `exec` (SQLite). A throw inside `exec` propagates out of the
+ * plan, which never catches it: on Postgres a failed statement aborts the transaction, so plans
+ * must not try to continue after one on either database.
+ */
+export function drive<T>(plan: Plan<T>, exec: (op: Op) => unknown): T {
+  let step = plan.next();
+  while (step.done !== true) step = plan.next(exec(step.value));
+  return step.value;
+}
+
+/** Drives a plan with an asynchronous `exec` (Postgres). */
+export async function driveAsync<T>(plan: Plan<T>, exec: (op: Op) => Promise<unknown>): Promise<T> {
+  let step = plan.next();
+  while (step.done !== true) step = plan.next(await exec(step.value));
+  return step.value;
+}

@@ -1,0 +1,45 @@
+/**
+ * The dialect differences in statement text, in one place. Texts are written in Postgres spelling
+ * with `@name` parameters; SQLite gets the casts and collations removed (its columns compare as
+ * bytes already) and its own day function. Only fixed text written in this repository is compiled.
+ */
+
+/** `utc_day(col)`: the UTC day (`2026-11-26`) of an instant column. */
+const UTC_DAY = /utc_day\(([a-z_]+)\)/g;
+const CAST = /::[a-z0-9_]+(\[\])?/g;
+const PARAM = /@([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** SQLite keeps `@name` parameters; instants are ISO text, so the day is its first 10 characters. */
+export function sqliteText(text: string): string {
+  return text.replace(CAST, '').replaceAll(' COLLATE "C"', '').replace(UTC_DAY, 'substr($1, 1, 10)');
+}
+
+/** Postgres gets `$n` placeholders (one per distinct name, in order of first use) and the names in that order. */
+export function postgresText(text: string): { text: string; names: string[] } {
+  const names: string[] = [];
+  const out = text.replace(UTC_DAY, "to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD')").replace(PARAM, (_, name: string) => {
+    let i = names.indexOf(name);
+    if (i < 0) i = names.push(name) - 1;
+    return `$${i + 1}`;
+  });
+  return { text: out, names };
+}
+
+/**
+ * DDL written with Postgres types, mapped to the SQLite types the schema has always had there.
+ * `/*sqlite: …*\/` holds text for SQLite only.
+ */
+export function sqliteDdl(text: string): string {
+  return text
+    .replace(/\/\*sqlite: ([^*]*)\*\//g, '$1')
+    .replace(/\bBIGINT\b/g, 'INTEGER')
+    .replace(/\bJSONB\b/g, 'TEXT')
+    .replace(/\bTIMESTAMPTZ\b/g, 'TEXT')
+    .replace(/\bBYTEA\b/g, 'BLOB')
+    .replace(/\bBOOLEAN\b/g, 'INTEGER')
+    .replace(/\bDOUBLE PRECISION\b/g, 'REAL');
+}
+
+export function postgresDdl(text: string): string {
+  return text.replace(/\/\*sqlite: ([^*]*)\*\//g, '');
+}

@@ -1,0 +1,114 @@
+/**
+ * SqlDb on the embedded SQLite database (better-sqlite3). WAL + synchronous=NORMAL: committed rows
+ * survive a process crash (kill -9), and a commit does not fsync, which matters because
+ * better-sqlite3 blocks the event loop (docs/reliability.md). Plans run synchronously: a
+ * transaction is BEGIN IMMEDIATE, taking the write lock before its first read, so a reservation's
+ * check-and-charge is atomic against every connection to the file (busy_timeout makes a second
+ * writer wait instead of failing).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import { drive, type Op, type Params, type Plan, type SqlDb, type SqlValue } from './sql-plan.js';
+import { sqliteDdl, sqliteText } from './sql-text.js';
+
+/** Statement texts built per call are few (key patches, usage filters); past this the cache starts over. */
+const MAX_CACHED = 500;
+
+export function openSqliteDb(path: string): SqlDb {
+  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path === '' ? ':memory:' : path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return new SqliteDb(db);
+}
+
+function migrate(db: Database.Database): void {
+  // IMMEDIATE: two processes starting at once must not both apply a migration.
+  db.transaction(() => {
+    const now = db.pragma('user_version', { simple: true }) as number;
+    for (let v = now; v < MIGRATIONS.length; v++) {
+      db.exec(sqliteDdl(MIGRATIONS[v] ?? ''));
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}
+
+class SqliteDb implements SqlDb {
+  readonly dialect = 'sqlite';
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly inTx;
+
+  constructor(private readonly db: Database.Database) {
+    this.inTx = db.transaction(<T>(plan: Plan<T>): T => drive(plan, this.exec));
+  }
+
+  run<T>(plan: Plan<T>): Promise<T> {
+    try {
+      return Promise.resolve(drive(plan, this.exec));
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+  }
+
+  transaction<T>(plan: Plan<T>): Promise<T> {
+    try {
+      return Promise.resolve(this.inTx.immediate(plan) as T);
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+  }
+
+  isUniqueViolation(err: unknown): boolean {
+    return hasCode(err, 'SQLITE_CONSTRAINT_UNIQUE') || hasCode(err, 'SQLITE_CONSTRAINT_PRIMARYKEY');
+  }
+
+  isForeignKeyViolation(err: unknown): boolean {
+    return hasCode(err, 'SQLITE_CONSTRAINT_FOREIGNKEY');
+  }
+
+  close(): Promise<void> {
+    this.db.close();
+    return Promise.resolve();
+  }
+
+  private readonly exec = (op: Op): unknown => {
+    if (op.kind === 'lock') return undefined;
+    const stmt = this.prepare(op.stmt.text);
+    const params = bindable(op.params);
+    if (stmt.reader) {
+      const rows = stmt.all(params);
+      return { rows, count: rows.length };
+    }
+    return { rows: [], count: stmt.run(params).changes };
+  };
+
+  private prepare(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (stmt === undefined) {
+      if (this.statements.size >= MAX_CACHED) this.statements.clear();
+      stmt = this.db.prepare(sqliteText(text));
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+}
+
+/** SQLite has no booleans: they bind as 1 and 0. */
+function bindable(params: Params): Record<string, Exclude<SqlValue, boolean>> {
+  const out: Record<string, Exclude<SqlValue, boolean>> = {};
+  for (const [name, value] of Object.entries(params)) out[name] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  return out;
+}
+
+function hasCode(err: unknown, code: string): boolean {
+  return err instanceof Error && 'code' in err && err.code === code;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
