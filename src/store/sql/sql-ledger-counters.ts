@@ -5,10 +5,10 @@
  * transactions on Postgres can never wait on each other in a cycle. Texts depend only on how many
  * counters there are and which carry a limit, so they stay few and prepared.
  */
-import type { CounterRef } from '../../domain/budgets.js';
-import { budgetRefusal, ReservationRefused, reserveAmount, type CounterMove } from '../ledger-rules.js';
-import type { CounterTotals, ReserveInput } from '../ledger-store.js';
-import { query, sql, type Plan, type SqlValue } from './sql-plan.js';
+import { fits, type CounterRef } from '../../domain/budgets.js';
+import { budgetRefusal, reserveAmount, type CounterMove } from '../ledger-rules.js';
+import type { CounterTotals, ReserveInput, ReserveResult } from '../ledger-store.js';
+import { query, sql, type Plan, type SqlValue, type Statement } from './sql-plan.js';
 
 interface CounterRow {
   scope: string;
@@ -27,48 +27,81 @@ function perCounter(count: number, name: string, pick: (i: number) => boolean, o
   return whens.length === 0 ? otherwise : `CASE ${whens.join(' ')} ELSE ${otherwise} END`;
 }
 
-function values(count: number, amount: string): string {
-  return Array.from({ length: count }, (_, i) => `(@s${i}, @b${i}, @${amount}${i}::bigint)`).join(', ');
+/** Statements per shape (counter count, which carry limits): built once, then looked up. */
+const shapes = new Map<string, Statement>();
+function shaped(key: string, build: () => string): Statement {
+  let stmt = shapes.get(key);
+  if (stmt === undefined) shapes.set(key, (stmt = sql(build())));
+  return stmt;
 }
 
 /**
- * Charges every counter its amount where it fits: a new counter is inserted with it, an existing one
- * is updated only if spent + reserved + amount ≤ its limit. Returns the counters charged, with their
- * totals after the charge (a new counter over its limit comes back over it: the caller refuses).
+ * Charges every counter its amount where it fits: a new counter is inserted only if the amount is
+ * within its limit, an existing one updated only if spent + reserved + amount ≤ its limit. No
+ * RETURNING: the count of rows written says whether all fit (RETURNING doubles the statement's
+ * cost on SQLite).
  */
-function chargeSql(refs: CounterRef[]) {
-  const limit = perCounter(refs.length, 'l', (i) => refs[i]?.limitMicro != null, 'NULL');
-  return sql(`INSERT INTO budget_counters (scope, bucket, reserved_micro) VALUES ${values(refs.length, 'a')}
-    ON CONFLICT (scope, bucket) DO UPDATE SET reserved_micro = budget_counters.reserved_micro + excluded.reserved_micro
-    WHERE COALESCE(budget_counters.spent_micro + budget_counters.reserved_micro + excluded.reserved_micro <= ${limit}, TRUE)
-    RETURNING scope, bucket, spent_micro, reserved_micro`);
+function chargeSql(refs: CounterRef[]): Statement {
+  const mask = refs.map((r) => (r.limitMicro === null ? '0' : '1')).join('');
+  return shaped(`charge:${mask}`, () => {
+    const rows = refs.map((_, i) => `(@s${i}::text, @b${i}::text, @a${i}::bigint, @l${i}::bigint)`).join(', ');
+    const limit = perCounter(refs.length, 'l', (i) => refs[i]?.limitMicro != null, 'NULL');
+    return `INSERT INTO budget_counters (scope, bucket, reserved_micro)
+      SELECT column1, column2, column3 FROM (VALUES ${rows}) AS v WHERE column4 IS NULL OR column3 <= column4
+      ON CONFLICT (scope, bucket) DO UPDATE SET reserved_micro = budget_counters.reserved_micro + excluded.reserved_micro
+      WHERE COALESCE(budget_counters.spent_micro + budget_counters.reserved_micro + excluded.reserved_micro <= ${limit}, TRUE)`;
+  });
+}
+
+/** Parameter names per counter position, made once each: `s3`, `b3`, … */
+const NAMES: { s: string; b: string; a: string; l: string; p: string; r: string }[] = [];
+function names(i: number): { s: string; b: string; a: string; l: string; p: string; r: string } {
+  let n = NAMES[i];
+  if (n === undefined) NAMES[i] = n = { s: `s${i}`, b: `b${i}`, a: `a${i}`, l: `l${i}`, p: `p${i}`, r: `r${i}` };
+  return n;
 }
 
 function counterParams(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Record<string, SqlValue> {
   const params: Record<string, SqlValue> = {};
-  refs.forEach((ref, i) => Object.assign(params, { [`s${i}`]: ref.scope, [`b${i}`]: ref.bucket }));
+  refs.forEach((ref, i) => {
+    const n = names(i);
+    params[n.s] = ref.scope;
+    params[n.b] = ref.bucket;
+  });
   return params;
 }
 
-/**
- * Charges a reservation's counters (in lock order) and throws ReservationRefused, rolling the
- * transaction back, for the first one in that order that would exceed its limit.
- */
+/** Thrown inside reserve when a counter would exceed its limit: the transaction rolls back. */
+export class CountersFull extends Error {
+  constructor() {
+    super('a budget counter is full');
+  }
+}
+
+/** Charges a reservation's counters, in lock order, or throws CountersFull. */
 export function* chargeCounters(input: ReserveInput, refs: CounterRef[]): Plan<void> {
   const params = counterParams(refs);
-  refs.forEach((ref, i) => Object.assign(params, { [`a${i}`]: reserveAmount(ref, input), [`l${i}`]: ref.limitMicro }));
-  const charged = new Map((yield* query<CounterRow>(chargeSql(refs), params)).rows.map((r) => [counterKey(r), r]));
-  for (const ref of refs) {
-    const after = charged.get(counterKey(ref));
-    if (ref.limitMicro === null) {
-      if (after === undefined) throw new Error(`budget counter ${ref.scope}/${ref.bucket} could not be charged`);
-      continue;
-    }
-    if (after !== undefined && after.spent_micro + after.reserved_micro <= ref.limitMicro) continue;
-    // Refused: report the totals before this reservation, read in the same transaction.
-    const before = after ? { spentMicro: after.spent_micro, reservedMicro: after.reserved_micro - reserveAmount(ref, input) } : (yield* totals([ref]))[0];
-    throw new ReservationRefused(budgetRefusal(ref, ref.limitMicro, before?.spentMicro ?? 0, before?.reservedMicro ?? 0));
+  refs.forEach((ref, i) => {
+    const n = names(i);
+    params[n.a] = reserveAmount(ref, input);
+    params[n.l] = ref.limitMicro;
+  });
+  if ((yield* query(chargeSql(refs), params)).count !== refs.length) throw new CountersFull();
+}
+
+/**
+ * The refusal for counters that did not all fit, from totals read after the rollback: the first
+ * counter in lock order that the amount does not fit (the order every adapter reports in), or
+ * null when a concurrent settle or release has made room since.
+ */
+export function* refusal(input: ReserveInput, refs: CounterRef[]): Plan<ReserveResult | null> {
+  const now = yield* totals(refs);
+  for (const [i, ref] of refs.entries()) {
+    const t = now[i];
+    if (ref.limitMicro === null || t === undefined) continue;
+    if (!fits(ref.limitMicro, t.spentMicro, t.reservedMicro, reserveAmount(ref, input))) return budgetRefusal(ref, ref.limitMicro, t.spentMicro, t.reservedMicro);
   }
+  return null;
 }
 
 /**
@@ -79,21 +112,28 @@ export function* chargeCounters(input: ReserveInput, refs: CounterRef[]): Plan<v
 export function* moveCounters(moves: CounterMove[]): Plan<void> {
   const refs = moves.map((m) => m.ref);
   const params = counterParams(refs);
-  moves.forEach((m, i) => Object.assign(params, { [`p${i}`]: m.spentDelta, [`r${i}`]: -m.reservedDelta }));
-  const giveBack = perCounter(moves.length, 'r', () => true, '0');
-  yield* query(
-    sql(`INSERT INTO budget_counters (scope, bucket, spent_micro) VALUES ${values(moves.length, 'p')}
+  moves.forEach((m, i) => {
+    const n = names(i);
+    params[n.p] = m.spentDelta;
+    params[n.r] = -m.reservedDelta;
+  });
+  const stmt = shaped(`move:${moves.length}`, () => {
+    const rows = moves.map((_, i) => `(@s${i}, @b${i}, @p${i}::bigint)`).join(', ');
+    return `INSERT INTO budget_counters (scope, bucket, spent_micro) VALUES ${rows}
       ON CONFLICT (scope, bucket) DO UPDATE SET spent_micro = budget_counters.spent_micro + excluded.spent_micro,
-        reserved_micro = budget_counters.reserved_micro - ${giveBack}`),
-    params,
-  );
+        reserved_micro = budget_counters.reserved_micro - ${perCounter(moves.length, 'r', () => true, '0')}`;
+  });
+  yield* query(stmt, params);
 }
 
 /** Totals of counters in the order given (missing ones read as zero), from one statement: one snapshot. */
 export function* totals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Plan<CounterTotals[]> {
   if (refs.length === 0) return [];
-  const where = refs.map((_, i) => `(scope = @s${i} AND bucket = @b${i})`).join(' OR ');
-  const rows = (yield* query<CounterRow>(sql(`SELECT scope, bucket, spent_micro, reserved_micro FROM budget_counters WHERE ${where}`), counterParams(refs))).rows;
+  const stmt = shaped(`totals:${refs.length}`, () => {
+    const where = refs.map((_, i) => `(scope = @s${i} AND bucket = @b${i})`).join(' OR ');
+    return `SELECT scope, bucket, spent_micro, reserved_micro FROM budget_counters WHERE ${where}`;
+  });
+  const rows = (yield* query<CounterRow>(stmt, counterParams(refs))).rows;
   const found = new Map(rows.map((r) => [counterKey(r), r]));
   return refs.map((ref) => {
     const t = found.get(counterKey(ref));

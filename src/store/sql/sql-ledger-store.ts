@@ -13,7 +13,7 @@ import { assertSettle, concurrencyRefusal, falIdConflict, instant, ReservationRe
 import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
 import type { OwnershipRecord } from '../ownership-store.js';
 import { maybeRow, READS, toLedgerRow, toUsageRow, usageSql, type SqlLedgerRow, type UsageSqlRow } from './sql-ledger-rows.js';
-import { chargeCounters, moveCounters, totals } from './sql-ledger-counters.js';
+import { chargeCounters, CountersFull, moveCounters, refusal, totals } from './sql-ledger-counters.js';
 import { recordOwner } from './sql-ownership-store.js';
 import { first, lock, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
 
@@ -111,17 +111,23 @@ export class SqlLedgerStore implements LedgerStore {
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const refs = reserveCounters(input);
-    try {
-      return await this.db.transaction(reservePlan(input, refs));
-    } catch (err) {
-      const refused = err instanceof ReservationRefused;
-      if (!refused && !(err instanceof IdempotencyKeyTaken) && !this.db.isUniqueViolation(err)) throw err;
-      // A duplicate may have committed while this one waited on a counter: after the rollback a fresh
-      // read finds it, and a repeat is answered as one whatever else would have refused it.
-      const existing = input.idempotencyKey === null ? null : await this.findByIdempotencyKey(input.keyId, input.idempotencyKey);
-      if (existing) return { ok: false, reason: 'duplicate', existing };
-      if (refused) return err.result;
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(reservePlan(input, refs));
+      } catch (err) {
+        const full = err instanceof CountersFull;
+        if (!full && !(err instanceof ReservationRefused) && !(err instanceof IdempotencyKeyTaken) && !this.db.isUniqueViolation(err)) throw err;
+        // A duplicate may have committed while this one waited on a counter: after the rollback a fresh
+        // read finds it, and a repeat is answered as one whatever else would have refused it.
+        const existing = input.idempotencyKey === null ? null : await this.findByIdempotencyKey(input.keyId, input.idempotencyKey);
+        if (existing) return { ok: false, reason: 'duplicate', existing };
+        if (err instanceof ReservationRefused) return err.result;
+        if (!full) throw err;
+        const refused = await this.db.run(refusal(input, refs));
+        if (refused) return refused;
+        // Room was made between the rollback and the read: try again (a few times at most).
+        if (attempt >= 5) throw new Error('reserve: budget counters kept changing under the reservation', { cause: err });
+      }
     }
   }
 

@@ -98,11 +98,15 @@ class SqliteDb implements SqlDb {
   }
 }
 
-/** SQLite has no booleans: they bind as 1 and 0. */
-function bindable(params: Params): Record<string, Exclude<SqlValue, boolean>> {
-  const out: Record<string, Exclude<SqlValue, boolean>> = {};
-  for (const [name, value] of Object.entries(params)) out[name] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-  return out;
+/** SQLite has no booleans: they bind as 1 and 0 (params are copied only when they hold one). */
+function bindable(params: Params): Params {
+  for (const name in params) {
+    if (typeof params[name] !== 'boolean') continue;
+    const out: Record<string, SqlValue> = { ...params };
+    for (const [k, v] of Object.entries(out)) if (typeof v === 'boolean') out[k] = v ? 1 : 0;
+    return out;
+  }
+  return params;
 }
 
 function hasCode(err: unknown, code: string): boolean {
