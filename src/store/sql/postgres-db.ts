@@ -30,13 +30,16 @@ export class PostgresDb implements SqlDb {
     return driveAsync(plan, (op) => this.exec(this.pool, op));
   }
 
-  async transaction<T>(plan: Plan<T>): Promise<T> {
+  async transaction<T>(plan: Plan<T>, flush?: (result: T) => Plan<unknown> | null): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      // One round trip for both (simple query protocol); LOCAL: the setting ends with the transaction.
+      await client.query(flush ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
       const result = await driveAsync(plan, (op) => this.exec(client, op));
       await client.query('COMMIT');
+      const flushing = flush?.(result);
+      if (flushing) await driveAsync(flushing, (op) => this.exec(client, op));
       return result;
     } catch (err) {
       // A failed ROLLBACK means a broken connection: release(broken) then discards it.

@@ -50,6 +50,8 @@ const W = {
        fal_request_id = COALESCE(@fal::text, fal_request_id)
      WHERE id = @id AND state = 'reserved' AND ${SAME_FAL} ${CHARGED}`,
   ),
+  /** A write that contends for nothing, after a contended transaction: its commit flushes the WAL (sql-plan.ts). */
+  flush: sql('UPDATE ledger_entries SET state = state WHERE id = @id'),
   keyInFlight: sql("SELECT COUNT(*) AS n FROM ledger_entries WHERE key_id = @keyId AND state = 'reserved'"),
   allInFlight: sql("SELECT COUNT(*) AS n FROM ledger_entries WHERE state = 'reserved'"),
 };
@@ -57,17 +59,12 @@ const W = {
 /** Thrown inside reserve when the row's idempotency key is taken: rolls the charges back. */
 class IdempotencyKeyTaken extends Error {}
 
+/**
+ * The row first, then the counters: the insert carries the idempotency check (a repeat charges
+ * nothing) and takes no contended lock, so the hot rows — a key's counters, which every browser
+ * token of a public frontend's key counts against — are held only for the charge and the COMMIT.
+ */
 function* reservePlan(input: ReserveInput, refs: CounterRef[]): Plan<ReserveResult> {
-  // A gateway-wide in-flight cap serialises every reservation that has one (taken first: one lock order).
-  if (input.inFlightLimits?.global != null) yield* lock('global_inflight');
-  yield* chargeCounters(input, refs);
-  // The key's counters are locked by now (and the global lock held under a global cap), so the
-  // reservations these counts cover are serialised and each sees its predecessors' rows.
-  const limits = input.inFlightLimits;
-  const keyN = limits?.key != null ? yield* count(W.keyInFlight, input.keyId) : 0;
-  const allN = limits?.global != null ? yield* count(W.allInFlight, null) : 0;
-  const busy = concurrencyRefusal(input, () => keyN, () => allN);
-  if (busy) throw new ReservationRefused(busy);
   const row = reservedRow(input);
   const inserted = yield* query(W.insert, {
     id: row.id,
@@ -84,6 +81,16 @@ function* reservePlan(input: ReserveInput, refs: CounterRef[]): Plan<ReserveResu
     createdAt: row.createdAt,
   });
   if (inserted.count !== 1) throw new IdempotencyKeyTaken('idempotency key taken');
+  yield* chargeCounters(input, refs);
+  // In-flight counts, this row excluded. The key's counters are locked by now, so reservations of
+  // one key are serialised and each count sees its predecessors' rows. A gateway-wide cap takes
+  // its lock after the counters (one lock order: whoever holds it waits for nothing else).
+  const limits = input.inFlightLimits;
+  const keyN = limits?.key != null ? (yield* count(W.keyInFlight, input.keyId)) - 1 : 0;
+  if (limits?.global != null) yield* lock('global_inflight');
+  const allN = limits?.global != null ? (yield* count(W.allInFlight, null)) - 1 : 0;
+  const busy = concurrencyRefusal(input, () => keyN, () => allN);
+  if (busy) throw new ReservationRefused(busy);
   return { ok: true, row };
 }
 
@@ -113,7 +120,7 @@ export class SqlLedgerStore implements LedgerStore {
     const refs = reserveCounters(input);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction(reservePlan(input, refs));
+        return await this.db.transaction(reservePlan(input, refs), () => query(W.flush, { id: input.id }));
       } catch (err) {
         const full = err instanceof CountersFull;
         if (!full && !(err instanceof ReservationRefused) && !(err instanceof IdempotencyKeyTaken) && !this.db.isUniqueViolation(err)) throw err;
@@ -192,7 +199,7 @@ export class SqlLedgerStore implements LedgerStore {
   private async leave(id: string, fal: string | null, plan: Plan<boolean>): Promise<boolean> {
     let moved: boolean;
     try {
-      moved = await this.db.transaction(plan);
+      moved = await this.db.transaction(plan, (left) => (left ? query(W.flush, { id }) : null));
     } catch (err) {
       throw fal !== null && this.db.isUniqueViolation(err) ? falIdConflict(id, fal) : err;
     }

@@ -58,8 +58,17 @@ export interface SqlDb {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs a plan with each statement committing on its own (reads, single-statement writes). */
   run<T>(plan: Plan<T>): Promise<T>;
-  /** Runs a plan in one write transaction: all its writes commit together, or none on a throw. */
-  transaction<T>(plan: Plan<T>): Promise<T>;
+  /**
+   * Runs a plan in one write transaction: all its writes commit together, or none on a throw.
+   * With `flush`, a transaction on rows many instances contend for (a key's budget counters) does
+   * not hold their locks while the commit waits for the disk: Postgres commits it without waiting
+   * for the WAL flush, then runs `flush` (a write of its own that contends for nothing) with a
+   * normal commit, which flushes the WAL up to and past the transaction's (null: nothing to flush, the
+   * transaction wrote nothing). The promise resolves
+   * only then, so the guarantee to the caller is unchanged. SQLite ignores it (its WAL commits
+   * never wait for a flush: synchronous=NORMAL).
+   */
+  transaction<T>(plan: Plan<T>, flush?: (result: T) => Plan<unknown> | null): Promise<T>;
   isUniqueViolation(err: unknown): boolean;
   isForeignKeyViolation(err: unknown): boolean;
   close(): Promise<void>;

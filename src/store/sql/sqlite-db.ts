@@ -56,6 +56,7 @@ class SqliteDb implements SqlDb {
   }
 
   transaction<T>(plan: Plan<T>): Promise<T> {
+    // No flush argument: a WAL commit here never waits for the disk (synchronous=NORMAL).
     try {
       return Promise.resolve(this.inTx.immediate(plan) as T);
     } catch (err) {
