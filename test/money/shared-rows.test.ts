@@ -3,7 +3,7 @@
  * Another instance's reconciler never settles a live call before that call's own deadline, and a
  * settlement the database refused is delivered, held and written once the database answers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerStore } from '../../src/store/ledger-store.js';
 import { memoryStores, type Stores } from '../../src/store/stores.js';
 import { startTestGateway, validInput, type TestGateway } from '../helpers/gateway.js';
@@ -50,7 +50,7 @@ describe('the ledger write after fal answered fails (9d)', () => {
   beforeAll(async () => {
     base = memoryStores();
     // A ledger whose writes fail while `down`, as when the database stops mid-call.
-    const writes = new Set(['settle', 'release', 'attachFalRequestId', 'counterTotals']);
+    const writes = new Set(['settle', 'release', 'attachFalRequestId', 'counterTotals', 'findByFalRequestId']);
     const ledger = new Proxy(base.ledger, {
       get(target, prop, receiver) {
         const value: unknown = Reflect.get(target, prop, receiver);
@@ -61,6 +61,9 @@ describe('the ledger write after fal answered fails (9d)', () => {
     gw = await startTestGateway({ stores: { ...base, ledger }, simLatencyMs: 600 });
   });
   afterAll(() => gw.close());
+  afterEach(() => {
+    down = false;
+  });
 
   it("delivers fal's answer, keeps the row reserved while the database is down, then settles it from fal's bill", async () => {
     const { key } = await gw.createKey({ name: 'outage' });
@@ -81,5 +84,29 @@ describe('the ledger write after fal answered fails (9d)', () => {
       settled = await base.ledger.get(row?.id ?? '');
     }
     expect(settled).toMatchObject({ state: 'settled', settledMicro: 20_000, settleSource: 'billable_units', verified: true, falRequestId: falId });
+  });
+
+  it('a queue result fetched while the database is down is still delivered, and settled once it is back', async () => {
+    const { key } = await gw.createKey({ name: 'outage-queue' });
+    const auth = { authorization: `Key ${key}` };
+    const submitted = await fetch(`${gw.url}/queue${RUN}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(validInput()) });
+    const handle = (await submitted.json()) as { request_id: string; status_url: string; response_url: string };
+    for (let i = 0; i < 100; i++) {
+      const s = (await (await fetch(handle.status_url, { headers: auth })).json()) as { status: string };
+      if (s.status === 'COMPLETED') break;
+      await sleep(50);
+    }
+    down = true;
+    const result = await fetch(handle.response_url, { headers: auth });
+    expect(result.status).toBe(200);
+    expect(((await result.json()) as { images: unknown[] }).images).toHaveLength(1);
+    down = false;
+    let row = await base.ledger.findByFalRequestId(handle.request_id);
+    for (let i = 0; i < 100 && row?.state === 'reserved'; i++) {
+      await gw.app.reconciler.pass();
+      await sleep(50);
+      row = await base.ledger.findByFalRequestId(handle.request_id);
+    }
+    expect(row).toMatchObject({ state: 'settled', settledMicro: 20_000, settleSource: 'billable_units' });
   });
 });
