@@ -36,7 +36,8 @@ const SEED = [
 async function expectUpgraded(stores: Stores): Promise<void> {
   expect(await stores.keys.get('key_old')).toMatchObject({ kind: 'secret', allowedOrigins: [], policy: null, allowedWebhookUrls: [] });
   expect(await stores.owners.ownerOf('fal_old')).toBe('key_old');
-  expect(await stores.ledger.get('req_old')).toMatchObject({ state: 'reserved', tokenId: null, images: 1, endUser: null });
+  // A row from before upstream phases may have been sent: recovery must charge it, not release it.
+  expect(await stores.ledger.get('req_old')).toMatchObject({ state: 'reserved', tokenId: null, images: 1, endUser: null, upstreamPhase: 'sent', deadlineAt: null });
   expect(await stores.ledger.settle('req_old', { ...settleInput(UNIT), falRequestId: 'fal_req_old' })).toBe(true);
   expect(await stores.ledger.findByFalRequestId('fal_req_old')).toMatchObject({ id: 'req_old', state: 'settled', settledMicro: UNIT });
   const spent = { spentMicro: UNIT, reservedMicro: 0 };

@@ -75,6 +75,16 @@ export class MemoryLedgerStore implements LedgerStore {
     if (row.falRequestId !== null || taken) throw falIdConflict(row.id, falRequestId);
   }
 
+  markSent(id: string, deadlineAt: string): Promise<boolean> {
+    return attempt(() => {
+      const deadline = instant(deadlineAt);
+      const row = this.rows.get(id);
+      if (row?.state !== 'reserved') return false;
+      Object.assign(row, { upstreamPhase: 'sent', deadlineAt: deadline } satisfies Partial<LedgerRow>);
+      return true;
+    });
+  }
+
   settle(id: string, input: SettleInput): Promise<boolean> {
     return attempt(() => this.settleNow(id, input));
   }
@@ -104,7 +114,7 @@ export class MemoryLedgerStore implements LedgerStore {
     return attempt(() => {
       const settledAt = instant(input.at);
       const row = this.rows.get(id);
-      if (row?.state !== 'reserved') return false;
+      if (row?.state !== 'reserved' || (input.onlyUnsent === true && row.upstreamPhase !== 'reserved')) return false;
       if (input.falRequestId != null) this.assertAttachable(row, input.falRequestId);
       for (const m of unchargeMoves(row, null)) this.move(m.ref, m.reservedDelta, m.spentDelta);
       const falRequestId = input.falRequestId ?? row.falRequestId;

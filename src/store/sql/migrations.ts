@@ -4,7 +4,11 @@
  * the SQLite types every earlier release created (INTEGER, REAL, TEXT, BLOB), so a database made by
  * any release upgrades in place. Never edit a shipped entry: append.
  */
-export const MIGRATIONS: readonly string[] = [
+
+/** DDL for both databases, or per database where SQLite cannot say what Postgres should do. */
+export type Migration = string | { sqlite: string; postgres: string };
+
+export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE keys (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL,
@@ -91,4 +95,17 @@ export const MIGRATIONS: readonly string[] = [
   // (domain/policy.ts KeyPolicy as JSON, NULL = none).
   `ALTER TABLE keys ADD COLUMN allowed_origins JSONB NOT NULL DEFAULT '[]';
    ALTER TABLE keys ADD COLUMN policy JSONB`,
+  // 9: how far each row's fal call got, and the deadline of the instance that sent it
+  // (ledger-store.ts UpstreamPhase). Rows from before this may have been sent: they read as `sent`.
+  // Postgres adds the column with that default and then changes it (no table rewrite); SQLite
+  // cannot change a column's default, so it sets the old rows instead.
+  {
+    postgres: `ALTER TABLE ledger_entries
+                 ADD COLUMN upstream_phase TEXT NOT NULL DEFAULT 'sent' CHECK (upstream_phase IN ('reserved', 'sent')),
+                 ADD COLUMN deadline_at TIMESTAMPTZ;
+               ALTER TABLE ledger_entries ALTER COLUMN upstream_phase SET DEFAULT 'reserved'`,
+    sqlite: `ALTER TABLE ledger_entries ADD COLUMN upstream_phase TEXT NOT NULL DEFAULT 'reserved' CHECK (upstream_phase IN ('reserved', 'sent'));
+             ALTER TABLE ledger_entries ADD COLUMN deadline_at TEXT;
+             UPDATE ledger_entries SET upstream_phase = 'sent'`,
+  },
 ];

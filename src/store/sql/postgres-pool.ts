@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { MIGRATIONS } from './migrations.js';
-import { postgresDdl } from './sql-text.js';
+import { postgresMigration } from './sql-text.js';
 
 export type PgPool = pg.Pool;
 
@@ -93,7 +93,7 @@ async function migrate(pool: PgPool, schema: string): Promise<void> {
     for (const [index, ddl] of MIGRATIONS.entries()) {
       const version = index + 1;
       if (applied.has(version)) continue;
-      await client.query(postgresDdl(ddl));
+      await client.query(postgresMigration(ddl));
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
     }
     await client.query('COMMIT');

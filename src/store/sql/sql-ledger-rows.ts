@@ -1,5 +1,5 @@
 /** Row mapping and the read statements of the SQL ledger (sql-ledger-store.ts). */
-import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UpstreamPhase, UsageQuery, UsageRow } from '../ledger-store.js';
 import { instant } from '../ledger-rules.js';
 import { sql, type Statement } from './sql-plan.js';
 
@@ -26,11 +26,14 @@ export interface SqlLedgerRow {
   images: number;
   created_at: string;
   settled_at: string | null;
+  upstream_phase: UpstreamPhase;
+  deadline_at: string | null;
 }
 
 const COLUMNS =
   'id, key_id, team, operation, fal_request_id, idempotency_key, body_hash, state, outcome, quoted_micro, settled_micro, ' +
-  'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at';
+  'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at, ' +
+  'upstream_phase, deadline_at';
 
 export const READS = {
   byId: sql(`SELECT ${COLUMNS} FROM ledger_entries WHERE id = @id`),
@@ -62,6 +65,8 @@ export function toLedgerRow(r: SqlLedgerRow): LedgerRow {
     images: r.images,
     createdAt: r.created_at,
     settledAt: r.settled_at,
+    upstreamPhase: r.upstream_phase,
+    deadlineAt: r.deadline_at,
   };
 }
 

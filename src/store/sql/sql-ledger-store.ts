@@ -45,11 +45,13 @@ const W = {
        verified = @verified, http_status = @httpStatus, settled_at = @at, fal_request_id = COALESCE(@fal::text, fal_request_id)
      WHERE id = @id AND state = 'reserved' AND ${SAME_FAL} ${CHARGED}`,
   ),
+  /** `onlyUnsent`: recovery never releases a row whose call may have left. */
   release: sql(
     `UPDATE ledger_entries SET state = 'released', outcome = @outcome, http_status = @httpStatus, settled_at = @at,
        fal_request_id = COALESCE(@fal::text, fal_request_id)
-     WHERE id = @id AND state = 'reserved' AND ${SAME_FAL} ${CHARGED}`,
+     WHERE id = @id AND state = 'reserved' AND ${SAME_FAL} AND (NOT @onlyUnsent::boolean OR upstream_phase = 'reserved') ${CHARGED}`,
   ),
+  markSent: sql("UPDATE ledger_entries SET upstream_phase = 'sent', deadline_at = @deadline WHERE id = @id AND state = 'reserved'"),
   /** A write that contends for nothing, after a contended transaction: its commit flushes the WAL (sql-plan.ts). */
   flush: sql('UPDATE ledger_entries SET state = state WHERE id = @id'),
   keyInFlight: sql("SELECT COUNT(*) AS n FROM ledger_entries WHERE key_id = @keyId AND state = 'reserved'"),
@@ -147,6 +149,10 @@ export class SqlLedgerStore implements LedgerStore {
     }
   }
 
+  async markSent(id: string, deadlineAt: string): Promise<boolean> {
+    return (await this.db.run(query(W.markSent, { id, deadline: instant(deadlineAt) }))).count === 1;
+  }
+
   /** The row update and the counter moves commit together, or neither does. */
   async settle(id: string, input: SettleInput): Promise<boolean> {
     assertSettle(input);
@@ -167,7 +173,8 @@ export class SqlLedgerStore implements LedgerStore {
 
   release(id: string, input: ReleaseInput): Promise<boolean> {
     const fal = input.falRequestId ?? null;
-    return this.leave(id, fal, unchargePlan(W.release, { id, outcome: input.outcome, httpStatus: input.httpStatus, at: instant(input.at), fal }, null));
+    const params = { id, outcome: input.outcome, httpStatus: input.httpStatus, at: instant(input.at), fal, onlyUnsent: input.onlyUnsent === true };
+    return this.leave(id, fal, unchargePlan(W.release, params, null));
   }
 
   async get(id: string): Promise<LedgerRow | null> {

@@ -4,6 +4,8 @@
  * bytes already) and its own day function. Only fixed text written in this repository is compiled.
  */
 
+import type { Migration } from './migrations.js';
+
 /** `utc_day(col)`: the UTC day (`2026-11-26`) of an instant column. */
 const UTC_DAY = /utc_day\(([a-z_]+)\)/g;
 const CAST = /::[a-z0-9_]+(\[\])?/g;
@@ -29,7 +31,10 @@ export function postgresText(text: string): { text: string; names: string[] } {
  * DDL written with Postgres types, mapped to the SQLite types the schema has always had there.
  * `/*sqlite: …*\/` holds text for SQLite only.
  */
-export function sqliteDdl(text: string): string {
+export function sqliteMigration(m: Migration | undefined): string {
+  if (m === undefined) return '';
+  if (typeof m !== 'string') return m.sqlite;
+  const text = m;
   return text
     .replace(/\/\*sqlite: ([^*]*)\*\//g, '$1')
     .replace(/\bBIGINT\b/g, 'INTEGER')
@@ -40,6 +45,7 @@ export function sqliteDdl(text: string): string {
     .replace(/\bDOUBLE PRECISION\b/g, 'REAL');
 }
 
-export function postgresDdl(text: string): string {
-  return text.replace(/\/\*sqlite: ([^*]*)\*\//g, '');
+export function postgresMigration(m: Migration): string {
+  if (typeof m !== 'string') return m.postgres;
+  return m.replace(/\/\*sqlite: ([^*]*)\*\//g, '');
 }

@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import { drive, type Op, type Params, type Plan, type SqlDb, type SqlValue } from './sql-plan.js';
-import { sqliteDdl, sqliteText } from './sql-text.js';
+import { sqliteMigration, sqliteText } from './sql-text.js';
 
 /** Statement texts built per call are few (key patches, usage filters); past this the cache starts over. */
 const MAX_CACHED = 500;
@@ -32,7 +32,7 @@ function migrate(db: Database.Database): void {
   db.transaction(() => {
     const now = db.pragma('user_version', { simple: true }) as number;
     for (let v = now; v < MIGRATIONS.length; v++) {
-      db.exec(sqliteDdl(MIGRATIONS[v] ?? ''));
+      db.exec(sqliteMigration(MIGRATIONS[v]));
       db.pragma(`user_version = ${v + 1}`);
     }
   }).immediate();
