@@ -161,6 +161,7 @@ export function reservedRow(input: ReserveInput): LedgerRow {
     images: input.images,
     createdAt: instant(input.at),
     settledAt: null,
+    overrun: false,
   };
 }
 
