@@ -43,11 +43,14 @@ export function teamLimitsOf(row: { budget_micro_usd: number | null; budget_dail
   return { lifetime: row?.budget_micro_usd ?? null, day: row?.budget_daily_micro_usd ?? null, month: row?.budget_monthly_micro_usd ?? null };
 }
 
+/** Release outcomes of a first try that never reached fal: nothing ran, nothing to replay. */
+const NEVER_SENT = new Set(['not_sent', 'refused_policy']);
+
 /**
  * Whether a new attempt may take over the idempotency key of `existing`: its first try was released
- * `not_sent` (fal never saw it, nothing to replay) and the body is the same. Anything else is a
- * duplicate the caller replays or refuses.
+ * before reaching fal (`not_sent`, or `refused_policy` by the re-check after reserving) and the
+ * body is the same. Anything else is a duplicate the caller replays or refuses.
  */
 export function mayRetakeIdempotencyKey(existing: Pick<LedgerRow, 'state' | 'outcome' | 'bodyHash'>, input: Pick<ReserveInput, 'bodyHash'>): boolean {
-  return existing.state === 'released' && existing.outcome === 'not_sent' && existing.bodyHash === input.bodyHash;
+  return existing.state === 'released' && existing.outcome !== null && NEVER_SENT.has(existing.outcome) && existing.bodyHash === input.bodyHash;
 }

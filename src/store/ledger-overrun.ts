@@ -3,8 +3,8 @@
  * the upper bound the gateway reserved, so a budget may be exceeded by the difference. Every row
  * keeps the fact (derived, and counted in usage reports); this decorator also reports each one as
  * it happens, for the log and for metrics. It adds nothing to the settle path: the row is read
- * after the settle has committed, only for amounts fal reported (a settle at the quote cannot
- * overrun), and a failed read is reported, never thrown.
+ * after the settle has committed, without being awaited (only for non-zero amounts), and a failed
+ * read is reported, never thrown.
  */
 import type { LedgerRow, LedgerStore, SettleInput } from './ledger-store.js';
 
@@ -27,7 +27,7 @@ export function watchOverruns(inner: LedgerStore, hooks: OverrunHooks): LedgerSt
     attachFalRequestId: (id, falRequestId) => inner.attachFalRequestId(id, falRequestId),
     async settle(id: string, input: SettleInput) {
       const settled = await inner.settle(id, input);
-      if (settled && input.source !== 'quote') check(id);
+      if (settled && input.amountMicro > 0) check(id);
       return settled;
     },
     release: (id, input) => inner.release(id, input),

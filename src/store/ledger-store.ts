@@ -120,9 +120,9 @@ export type ReserveResult =
   /** The key (or the whole gateway) already has `limit` generations in flight. */
   | { ok: false; reason: 'concurrency'; scope: 'key' | 'global'; limit: number }
   /**
-   * (keyId, idempotencyKey) already has a row: nothing was reserved. Except a row released
-   * `not_sent` with the same body hash (fal never saw it): the reservation takes the key over (the
-   * old row keeps its history without the key) and goes on as a new attempt.
+   * (keyId, idempotencyKey) already has a row: nothing was reserved. Except a row released before
+   * reaching fal (`not_sent`, `refused_policy`) with the same body hash: the reservation takes the
+   * key over (the old row keeps its history without the key) and goes on as a new attempt.
    */
   | { ok: false; reason: 'duplicate'; existing: LedgerRow }
   /** `freshLimits`: the key is revoked (or gone) in the database, whatever a cache still says. */

@@ -86,9 +86,22 @@ describeBackends('Ledger fresh limits, idempotency takeover and overruns', (db) 
     if (!retry.ok) return;
     expect((await ledger.findByIdempotencyKey('key_a', 'k1'))?.id).toBe(retry.row.id);
     expect(await ledger.get(first.row.id)).toMatchObject({ state: 'released', outcome: 'not_sent', idempotencyKey: null });
+    // A first try the policy re-check released (it never reached fal) frees it too.
+    await ledger.release(retry.row.id, releaseInput({ outcome: 'refused_policy', httpStatus: 422 }));
+    const third = await ledger.reserve({ ...reserveInput({ idempotencyKey: 'k1' }), bodyHash: 'h' });
+    expect(third).toMatchObject({ ok: true });
+    if (!third.ok) return;
     // A first try released for another reason (fal answered) keeps its key.
+    await ledger.release(third.row.id, releaseInput({ outcome: 'failed' }));
+    expect(await ledger.reserve({ ...reserveInput({ idempotencyKey: 'k1' }), bodyHash: 'h' })).toMatchObject({ ok: false, reason: 'duplicate', existing: { id: third.row.id } });
+  });
+
+  it('keeps the key of a first try released after fal answered', async () => {
+    const { ledger } = await open();
+    const retry = await ledger.reserve({ ...reserveInput({ idempotencyKey: 'k2' }), bodyHash: 'h' });
+    if (!retry.ok) throw new Error('reserve refused');
     await ledger.release(retry.row.id, releaseInput({ outcome: 'failed' }));
-    expect(await ledger.reserve({ ...reserveInput({ idempotencyKey: 'k1' }), bodyHash: 'h' })).toMatchObject({ ok: false, reason: 'duplicate', existing: { id: retry.row.id } });
+    expect(await ledger.reserve({ ...reserveInput({ idempotencyKey: 'k2' }), bodyHash: 'h' })).toMatchObject({ ok: false, reason: 'duplicate', existing: { id: retry.row.id } });
   });
 
   it('flags a settlement above its reservation as an overrun and counts it in usage', async () => {
