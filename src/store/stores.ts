@@ -37,12 +37,14 @@ export interface Stores {
 export type StoreOptions = PostgresOptions;
 
 export function memoryStores(): Stores {
+  const keys = new MemoryKeyStore();
+  const teams = new MemoryTeamStore();
   const owners = new MemoryOwnershipStore();
-  const ledger = new MemoryLedgerStore(owners);
+  const ledger = new MemoryLedgerStore({ keys, teams }, owners);
   return {
-    keys: new MemoryKeyStore(),
+    keys,
     owners,
-    teams: new MemoryTeamStore(),
+    teams,
     ledger,
     idempotency: new MemoryIdempotencyStore(ledger),
     ping: () => Promise.resolve(),

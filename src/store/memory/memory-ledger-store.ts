@@ -17,8 +17,11 @@ import {
   unchargeMoves,
   unknownRow,
 } from '../ledger-rules.js';
-import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { KeyStore } from '../key-store.js';
+import { applyFreshLimits, isOverrun, mayRetakeIdempotencyKey } from '../ledger-fresh-limits.js';
+import type { CounterTotals, FreshLimits, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
 import type { OwnershipRecord } from '../ownership-store.js';
+import type { TeamStore } from '../team-store.js';
 import { aggregateUsage } from './memory-ledger-usage.js';
 import { MemoryOwnershipStore } from './memory-ownership-store.js';
 
@@ -28,17 +31,28 @@ export class MemoryLedgerStore implements LedgerStore {
   private readonly rows = new Map<string, LedgerRow>();
   private readonly counters = new Map<string, CounterTotals>();
 
-  /** The ownership twin a submit's attach records its owner in. */
-  constructor(private readonly owners = new MemoryOwnershipStore()) {}
+  /**
+   * `limits`: where `freshLimits` reservations read the key and team rows (the memory twins of the
+   * same stores); `owners`: the ownership twin a submit's attach records its owner in.
+   */
+  constructor(
+    private readonly limits?: { keys: KeyStore; teams: TeamStore },
+    private readonly owners = new MemoryOwnershipStore(),
+  ) {}
 
-  reserve(input: ReserveInput): Promise<ReserveResult> {
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    // Read before the synchronous check-and-charge: in one process nothing else can interleave there.
+    // Without the key and team stores (a bare ledger in unit tests) the given limits are all there is.
+    const readsLimits = input.freshLimits === true && this.limits !== undefined;
+    const fresh = readsLimits ? await this.readFreshLimits(input) : null;
     return attempt((): ReserveResult => {
-      const refs = reserveCounters(input);
+      const given = reserveCounters(input);
       if (this.rows.has(input.id)) throw new Error(`ledger row ${input.id} already exists`);
-      if (input.idempotencyKey !== null) {
-        const existing = this.byIdempotencyKey(input.keyId, input.idempotencyKey);
-        if (existing) return { ok: false, reason: 'duplicate', existing: { ...existing } };
-      }
+      const existing = input.idempotencyKey === null ? undefined : this.byIdempotencyKey(input.keyId, input.idempotencyKey);
+      if (existing && !mayRetakeIdempotencyKey(existing, input)) return { ok: false, reason: 'duplicate', existing: { ...existing } };
+      const applied = applyFreshLimits({ ...input, freshLimits: readsLimits }, given, fresh);
+      if ('ok' in applied) return applied;
+      const refs = applied.refs;
       // Check every counter before charging any: nothing to roll back on refusal.
       for (const ref of refs) {
         const t = this.totals(ref);
@@ -47,13 +61,23 @@ export class MemoryLedgerStore implements LedgerStore {
         }
       }
       const open = () => [...this.rows.values()].filter((r) => r.state === 'reserved');
-      const busy = concurrencyRefusal(input, () => open().filter((r) => r.keyId === input.keyId).length, () => open().length);
+      const busy = concurrencyRefusal({ ...input, inFlightLimits: applied.inFlightLimits }, () => open().filter((r) => r.keyId === input.keyId).length, () => open().length);
       if (busy) return busy;
+      // Taken over only now that nothing can refuse: a refusal leaves the key with the old row.
+      if (existing) existing.idempotencyKey = null;
       for (const ref of refs) this.move(ref, reserveAmount(ref, input), 0);
       const row = reservedRow(input);
       this.rows.set(row.id, row);
-      return { ok: true, row: { ...row } };
+      return fresh === null ? { ok: true, row: { ...row } } : { ok: true, row: { ...row }, fresh };
     });
+  }
+
+  private async readFreshLimits(input: ReserveInput): Promise<FreshLimits | null> {
+    if (!this.limits) return null;
+    const key = await this.limits.keys.get(input.keyId);
+    if (key === null) return null;
+    const team = input.team === null ? null : await this.limits.teams.get(input.team);
+    return { key, team: { lifetime: team?.budgetMicroUsd ?? null, day: team?.budgetDailyMicroUsd ?? null, month: team?.budgetMonthlyMicroUsd ?? null } };
   }
 
   attachFalRequestId(id: string, falRequestId: string, owner?: Omit<OwnershipRecord, 'requestId'>): Promise<void> {
@@ -106,6 +130,7 @@ export class MemoryLedgerStore implements LedgerStore {
       httpStatus: input.httpStatus,
       settledAt,
       falRequestId: input.falRequestId ?? row.falRequestId,
+      overrun: isOverrun(input.amountMicro, row.quotedMicro),
     } satisfies Partial<LedgerRow>);
     return true;
   }

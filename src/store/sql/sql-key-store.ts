@@ -3,7 +3,7 @@ import type { KeyPolicy } from '../../domain/policy.js';
 import { keyKind, type KeyPatch, type KeyRecord, type KeyStore, type NewKey } from '../key-store.js';
 import { dynamicSql, query, sql, type Params, type SqlDb, type SqlValue } from './sql-plan.js';
 
-interface KeyRow {
+export interface KeyRow {
   id: string;
   name: string;
   team: string | null;
@@ -22,7 +22,7 @@ interface KeyRow {
   revoked_at: string | null;
 }
 
-const COLUMNS =
+export const KEY_COLUMNS =
   'id, name, team, kind, prefix, budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd, rpm, max_concurrency, ' +
   'allowed_webhook_urls::text AS allowed_webhook_urls, allowed_origins::text AS allowed_origins, policy::text AS policy, created_at, revoked_at';
 
@@ -49,12 +49,12 @@ const Q = {
                        rpm, max_concurrency, allowed_webhook_urls, allowed_origins, policy, created_at)
      VALUES (@id, @name, @team, @kind, @hash, @prefix, @budgetMicroUsd, @budgetDailyMicroUsd, @budgetMonthlyMicroUsd,
              @rpm, @maxConcurrency, @allowedWebhookUrls::jsonb, @allowedOrigins::jsonb, @policy::jsonb, @createdAt)
-     RETURNING ${COLUMNS}`,
+     RETURNING ${KEY_COLUMNS}`,
   ),
-  byHash: sql(`SELECT ${COLUMNS} FROM keys WHERE hash = @hash AND revoked_at IS NULL`),
-  byId: sql(`SELECT ${COLUMNS} FROM keys WHERE id = @id`),
-  all: sql(`SELECT ${COLUMNS} FROM keys ORDER BY created_at, id`),
-  revoke: sql(`UPDATE keys SET revoked_at = COALESCE(revoked_at, @at) WHERE id = @id RETURNING ${COLUMNS}`),
+  byHash: sql(`SELECT ${KEY_COLUMNS} FROM keys WHERE hash = @hash AND revoked_at IS NULL`),
+  byId: sql(`SELECT ${KEY_COLUMNS} FROM keys WHERE id = @id`),
+  all: sql(`SELECT ${KEY_COLUMNS} FROM keys ORDER BY created_at, id`),
+  revoke: sql(`UPDATE keys SET revoked_at = COALESCE(revoked_at, @at) WHERE id = @id RETURNING ${KEY_COLUMNS}`),
 };
 
 export class SqlKeyStore implements KeyStore {
@@ -91,7 +91,7 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async list(): Promise<KeyRecord[]> {
-    return (await this.db.run(query<KeyRow>(Q.all))).rows.map(toRecord);
+    return (await this.db.run(query<KeyRow>(Q.all))).rows.map(toKeyRecord);
   }
 
   update(id: string, patch: KeyPatch): Promise<KeyRecord | null> {
@@ -105,7 +105,7 @@ export class SqlKeyStore implements KeyStore {
       params[field] = isJson ? jsonOrNull(value) : (value as SqlValue);
     }
     if (sets.length === 0) return this.get(id);
-    return this.one(dynamicSql(`UPDATE keys SET ${sets.join(', ')} WHERE id = @id RETURNING ${COLUMNS}`), params);
+    return this.one(dynamicSql(`UPDATE keys SET ${sets.join(', ')} WHERE id = @id RETURNING ${KEY_COLUMNS}`), params);
   }
 
   revoke(id: string, at: string): Promise<KeyRecord | null> {
@@ -114,11 +114,11 @@ export class SqlKeyStore implements KeyStore {
 
   private async one(stmt: ReturnType<typeof sql>, params: Params): Promise<KeyRecord | null> {
     const row = (await this.db.run(query<KeyRow>(stmt, params))).rows[0];
-    return row ? toRecord(row) : null;
+    return row ? toKeyRecord(row) : null;
   }
 }
 
-function toRecord(row: KeyRow): KeyRecord {
+export function toKeyRecord(row: KeyRow): KeyRecord {
   return {
     id: row.id,
     name: row.name,

@@ -73,7 +73,8 @@ function counterParams(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Record<str
 
 /** Thrown inside reserve when a counter would exceed its limit: the transaction rolls back. */
 export class CountersFull extends Error {
-  constructor() {
+  /** `refs`: the counters as charged (their limits may have been read in the transaction). */
+  constructor(readonly refs: CounterRef[]) {
     super('a budget counter is full');
   }
 }
@@ -86,7 +87,7 @@ export function* chargeCounters(input: ReserveInput, refs: CounterRef[]): Plan<v
     params[n.a] = reserveAmount(ref, input);
     params[n.l] = ref.limitMicro;
   });
-  if ((yield* query(chargeSql(refs), params)).count !== refs.length) throw new CountersFull();
+  if ((yield* query(chargeSql(refs), params)).count !== refs.length) throw new CountersFull(refs);
 }
 
 /**

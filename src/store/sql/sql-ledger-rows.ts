@@ -1,5 +1,6 @@
 /** Row mapping and the read statements of the SQL ledger (sql-ledger-store.ts). */
 import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UpstreamPhase, UsageQuery, UsageRow } from '../ledger-store.js';
+import { isOverrun } from '../ledger-fresh-limits.js';
 import { instant } from '../ledger-rules.js';
 import { sql, type Statement } from './sql-plan.js';
 
@@ -67,6 +68,7 @@ export function toLedgerRow(r: SqlLedgerRow): LedgerRow {
     settledAt: r.settled_at,
     upstreamPhase: r.upstream_phase,
     deadlineAt: r.deadline_at,
+    overrun: r.state === 'settled' && isOverrun(r.settled_micro, r.quoted_micro),
   };
 }
 
@@ -109,7 +111,8 @@ export function usageSql(query: UsageQuery): { stmt: Statement; params: Record<s
       COALESCE(SUM(CASE WHEN state = 'settled' THEN settled_micro END), 0)::bigint AS spent,
       COALESCE(SUM(CASE WHEN state = 'reserved' THEN quoted_micro END), 0)::bigint AS reserved,
       COALESCE(SUM(CASE WHEN state = 'settled' THEN requested_megapixels END), 0)::float8 AS megapixels,
-      COALESCE(SUM(CASE WHEN state = 'settled' THEN billed_units END), 0)::float8 AS units
+      COALESCE(SUM(CASE WHEN state = 'settled' THEN billed_units END), 0)::float8 AS units,
+      COUNT(CASE WHEN state = 'settled' AND settled_micro > quoted_micro THEN 1 END) AS overruns
     FROM ledger_entries WHERE ${where.join(' AND ')} ${grouping}`;
   return { stmt: sql(text), params };
 }
@@ -121,8 +124,9 @@ export interface UsageSqlRow {
   reserved: number;
   megapixels: number;
   units: number;
+  overruns: number;
 }
 
 export function toUsageRow(r: UsageSqlRow): UsageRow {
-  return { group: r.grp, requests: r.requests, spentMicro: r.spent, reservedMicro: r.reserved, megapixels: r.megapixels, billedUnits: r.units };
+  return { group: r.grp, requests: r.requests, spentMicro: r.spent, reservedMicro: r.reserved, megapixels: r.megapixels, billedUnits: r.units, overruns: r.overruns };
 }

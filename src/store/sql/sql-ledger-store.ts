@@ -9,11 +9,13 @@
  * the idempotency check (its unique index), so a reservation is BEGIN, charge, insert, COMMIT.
  */
 import type { CounterRef } from '../../domain/budgets.js';
+import { applyFreshLimits, mayRetakeIdempotencyKey, teamLimitsOf } from '../ledger-fresh-limits.js';
 import { assertSettle, concurrencyRefusal, falIdConflict, instant, ReservationRefused, reserveCounters, reservedRow, unchargeMoves, unknownRow } from '../ledger-rules.js';
-import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { CounterTotals, FreshLimits, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
 import type { OwnershipRecord } from '../ownership-store.js';
 import { maybeRow, READS, toLedgerRow, toUsageRow, usageSql, type SqlLedgerRow, type UsageSqlRow } from './sql-ledger-rows.js';
 import { chargeCounters, CountersFull, moveCounters, refusal, totals } from './sql-ledger-counters.js';
+import { KEY_COLUMNS, toKeyRecord, type KeyRow } from './sql-key-store.js';
 import { recordOwner } from './sql-ownership-store.js';
 import { first, lock, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
 
@@ -51,6 +53,7 @@ const W = {
        fal_request_id = COALESCE(@fal::text, fal_request_id)
      WHERE id = @id AND state = 'reserved' AND ${SAME_FAL} AND (NOT @onlyUnsent::boolean OR upstream_phase = 'reserved') ${CHARGED}`,
   ),
+  forgetIdem: sql('UPDATE ledger_entries SET idempotency_key = NULL WHERE id = @id'),
   markSent: sql("UPDATE ledger_entries SET upstream_phase = 'sent', deadline_at = @deadline WHERE id = @id AND state = 'reserved'"),
   /** A write that contends for nothing, after a contended transaction: its commit flushes the WAL (sql-plan.ts). */
   flush: sql('UPDATE ledger_entries SET state = state WHERE id = @id'),
@@ -66,8 +69,34 @@ class IdempotencyKeyTaken extends Error {}
  * nothing) and takes no contended lock, so the hot rows — a key's counters, which every browser
  * token of a public frontend's key counts against — are held only for the charge and the COMMIT.
  */
-function* reservePlan(input: ReserveInput, refs: CounterRef[]): Plan<ReserveResult> {
-  const row = reservedRow(input);
+/** The key row in force and its team's budgets, in one read inside the reserve transaction. */
+const FRESH = sql(
+  `SELECT ${KEY_COLUMNS},
+     (SELECT budget_micro_usd FROM teams WHERE name = @team) AS team_budget_micro_usd,
+     (SELECT budget_daily_micro_usd FROM teams WHERE name = @team) AS team_budget_daily_micro_usd,
+     (SELECT budget_monthly_micro_usd FROM teams WHERE name = @team) AS team_budget_monthly_micro_usd
+   FROM keys WHERE id = @keyId`,
+);
+
+interface FreshRow extends KeyRow {
+  team_budget_micro_usd: number | null;
+  team_budget_daily_micro_usd: number | null;
+  team_budget_monthly_micro_usd: number | null;
+}
+
+/**
+ * Under READ COMMITTED (Postgres) or after BEGIN IMMEDIATE (SQLite): a budget cut or a revocation
+ * committed before this statement is seen by it, on whichever instance made it.
+ */
+function* readFreshLimits(input: ReserveInput): Plan<FreshLimits | null> {
+  const r = yield* first<FreshRow>(FRESH, { keyId: input.keyId, team: input.team });
+  if (r === undefined) return null;
+  const team = input.team === null ? undefined : { budget_micro_usd: r.team_budget_micro_usd, budget_daily_micro_usd: r.team_budget_daily_micro_usd, budget_monthly_micro_usd: r.team_budget_monthly_micro_usd };
+  return { key: toKeyRecord(r), team: teamLimitsOf(team) };
+}
+
+/** Inserts the reserved row; false when its idempotency key is another row's. */
+function* insertRow(row: LedgerRow): Plan<boolean> {
   const inserted = yield* query(W.insert, {
     id: row.id,
     keyId: row.keyId,
@@ -82,18 +111,38 @@ function* reservePlan(input: ReserveInput, refs: CounterRef[]): Plan<ReserveResu
     images: row.images,
     createdAt: row.createdAt,
   });
-  if (inserted.count !== 1) throw new IdempotencyKeyTaken('idempotency key taken');
-  yield* chargeCounters(input, refs);
+  return inserted.count === 1;
+}
+
+/**
+ * The row first, then the counters: the insert carries the idempotency check (a repeat charges
+ * nothing) and takes no contended lock, so the hot rows — a key's counters, which every browser
+ * token of a public frontend's key counts against — are held only for the charge and the COMMIT.
+ */
+function* reservePlan(input: ReserveInput, given: CounterRef[]): Plan<ReserveResult> {
+  const row = reservedRow(input);
+  if (!(yield* insertRow(row))) {
+    // The key is taken. A first try released before reaching fal hands it over (rolled back with
+    // the rest if this reservation is refused); anything else is a duplicate.
+    const existing = maybeRow(yield* first<SqlLedgerRow>(READS.byIdem, { keyId: input.keyId, idempotencyKey: input.idempotencyKey }));
+    if (existing === null || !mayRetakeIdempotencyKey(existing, input)) throw new IdempotencyKeyTaken('idempotency key taken');
+    yield* query(W.forgetIdem, { id: existing.id });
+    if (!(yield* insertRow(row))) throw new IdempotencyKeyTaken('idempotency key taken');
+  }
+  const fresh = input.freshLimits ? yield* readFreshLimits(input) : null;
+  const applied = applyFreshLimits(input, given, fresh);
+  if ('ok' in applied) throw new ReservationRefused(applied);
+  yield* chargeCounters(input, applied.refs);
   // In-flight counts, this row excluded. The key's counters are locked by now, so reservations of
   // one key are serialised and each count sees its predecessors' rows. A gateway-wide cap takes
   // its lock after the counters (one lock order: whoever holds it waits for nothing else).
-  const limits = input.inFlightLimits;
+  const limits = applied.inFlightLimits;
   const keyN = limits?.key != null ? (yield* count(W.keyInFlight, input.keyId)) - 1 : 0;
   if (limits?.global != null) yield* lock('global_inflight');
   const allN = limits?.global != null ? (yield* count(W.allInFlight, null)) - 1 : 0;
-  const busy = concurrencyRefusal(input, () => keyN, () => allN);
+  const busy = concurrencyRefusal({ ...input, inFlightLimits: limits }, () => keyN, () => allN);
   if (busy) throw new ReservationRefused(busy);
-  return { ok: true, row };
+  return fresh === null ? { ok: true, row } : { ok: true, row, fresh };
 }
 
 function* count(stmt: Statement, keyId: string | null): Plan<number> {
@@ -119,20 +168,23 @@ export class SqlLedgerStore implements LedgerStore {
   constructor(private readonly db: SqlDb) {}
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const refs = reserveCounters(input);
+    const given = reserveCounters(input);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction(reservePlan(input, refs), () => query(W.flush, { id: input.id }));
+        return await this.db.transaction(reservePlan(input, given), () => query(W.flush, { id: input.id }));
       } catch (err) {
         const full = err instanceof CountersFull;
         if (!full && !(err instanceof ReservationRefused) && !(err instanceof IdempotencyKeyTaken) && !this.db.isUniqueViolation(err)) throw err;
         // A duplicate may have committed while this one waited on a counter: after the rollback a fresh
         // read finds it, and a repeat is answered as one whatever else would have refused it.
         const existing = input.idempotencyKey === null ? null : await this.findByIdempotencyKey(input.keyId, input.idempotencyKey);
-        if (existing) return { ok: false, reason: 'duplicate', existing };
+        if (existing && !mayRetakeIdempotencyKey(existing, input)) return { ok: false, reason: 'duplicate', existing };
         if (err instanceof ReservationRefused) return err.result;
-        if (!full) throw err;
-        const refused = await this.db.run(refusal(input, refs));
+        if (!full) {
+          if (existing) continue; // a retakable key raced with another attempt: go again
+          throw err;
+        }
+        const refused = await this.db.run(refusal(input, err.refs));
         if (refused) return refused;
         // Room was made between the rollback and the read: try again (a few times at most).
         if (attempt >= 5) throw new Error('reserve: budget counters kept changing under the reservation', { cause: err });
