@@ -108,4 +108,7 @@ export const MIGRATIONS: readonly Migration[] = [
              ALTER TABLE ledger_entries ADD COLUMN deadline_at TEXT;
              UPDATE ledger_entries SET upstream_phase = 'sent'`,
   },
+  // 10: no query selects ledger rows by token (a token's spend and images live in its counters):
+  // the index only cost every reservation a write (issue #12, indexes reviewed against the queries).
+  `DROP INDEX ledger_token`,
 ];
