@@ -6,18 +6,19 @@
  * one statement charges every counter under its row lock (sql-ledger-counters.ts), and under READ
  * COMMITTED a blocked conditional write re-checks the committed row once the lock is free, so two
  * instances at a budget's edge can never both fit (docs/reliability.md B2). The row insert carries
- * the idempotency check (its unique index), so a reservation is BEGIN, charge, insert, COMMIT.
+ * the idempotency check (its unique index), so a reservation is BEGIN, insert, charge, COMMIT
+ * (sql-ledger-reserve.ts), plus one read of the limits in force and the in-flight counts when asked.
  */
 import type { CounterRef } from '../../domain/budgets.js';
-import { applyFreshLimits, mayRetakeIdempotencyKey, teamLimitsOf } from '../ledger-fresh-limits.js';
-import { assertSettle, concurrencyRefusal, falIdConflict, instant, ReservationRefused, reserveCounters, reservedRow, unchargeMoves, unknownRow } from '../ledger-rules.js';
-import type { CounterTotals, FreshLimits, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import { mayRetakeIdempotencyKey } from '../ledger-fresh-limits.js';
+import { assertSettle, falIdConflict, instant, ReservationRefused, reserveCounters, unchargeMoves, unknownRow } from '../ledger-rules.js';
+import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
 import type { OwnershipRecord } from '../ownership-store.js';
 import { maybeRow, READS, toLedgerRow, toUsageRow, usageSql, type SqlLedgerRow, type UsageSqlRow } from './sql-ledger-rows.js';
-import { chargeCounters, CountersFull, moveCounters, refusal, totals } from './sql-ledger-counters.js';
-import { KEY_COLUMNS, toKeyRecord, type KeyRow } from './sql-key-store.js';
+import { CountersFull, moveCounters, refusal, totals } from './sql-ledger-counters.js';
+import { IdempotencyKeyTaken, reservePlan } from './sql-ledger-reserve.js';
 import { recordOwner } from './sql-ownership-store.js';
-import { first, lock, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
+import { first, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
 
 /** What settle and release return of the row they moved out of `reserved`. */
 interface Charged {
@@ -34,13 +35,6 @@ const CHARGED = 'RETURNING key_id, team, token_id, quoted_micro, images, created
 const SAME_FAL = '(@fal::text IS NULL OR fal_request_id IS NULL OR fal_request_id = @fal::text)';
 
 const W = {
-  insert: sql(
-    `INSERT INTO ledger_entries (id, key_id, team, operation, idempotency_key, body_hash, state, quoted_micro, requested_megapixels,
-                                 end_user, token_id, images, created_at)
-     VALUES (@id, @keyId, @team, @operation, @idempotencyKey, @bodyHash, 'reserved', @quotedMicro, @requestedMegapixels,
-             @endUser, @tokenId, @images, @createdAt)
-     ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
-  ),
   attach: sql('UPDATE ledger_entries SET fal_request_id = @fal WHERE id = @id AND (fal_request_id IS NULL OR fal_request_id = @fal)'),
   settle: sql(
     `UPDATE ledger_entries SET state = 'settled', outcome = @outcome, settled_micro = @amount, billed_units = @billedUnits, settle_source = @source,
@@ -53,102 +47,10 @@ const W = {
        fal_request_id = COALESCE(@fal::text, fal_request_id)
      WHERE id = @id AND state = 'reserved' AND ${SAME_FAL} AND (NOT @onlyUnsent::boolean OR upstream_phase = 'reserved') ${CHARGED}`,
   ),
-  forgetIdem: sql('UPDATE ledger_entries SET idempotency_key = NULL WHERE id = @id'),
   markSent: sql("UPDATE ledger_entries SET upstream_phase = 'sent', deadline_at = @deadline WHERE id = @id AND state = 'reserved'"),
   /** A write that contends for nothing, after a contended transaction: its commit flushes the WAL (sql-plan.ts). */
   flush: sql('UPDATE ledger_entries SET state = state WHERE id = @id'),
-  keyInFlight: sql("SELECT COUNT(*) AS n FROM ledger_entries WHERE key_id = @keyId AND state = 'reserved'"),
-  allInFlight: sql("SELECT COUNT(*) AS n FROM ledger_entries WHERE state = 'reserved'"),
 };
-
-/** Thrown inside reserve when the row's idempotency key is taken: rolls the charges back. */
-class IdempotencyKeyTaken extends Error {}
-
-/**
- * The row first, then the counters: the insert carries the idempotency check (a repeat charges
- * nothing) and takes no contended lock, so the hot rows — a key's counters, which every browser
- * token of a public frontend's key counts against — are held only for the charge and the COMMIT.
- */
-/** The key row in force and its team's budgets, in one read inside the reserve transaction. */
-const FRESH = sql(
-  `SELECT ${KEY_COLUMNS},
-     (SELECT budget_micro_usd FROM teams WHERE name = @team) AS team_budget_micro_usd,
-     (SELECT budget_daily_micro_usd FROM teams WHERE name = @team) AS team_budget_daily_micro_usd,
-     (SELECT budget_monthly_micro_usd FROM teams WHERE name = @team) AS team_budget_monthly_micro_usd
-   FROM keys WHERE id = @keyId`,
-);
-
-interface FreshRow extends KeyRow {
-  team_budget_micro_usd: number | null;
-  team_budget_daily_micro_usd: number | null;
-  team_budget_monthly_micro_usd: number | null;
-}
-
-/**
- * Under READ COMMITTED (Postgres) or after BEGIN IMMEDIATE (SQLite): a budget cut or a revocation
- * committed before this statement is seen by it, on whichever instance made it.
- */
-function* readFreshLimits(input: ReserveInput): Plan<FreshLimits | null> {
-  const r = yield* first<FreshRow>(FRESH, { keyId: input.keyId, team: input.team });
-  if (r === undefined) return null;
-  const team = input.team === null ? undefined : { budget_micro_usd: r.team_budget_micro_usd, budget_daily_micro_usd: r.team_budget_daily_micro_usd, budget_monthly_micro_usd: r.team_budget_monthly_micro_usd };
-  return { key: toKeyRecord(r), team: teamLimitsOf(team) };
-}
-
-/** Inserts the reserved row; false when its idempotency key is another row's. */
-function* insertRow(row: LedgerRow): Plan<boolean> {
-  const inserted = yield* query(W.insert, {
-    id: row.id,
-    keyId: row.keyId,
-    team: row.team,
-    operation: row.operation,
-    idempotencyKey: row.idempotencyKey,
-    bodyHash: row.bodyHash,
-    quotedMicro: row.quotedMicro,
-    requestedMegapixels: row.requestedMegapixels,
-    endUser: row.endUser,
-    tokenId: row.tokenId,
-    images: row.images,
-    createdAt: row.createdAt,
-  });
-  return inserted.count === 1;
-}
-
-/**
- * The row first, then the counters: the insert carries the idempotency check (a repeat charges
- * nothing) and takes no contended lock, so the hot rows — a key's counters, which every browser
- * token of a public frontend's key counts against — are held only for the charge and the COMMIT.
- */
-function* reservePlan(input: ReserveInput, given: CounterRef[]): Plan<ReserveResult> {
-  const row = reservedRow(input);
-  if (!(yield* insertRow(row))) {
-    // The key is taken. A first try released before reaching fal hands it over (rolled back with
-    // the rest if this reservation is refused); anything else is a duplicate.
-    const existing = maybeRow(yield* first<SqlLedgerRow>(READS.byIdem, { keyId: input.keyId, idempotencyKey: input.idempotencyKey }));
-    if (existing === null || !mayRetakeIdempotencyKey(existing, input)) throw new IdempotencyKeyTaken('idempotency key taken');
-    yield* query(W.forgetIdem, { id: existing.id });
-    if (!(yield* insertRow(row))) throw new IdempotencyKeyTaken('idempotency key taken');
-  }
-  const fresh = input.freshLimits ? yield* readFreshLimits(input) : null;
-  const applied = applyFreshLimits(input, given, fresh);
-  if ('ok' in applied) throw new ReservationRefused(applied);
-  yield* chargeCounters(input, applied.refs);
-  // In-flight counts, this row excluded. The key's counters are locked by now, so reservations of
-  // one key are serialised and each count sees its predecessors' rows. A gateway-wide cap takes
-  // its lock after the counters (one lock order: whoever holds it waits for nothing else).
-  const limits = applied.inFlightLimits;
-  const keyN = limits?.key != null ? (yield* count(W.keyInFlight, input.keyId)) - 1 : 0;
-  if (limits?.global != null) yield* lock('global_inflight');
-  const allN = limits?.global != null ? (yield* count(W.allInFlight, null)) - 1 : 0;
-  const busy = concurrencyRefusal({ ...input, inFlightLimits: limits }, () => keyN, () => allN);
-  if (busy) throw new ReservationRefused(busy);
-  return fresh === null ? { ok: true, row } : { ok: true, row, fresh };
-}
-
-function* count(stmt: Statement, keyId: string | null): Plan<number> {
-  const row = yield* first<{ n: number }>(stmt, keyId === null ? {} : { keyId });
-  return Number(row?.n ?? 0);
-}
 
 function* unchargePlan(stmt: Statement, params: Params, settledMicro: number | null): Plan<boolean> {
   const c = yield* first<Charged>(stmt, params);
