@@ -11,8 +11,7 @@ import { MemoryLedgerStore } from './memory/memory-ledger-store.js';
 import { MemoryOwnershipStore } from './memory/memory-ownership-store.js';
 import { MemoryTeamStore } from './memory/memory-team-store.js';
 import type { OwnershipStore } from './ownership-store.js';
-import { PostgresDb } from './sql/postgres-db.js';
-import { openPostgres, type PostgresOptions } from './sql/postgres-pool.js';
+import type { PostgresOptions } from './sql/postgres-pool.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency-store.js';
 import { SqlKeyStore } from './sql/sql-key-store.js';
 import { SqlLedgerStore } from './sql/sql-ledger-store.js';
@@ -56,6 +55,8 @@ export function memoryStores(): Stores {
 export async function openStores(databaseUrl: string, options: StoreOptions = {}): Promise<Stores> {
   if (databaseUrl.startsWith('sqlite:')) return sqlStores(openSqliteDb(databaseUrl.slice('sqlite:'.length)));
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {
+    // Loaded only here: a SQLite gateway never loads pg.
+    const [{ PostgresDb }, { openPostgres }] = await Promise.all([import('./sql/postgres-db.js'), import('./sql/postgres-pool.js')]);
     return sqlStores(new PostgresDb(await openPostgres(databaseUrl, options)));
   }
   throw new Error('DATABASE_URL must start with sqlite:, postgres:// or postgresql://');
