@@ -82,14 +82,15 @@ export class SqlLedgerStore implements LedgerStore {
         const existing = input.idempotencyKey === null ? null : await this.findByIdempotencyKey(input.keyId, input.idempotencyKey);
         if (existing && !mayRetakeIdempotencyKey(existing, input)) return { ok: false, reason: 'duplicate', existing };
         if (err instanceof ReservationRefused) return err.result;
-        if (!full) {
-          if (existing) continue; // a retakable key raced with another attempt: go again
+        if (full) {
+          const refused = await this.db.run(refusal(input, err.refs));
+          if (refused) return refused;
+        } else if (existing === null) {
           throw err;
         }
-        const refused = await this.db.run(refusal(input, err.refs));
-        if (refused) return refused;
-        // Room was made between the rollback and the read: try again (a few times at most).
-        if (attempt >= 5) throw new Error('reserve: budget counters kept changing under the reservation', { cause: err });
+        // Room was made between the rollback and the read, or a retakable key raced with another
+        // attempt: go again, a few times at most.
+        if (attempt >= 5) throw new Error('reserve: gave up after 5 attempts (budget counters or an idempotency key kept changing)', { cause: err });
       }
     }
   }
