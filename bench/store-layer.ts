@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { countersFor, NO_LIMITS } from '../src/domain/budgets.js';
 import type { ReserveInput, SettleInput } from '../src/store/ledger-store.js';
 import { openPostgres } from '../src/store/sql/postgres-pool.js';
 import { openStores, type Stores } from '../src/store/stores.js';
 import { KyselyLedger } from './lib/kysely-ledger.js';
+import { benchReservation, benchSettlement } from './lib/reservation.js';
 import { median } from './lib/stats.js';
 
 interface Ledgerish {
@@ -84,28 +84,8 @@ if (release !== undefined) {
   };
 }
 
-let seq = 0;
-function input(): ReserveInput {
-  const at = new Date().toISOString();
-  const keyLimits = { ...NO_LIMITS, lifetime: 1e15 };
-  return {
-    id: `req_${process.pid}_${seq++}`,
-    keyId: 'key_bench',
-    team: 'design',
-    operation: 'run',
-    quotedMicro: 20_000,
-    requestedMegapixels: 1,
-    counters: countersFor('key_bench', keyLimits, 'design', NO_LIMITS, new Date(at), null),
-    idempotencyKey: null,
-    bodyHash: null,
-    endUser: null,
-    tokenId: null,
-    images: 1,
-    at,
-  };
-}
-
-const settle = (): SettleInput => ({ amountMicro: 20_000, billedUnits: 1, source: 'billable_units', verified: true, outcome: 'ok', httpStatus: 200, at: new Date().toISOString() });
+const input = (): ReserveInput => benchReservation('key_bench', 'design', { lifetime: 1e15 });
+const settle = benchSettlement;
 
 /** Pairs per second of `PAIRS` reserve + settle pairs, `concurrency` at a time. */
 async function measure(ledger: Ledgerish, concurrency: number): Promise<number> {

@@ -5,9 +5,9 @@
  */
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { countersFor, NO_LIMITS } from '../../src/domain/budgets.js';
 import type { ReserveInput } from '../../src/store/ledger-store.js';
 import { openStores as ownStores } from '../../src/store/stores.js';
+import { benchReservation, benchSettlement } from './reservation.js';
 
 const [url = '', schema = '', keyId = 'key_hot', secondsText = '3', concText = '8', globalCap = '', storesModule = ''] = process.argv.slice(2);
 // Another checkout's stores (bench/hot-key.ts --release=DIR), for before/after in one run.
@@ -19,29 +19,10 @@ const [start] = (await once(lines, 'line')) as [string];
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(start) - Date.now())));
 
 const until = Date.now() + Number(secondsText) * 1000;
-let seq = 0;
 let pairs = 0;
 let refused = 0;
 const inFlightLimits = { key: null, global: globalCap === '' ? null : Number(globalCap) };
-function input(): ReserveInput {
-  const at = new Date().toISOString();
-  return {
-    id: `req_${process.pid}_${seq++}`,
-    keyId,
-    team: null,
-    operation: 'submit',
-    quotedMicro: 20_000,
-    requestedMegapixels: 1,
-    counters: countersFor(keyId, { ...NO_LIMITS, day: 1e15 }, null, NO_LIMITS, new Date(at), null),
-    idempotencyKey: null,
-    bodyHash: null,
-    endUser: null,
-    tokenId: null,
-    images: 1,
-    at,
-    inFlightLimits,
-  };
-}
+const input = (): ReserveInput => benchReservation(keyId, null, { day: 1e15 }, { inFlightLimits });
 await Promise.all(
   Array.from({ length: Number(concText) }, async () => {
     while (Date.now() < until) {
@@ -51,7 +32,7 @@ await Promise.all(
         refused++;
         continue;
       }
-      await stores.ledger.settle(i.id, { amountMicro: 20_000, billedUnits: 1, source: 'billable_units', verified: true, outcome: 'ok', httpStatus: 200, at: new Date().toISOString() });
+      await stores.ledger.settle(i.id, benchSettlement());
       pairs++;
     }
   }),
