@@ -33,6 +33,7 @@ import { LedgerRetry } from './pipeline/ledger-retry.js';
 import { QueueSettler } from './pipeline/queue-settler.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { StatusCoalescer } from './pipeline/status-coalescer.js';
+import { logOverruns } from './store/ledger-overrun.js';
 import type { Stores } from './store/stores.js';
 import type { FalUpstream } from './upstream/fal-upstream.js';
 
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     corsOrigins,
     tokenMacKey: tokenMacKey(falKey),
     now,
+    onOverrun: logOverruns(app.log),
   };
   ctx.settler = new QueueSettler(ctx, app.log);
   ctx.statuses = new StatusCoalescer(statusFetcher(ctx, app.log), {

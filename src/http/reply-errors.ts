@@ -3,7 +3,7 @@
  * client.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS, GatewayError, type ErrorCode } from '../errors.js';
+import { ERROR_STATUS, GatewayError, ValidationRefusal, type ErrorCode } from '../errors.js';
 import type { ValidationIssue } from '../domain/validation.js';
 
 export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
@@ -28,7 +28,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 };
 
 export function registerErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | GatewayError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((error: FastifyError | GatewayError | ValidationRefusal, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ValidationRefusal) return sendValidation(reply, error.issues);
     if (error instanceof GatewayError) {
       if (error.status >= 500) request.log.error({ err: error }, 'request failed');
       return sendError(reply, error);
