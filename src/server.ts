@@ -23,7 +23,7 @@ export interface RunningGateway {
 export async function startGateway(config: Config, logger: Logger, given?: Stores): Promise<RunningGateway> {
   if (config.falKey === undefined) throw new ConfigError(['FAL_KEY is required']);
   const stores =
-    given ?? (await openStores(config.databaseUrl, { onIdleError: (err) => logger.error({ err }, 'postgres idle connection error') }));
+    given ?? (await openStores(config.databaseUrl, { ...config.database, onIdleError: (err) => logger.error({ err }, 'postgres idle connection error') }));
   const upstream = createFalUpstream({
     runUrl: config.falRunUrl,
     queueUrl: config.falQueueUrl,
