@@ -1,5 +1,6 @@
 /** One transaction on one pooled connection: the unit every multi-statement write runs in. */
 import type pg from 'pg';
+import { isStoreUnavailable } from '../../errors.js';
 import type { PgPool } from './postgres-database.js';
 
 /**
@@ -10,16 +11,28 @@ import type { PgPool } from './postgres-database.js';
 export async function inTransaction<T>(pool: PgPool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A checked-out client has no 'error' listener (pg-pool removes its own), so a connection lost
+  // between two statements (database restarted) would be an uncaught exception and kill the
+  // process. Record it instead: the next statement fails and release(broken) discards the client.
+  const onError = (err: Error) => (broken = err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await body(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    // A failed ROLLBACK means a broken connection: release(broken) then discards it.
-    await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+    if (isStoreUnavailable(err)) {
+      // Lost or timed out: a ROLLBACK would wait out another timeout behind the stuck statement.
+      // Discarding the connection ends the transaction on the server just the same.
+      broken = err instanceof Error ? err : new Error(String(err));
+    } else {
+      // A failed ROLLBACK means a broken connection: release(broken) then discards it.
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+    }
     throw err;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }
