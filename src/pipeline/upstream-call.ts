@@ -3,12 +3,27 @@
  */
 import type { Dispatcher } from 'undici';
 import type { FastifyRequest } from 'fastify';
-import { GatewayError } from '../errors.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
 import { UpstreamFailure, type UpstreamRequest } from '../upstream/fal-upstream.js';
 import type { PipelineContext } from './context.js';
 
 /**
+ * A fal call that produced no response, as the client answer, plus what the ledger needs to know:
+ * whether fal may have received the request (then a POST is charged at its quote, flagged).
+ */
+export class UpstreamCallError extends GatewayError {
+  readonly maybeDelivered: boolean;
+  readonly kind: UpstreamFailure['kind'];
+  constructor(code: ErrorCode, detail: string, failure: UpstreamFailure) {
+    super(code, detail);
+    this.maybeDelivered = failure.maybeDelivered;
+    this.kind = failure.kind;
+  }
+}
+
+/**
  * Sends one request to fal; a failed call becomes the right GatewayError, fal's 401/403 included.
+ * A call that produced no response throws UpstreamCallError (see `maybeDelivered`).
  * `request` is only used for its logger (a client request, or `{ log }` for background calls).
  */
 export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest, 'log'>, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
@@ -47,16 +62,18 @@ export async function readJsonObject(res: Dispatcher.ResponseData): Promise<Reco
  * Maps a failed fal call to a client answer. For a POST that may have reached fal the outcome is
  * unknown, so the answer must not invite an automatic retry (which would pay twice).
  */
-export function upstreamError(err: unknown, method: 'GET' | 'POST' | 'PUT'): GatewayError {
-  if (!(err instanceof UpstreamFailure)) return new GatewayError('internal_error', 'Internal error');
-  if (!err.maybeDelivered) return new GatewayError('upstream_unreachable', 'fal could not be reached; nothing was sent');
+export function upstreamError(err: unknown, method: 'GET' | 'POST' | 'PUT'): UpstreamCallError {
+  // Not a classified transport failure: nothing says the request did not leave, so assume it may have.
+  if (!(err instanceof UpstreamFailure)) return upstreamError(new UpstreamFailure('broken', true, { cause: err }), method);
+  if (!err.maybeDelivered) return new UpstreamCallError('upstream_unreachable', 'fal could not be reached; nothing was sent', err);
   if (method === 'POST') {
-    return new GatewayError(
+    return new UpstreamCallError(
       'upstream_outcome_unknown',
       'fal did not answer; the request may have been processed. Check usage before retrying.',
+      err,
     );
   }
   return err.kind === 'timeout'
-    ? new GatewayError('upstream_timeout', 'fal did not answer in time')
-    : new GatewayError('upstream_unreachable', 'fal connection failed');
+    ? new UpstreamCallError('upstream_timeout', 'fal did not answer in time', err)
+    : new UpstreamCallError('upstream_unreachable', 'fal connection failed', err);
 }
