@@ -64,6 +64,11 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long an authentication lookup is reused (ms); admin changes on this instance clear it. 0 = off. */
   keyCacheMs: number;
+  // --- Deployment (TLS and shutdown drain) ---
+  /** Serve https from these PEM files (both or neither); re-read on SIGHUP. Unset = plain http. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** On SIGTERM, how long /readyz answers 503 while requests are still served, so balancers stop routing here first (ms). */
+  shutdownDrainMs: number;
   /**
    * Postgres bounds, so a frozen or unreachable database answers 503 promptly instead of holding
    * every request: connecting, one statement, and a transaction left idle (ms). SQLite ignores them.
@@ -229,7 +234,20 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
       statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 5_000, 100, 3_600_000),
       idleInTransactionTimeoutMs: int('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 100, 3_600_000),
     },
+    // --- Deployment (TLS and shutdown drain) ---
+    tls: tlsFiles(str('TLS_CERT_FILE'), str('TLS_KEY_FILE'), problems),
+    shutdownDrainMs: int('SHUTDOWN_DRAIN_MS', 0, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** TLS_CERT_FILE and TLS_KEY_FILE come as a pair; the files are read (and re-read on SIGHUP) by server.ts. */
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined, problems: string[]): Config['tls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together (PEM certificate chain and private key)');
+    return undefined;
+  }
+  return { certFile, keyFile };
 }

@@ -37,6 +37,8 @@ export interface PipelineContext {
   now: () => Date;
   /** Called for each settlement above its reservation (store/ledger-overrun.ts). */
   onOverrun: OverrunHook;
+  /** Fired when the shutdown grace is over: fal calls still running are aborted and answered. */
+  shutdownSignal: AbortSignal;
 }
 
 /** Per-request facts the one log line reports (http/request-log.ts). */
