@@ -32,6 +32,7 @@ import { statusFetcher } from './pipeline/queue-ops.js';
 import { QueueSettler } from './pipeline/queue-settler.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { StatusCoalescer } from './pipeline/status-coalescer.js';
+import { STATUS_CACHE_BOUNDS, type CacheBounds } from './pipeline/memory-bounds.js';
 import type { Stores } from './store/stores.js';
 import type { FalUpstream } from './upstream/fal-upstream.js';
 
@@ -50,6 +51,8 @@ export interface AppDeps {
   /** A pino logger, or false for none (tests that do not read logs). */
   logger: Logger | false;
   now?: () => Date;
+  /** Smaller cache bounds than memory-bounds.ts's, for tests that make the caches evict. */
+  cacheBounds?: { keys?: CacheBounds; owners?: CacheBounds; statuses?: CacheBounds };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -86,12 +89,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stores: deps.stores,
     upstream: deps.upstream,
     validateInput: createInputValidator({ unknownFields: deps.config.unknownFields }),
-    owners: new OwnerDirectory(deps.stores.owners),
+    owners: new OwnerDirectory(deps.stores.owners, deps.cacheBounds?.owners),
     // Both replaced just below: they need the finished context.
     statuses: undefined as unknown as StatusCoalescer,
     settler: undefined as unknown as QueueSettler,
     limits: new RateLimits(app, deps.config),
-    keys: new KeyCache(deps.stores.keys, deps.config.keyCacheMs, () => now().getTime()),
+    keys: new KeyCache(deps.stores.keys, deps.config.keyCacheMs, () => now().getTime(), deps.cacheBounds?.keys),
     streams: new StreamSlots(deps.config.maxStreamsPerKey, deps.config.streamConnections),
     corsOrigins,
     tokenMacKey: tokenMacKey(falKey),
@@ -100,8 +103,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   ctx.settler = new QueueSettler(ctx, app.log);
   ctx.statuses = new StatusCoalescer(statusFetcher(ctx, app.log), {
     freshMs: deps.config.statusFreshMs,
-    terminalTtlMs: 10 * 60_000,
-    maxEntries: 50_000,
+    // Clients stop polling at COMPLETED; a late poll after this asks fal again (memory-bounds.ts).
+    terminalTtlMs: 2 * 60_000,
+    bounds: deps.cacheBounds?.statuses ?? STATUS_CACHE_BOUNDS,
     now: () => now().getTime(),
   });
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.

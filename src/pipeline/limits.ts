@@ -13,6 +13,7 @@ import type {} from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
+import { RATE_LIMIT_STORE_ENTRIES } from './memory-bounds.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,10 +36,19 @@ export class RateLimits {
   constructor(
     app: FastifyInstance,
     private readonly config: Config,
+    storeEntries = RATE_LIMIT_STORE_ENTRIES,
   ) {
     app.decorateRequest('rateKey', '');
     app.decorateRequest('rateMax', 0);
-    this.limiter = app.createRateLimit({ keyGenerator: (req) => req.rateKey, max: (req) => req.rateMax, timeWindow: WINDOW_MS });
+    // `cache` sizes the in-memory store's LRU (memory-bounds.ts): createRateLimit hands every option
+    // to LocalStore.child, though its type omits this one. The Redis store ignores it.
+    const options: Parameters<FastifyInstance['createRateLimit']>[0] & { cache: number } = {
+      keyGenerator: (req) => req.rateKey,
+      max: (req) => req.rateMax,
+      timeWindow: WINDOW_MS,
+      cache: storeEntries,
+    };
+    this.limiter = app.createRateLimit(options);
   }
 
   /** Counts one call for the key and refuses it past the limit; sets the rate-limit headers either way. */

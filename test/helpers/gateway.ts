@@ -36,6 +36,8 @@ export interface TestGatewayOptions {
   stores?: Stores;
   /** Extra simulated-fal faults at start. */
   simFaults?: Partial<import('../../src/sim/fal-sim.js').SimFaults>;
+  /** Smaller in-memory cache bounds, to make the caches evict. */
+  cacheBounds?: import('../../src/app.js').AppDeps['cacheBounds'];
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -56,7 +58,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const logger = pino(loggerOptions(config.logLevel), { write: (line: string) => void logs.push(line) });
   const stores = opts.stores ?? memoryStores();
   const upstream = createFalUpstream({ runUrl: config.falRunUrl, queueUrl: config.falQueueUrl, falKey, userAgent: 'fal-gateway/test' });
-  const app = await buildApp({ config, stores, upstream, logger });
+  const app = await buildApp({ config, stores, upstream, logger, ...(opts.cacheBounds ? { cacheBounds: opts.cacheBounds } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
 
   return {
