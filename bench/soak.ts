@@ -5,6 +5,7 @@
  *   npm run soak -- --minutes 10          shorter
  *   npm run soak -- --rate 20             journeys started per second (≈ 3.3 requests each)
  *   npm run soak -- --snapshots 3,8       heap snapshots of the gateway at these minutes (kept in the work dir)
+ *   npm run soak -- --db postgres         the ledger on a fresh database in BENCH_DATABASE_URL or TEST_DATABASE_URL
  *
  * The gateway (compiled src/, SQLite file ledger, LOG_LEVEL=info, every other setting at its
  * default but limits set non-binding) runs as a child process against the simulated fal, both
@@ -13,12 +14,13 @@
  * fits over the samples after the warm-up (5 minutes, or a third of shorter runs).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAll } from './lib/build.js';
 import { machineInfo } from './lib/machine.js';
+import { createBenchDatabase } from './lib/postgres.js';
 import { Child, freePort, waitHttp } from './lib/procs.js';
 import { JOURNEY_WEIGHTS, SoakLoad } from './lib/soak-load.js';
 import { slope } from './lib/stats.js';
@@ -35,10 +37,11 @@ interface Args {
   sampleS: number;
   snapshots: number[];
   keep: boolean;
+  db: 'sqlite' | 'postgres';
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { minutes: 30, rate: 20, sampleS: 5, snapshots: [], keep: false };
+  const args: Args = { minutes: 30, rate: 20, sampleS: 5, snapshots: [], keep: false, db: 'sqlite' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = (argv[i] ?? '').split('=', 2);
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -47,6 +50,11 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--sample-s') args.sampleS = Number(value());
     else if (flag === '--snapshots') args.snapshots = value().split(',').map(Number);
     else if (flag === '--keep') args.keep = true;
+    else if (flag === '--db') {
+      const db = value();
+      if (db !== 'sqlite' && db !== 'postgres') throw new Error('--db is sqlite or postgres');
+      args.db = db;
+    }
     else throw new Error(`unknown argument ${flag ?? ''}`);
   }
   if (!(args.minutes > 0) || !(args.rate > 0) || !(args.sampleS > 0) || args.snapshots.some((m) => !(m > 0))) throw new Error('--minutes, --rate, --sample-s and --snapshots take positive numbers');
@@ -57,9 +65,22 @@ interface Sample {
   min: number;
   rssMb: number;
   heapMb: number;
+  heapTotalMb: number;
   externalMb: number;
+  mallocMb: number;
   fds: number;
   load1: number;
+}
+
+/**
+ * RSS of the `[heap]` mapping (glibc's main malloc arena): native allocations (SQLite, Node's C++
+ * side) grow it, the V8 heap does not (V8 maps its own pages), so it tells the two apart.
+ */
+function mallocHeapMb(pid: number): number {
+  const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  const at = smaps.indexOf('[heap]');
+  const kb = at < 0 ? NaN : Number(/Rss:\s+(\d+) kB/.exec(smaps.slice(at))?.[1] ?? NaN);
+  return kb / 1024;
 }
 
 const GATEWAY_KEYS = 20;
@@ -74,6 +95,9 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const build = buildAll(repo, log);
   const workDir = mkdtempSync(join(tmpdir(), 'fal-gateway-soak-'));
+  const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (args.db === 'postgres' && serverUrl === undefined) throw new Error('--db postgres needs BENCH_DATABASE_URL or TEST_DATABASE_URL');
+  const database = args.db === 'postgres' && serverUrl !== undefined ? await createBenchDatabase(serverUrl) : undefined;
   const children: Child[] = [];
   const start = (name: string, script: string, env: Record<string, string>, nodeArgs: string[] = []): Child => {
     const child = Child.start({ name, script, env, nodeArgs, logFile: join(workDir, `${name}.log`), probe: build.probe });
@@ -99,7 +123,7 @@ async function main(): Promise<void> {
         FAL_QUEUE_URL: `http://127.0.0.1:${queuePort}`,
         HOST: '127.0.0.1',
         PORT: String(gwPort),
-        DATABASE_URL: `sqlite:${join(workDir, 'gateway.db')}`,
+        DATABASE_URL: database?.url ?? `sqlite:${join(workDir, 'gateway.db')}`,
         ADMIN_TOKEN: adminToken,
         LOG_LEVEL: 'info',
         RATE_LIMIT_RPM: '10000000',
@@ -127,7 +151,7 @@ async function main(): Promise<void> {
     const take = async (): Promise<void> => {
       const s = gateway.sample();
       const p = await gateway.probe();
-      samples.push({ min: (performance.now() - loadStart) / 60_000, rssMb: s.rssMb, heapMb: p?.mem.heapUsedMb ?? NaN, externalMb: p?.mem.externalMb ?? NaN, fds: s.fds, load1: loadavg()[0] ?? NaN });
+      samples.push({ min: (performance.now() - loadStart) / 60_000, rssMb: s.rssMb, heapMb: p?.mem.heapUsedMb ?? NaN, heapTotalMb: p?.mem.heapTotalMb ?? NaN, externalMb: p?.mem.externalMb ?? NaN, mallocMb: mallocHeapMb(gateway.pid), fds: s.fds, load1: loadavg()[0] ?? NaN });
     };
     await take();
     const sampler = setInterval(() => void take(), args.sampleS * 1000);
@@ -156,6 +180,7 @@ async function main(): Promise<void> {
     else rmSync(workDir, { recursive: true, force: true });
   } finally {
     await Promise.all(children.map((c) => c.stop()));
+    await database?.drop();
   }
 }
 
@@ -169,25 +194,25 @@ function report(args: Args, machine: ReturnType<typeof machineInfo>, samples: Sa
   const loads = samples.map((s) => s.load1).filter(Number.isFinite);
   const c = load.counts;
   const lines = [
-    `## soak: ${args.minutes} min, ${args.rate} journeys/s, commit ${machine.git.commit}${machine.git.dirty ? ' (src/ dirty)' : ''}`,
+    `## soak: ${args.minutes} min, ${args.rate} journeys/s, ${args.db} ledger, commit ${machine.git.commit}${machine.git.dirty ? ' (src/ dirty)' : ''}`,
     `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memGb} GB, Node ${machine.node}; load average (1 min) during the run: mean ${f(loads.reduce((a, b) => a + b, 0) / loads.length)}, max ${f(Math.max(...loads))}`,
     `requests: ${c.requests} in ${seconds.toFixed(0)} s (${(c.requests / seconds).toFixed(1)} req/s); journeys ${JSON.stringify(c.journeys)} (weights ${JSON.stringify(JOURNEY_WEIGHTS)}); skipped ${c.skipped}`,
     `fault answers: ${JSON.stringify(c.statuses)}`,
     `errors: ${c.errors}${c.errorSamples.length > 0 ? ` (first: ${c.errorSamples.join('; ')})` : ''}`,
     `RSS MB: start ${f(first?.rssMb)}, after ${warmupMin.toFixed(1)} min warm-up ${f(warm?.rssMb)}, end ${f(last?.rssMb)}, max ${f(Math.max(...samples.map((s) => s.rssMb)))}`,
-    `RSS slope after warm-up: ${per10((s) => s.rssMb)} MB per 10 min (heap used ${per10((s) => s.heapMb)}, external ${per10((s) => s.externalMb)} MB per 10 min)`,
+    `RSS slope after warm-up: ${per10((s) => s.rssMb)} MB per 10 min (heap used ${per10((s) => s.heapMb)}, heap total ${per10((s) => s.heapTotalMb)}, external ${per10((s) => s.externalMb)}, malloc [heap] ${per10((s) => s.mallocMb)} MB per 10 min)`,
     `heap used MB: after warm-up ${f(warm?.heapMb)}, end ${f(last?.heapMb)}`,
     `fds: after warm-up ${warm?.fds ?? '?'}, end ${last?.fds ?? '?'} (at start ${first?.fds ?? '?'})`,
     '',
-    '| min | RSS MB | heap used MB | external MB | fds | load 1m |',
-    '|---:|---:|---:|---:|---:|---:|',
+    '| min | RSS MB | heap used MB | heap total MB | external MB | malloc [heap] MB | fds | load 1m |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const every = Math.max(1, Math.round(Math.max(1, args.minutes / 10) * 60 / args.sampleS));
   for (let i = 0; i < samples.length; i += every) {
     const s = samples[i];
-    if (s !== undefined) lines.push(`| ${s.min.toFixed(1)} | ${f(s.rssMb)} | ${f(s.heapMb)} | ${f(s.externalMb)} | ${s.fds} | ${s.load1.toFixed(2)} |`);
+    if (s !== undefined) lines.push(`| ${s.min.toFixed(1)} | ${f(s.rssMb)} | ${f(s.heapMb)} | ${f(s.heapTotalMb)} | ${f(s.externalMb)} | ${f(s.mallocMb)} | ${s.fds} | ${s.load1.toFixed(2)} |`);
   }
-  if (last !== undefined) lines.push(`| ${last.min.toFixed(1)} | ${f(last.rssMb)} | ${f(last.heapMb)} | ${f(last.externalMb)} | ${last.fds} | ${last.load1.toFixed(2)} |`);
+  if (last !== undefined) lines.push(`| ${last.min.toFixed(1)} | ${f(last.rssMb)} | ${f(last.heapMb)} | ${f(last.heapTotalMb)} | ${f(last.externalMb)} | ${f(last.mallocMb)} | ${last.fds} | ${last.load1.toFixed(2)} |`);
   return `${lines.join('\n')}\n`;
 }
 
