@@ -34,6 +34,7 @@ import { QueueSettler } from './pipeline/queue-settler.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { StatusCoalescer } from './pipeline/status-coalescer.js';
 import { logOverruns } from './store/ledger-overrun.js';
+import { RATE_LIMIT_STORE_ENTRIES, STATUS_CACHE_BOUNDS, type CacheBounds } from './pipeline/memory-bounds.js';
 import type { Stores } from './store/stores.js';
 import type { FalUpstream } from './upstream/fal-upstream.js';
 
@@ -54,6 +55,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Serve https with this certificate and key (TLS_CERT_FILE / TLS_KEY_FILE, read by server.ts). */
   https?: { cert: Buffer; key: Buffer };
+  /** Smaller cache bounds than memory-bounds.ts's, for tests that make the caches evict. */
+  cacheBounds?: { keys?: CacheBounds; owners?: CacheBounds; statuses?: CacheBounds };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -82,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
   for (const warning of configWarnings(deps.config)) app.log.warn(warning);
-  const limits = await RateLimits.register(app, deps.config, deps.redis);
+  const limits = await RateLimits.register(app, deps.config, deps.redis, RATE_LIMIT_STORE_ENTRIES);
   const corsOrigins = await registerCors(app, deps.config, deps.stores);
 
   // Graceful shutdown (http/graceful-close.ts): new requests get 503 (return503OnClosing), in-flight
@@ -96,13 +99,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stores: deps.stores,
     upstream: deps.upstream,
     validateInput: createInputValidator({ unknownFields: deps.config.unknownFields }),
-    owners: new OwnerDirectory(deps.stores.owners),
+    owners: new OwnerDirectory(deps.stores.owners, deps.cacheBounds?.owners),
     // Both replaced just below: they need the finished context.
     statuses: undefined as unknown as StatusCoalescer,
     settler: undefined as unknown as QueueSettler,
     ledgerRetry: new LedgerRetry(app.log),
     limits,
-    keys: new KeyCache(deps.stores.keys, deps.config.keyCacheMs, () => now().getTime()),
+    keys: new KeyCache(deps.stores.keys, deps.config.keyCacheMs, () => now().getTime(), deps.cacheBounds?.keys),
     streams: new StreamSlots(deps.config.maxStreamsPerKey, deps.config.streamConnections),
     corsOrigins,
     tokenMacKey: tokenMacKey(falKey),
@@ -113,8 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   ctx.settler = new QueueSettler(ctx, app.log);
   ctx.statuses = new StatusCoalescer(statusFetcher(ctx, app.log), {
     freshMs: deps.config.statusFreshMs,
-    terminalTtlMs: 10 * 60_000,
-    maxEntries: 50_000,
+    // Clients stop polling at COMPLETED; a late poll after this asks fal again (memory-bounds.ts).
+    terminalTtlMs: 2 * 60_000,
+    bounds: deps.cacheBounds?.statuses ?? STATUS_CACHE_BOUNDS,
     now: () => now().getTime(),
   });
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.

@@ -57,7 +57,11 @@ export class RateLimits {
   ) {
     app.decorateRequest('rateKey', '');
     app.decorateRequest('rateMax', 0);
-    this.limiter = app.createRateLimit({ keyGenerator: (req) => req.rateKey, max: (req) => req.rateMax, timeWindow: WINDOW_MS });
+    this.limiter = app.createRateLimit({
+      keyGenerator: (req) => req.rateKey,
+      max: (req) => req.rateMax,
+      timeWindow: WINDOW_MS,
+    });
   }
 
   /** Counts one call for the key and refuses it past the limit; sets the rate-limit headers either way. */
