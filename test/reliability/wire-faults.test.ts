@@ -106,7 +106,8 @@ for (const backend of backends) {
       front = await startFaultFal(target, (c) => (c.method === 'POST' && c.hint !== undefined ? (byId.get(c.hint) ?? 'pass') : 'pass'));
       gw = await startTestGateway({
         upstreamUrls: { run: front.runUrl, queue: front.queueUrl },
-        stores: await db.open(),
+        // db.dispose() closes the stores; the gateway must not close them a second time.
+        stores: { ...(await db.open()), close: () => Promise.resolve() },
         simLatencyMs: 30,
         simFaults: { queueConcurrency: Infinity },
         env: { RUN_TIMEOUT_MS: '1000', POLL_TIMEOUT_MS: '1000', RECONCILE_INTERVAL_MS: '300', LOG_LEVEL: 'warn' },
