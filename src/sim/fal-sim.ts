@@ -29,6 +29,8 @@ export interface SimFaults {
   hangRate: number;
   /** 0..1 share of run/submit/result calls cut off mid-body (socket destroyed). */
   resetRate: number;
+  /** 0..1 share of run/submit calls never read nor answered (fal never saw them: no job, no bill). */
+  hangBeforeBodyRate: number;
   /** Queue jobs IN_PROGRESS at once (fal new accounts: 2). */
   queueConcurrency: number;
   /** Sync calls in flight before answering 429 concurrent_requests_limit. */

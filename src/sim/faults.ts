@@ -9,6 +9,19 @@
  * - hang/reset apply to the calls whose answer carries the model's work: run, submit and result.
  *   A hung or reset submit still creates the job, as when fal accepted it but the answer was lost.
  * - error and the late 422 decide a queue job's outcome when it is submitted.
+ *
+ * Transport faults, named for where the connection breaks (the gateway's failure classes):
+ * - `[sim:hang]` reads the body, does the work (a submit's job exists, a run is not billed: fal
+ *   bills a sync call as its answer is written) and never answers.
+ * - `[sim:hang-before-body]` (or `hangBeforeBodyRate`) never acts on the request: no job, no bill.
+ *   The rate knob does not even read the body; the trigger has to, to see the prompt.
+ * - `[sim:reset-before-headers]` does the work (a run is billed: fal ran it), then destroys the
+ *   socket before any status line.
+ * - `[sim:reset]` sends status and headers (with billable units) and half the body, then resets.
+ * - `[sim:garbage]` (submit) answers 200 with a body that is not JSON; `[sim:no-request-id]`
+ *   (submit) answers 200 JSON without `request_id`. Both keep `x-fal-request-id` and create the job.
+ * - `[sim:result-hang]`, `[sim:result-reset]`, `[sim:result-reset-before-headers]` on a submit
+ *   apply to every fetch of that job's result.
  */
 import type { SimFaults } from './fal-sim.js';
 
@@ -19,15 +32,21 @@ export const DEFAULT_FAULTS: Readonly<SimFaults> = {
   rate429: 0,
   hangRate: 0,
   resetRate: 0,
+  hangBeforeBodyRate: 0,
   queueConcurrency: 2,
   syncConcurrency: Infinity,
 };
 
-export type Transport = 'answer' | 'hang' | 'reset';
+export type Transport = 'answer' | 'hang' | 'hang-before-body' | 'reset-before-headers' | 'reset';
 export type Outcome = 'ok' | 'error' | 'late422';
+/** What a 2xx submit answer's body looks like (`[sim:garbage]`, `[sim:no-request-id]`). */
+export type SubmitBody = 'normal' | 'garbage' | 'no-request-id';
+
+const TRANSPORT_TRIGGERS: readonly Exclude<Transport, 'answer'>[] = ['hang', 'hang-before-body', 'reset-before-headers', 'reset'];
 
 export interface CallPlan {
   transport: Transport;
+  submitBody: SubmitBody;
   reject429: boolean;
   outcome: Outcome;
   /** `[sim:slow]`: latency ×10. */
@@ -38,9 +57,12 @@ export interface CallPlan {
 export function planCall(prompt: string, faults: SimFaults, random: () => number, kind: 'run' | 'submit'): CallPlan {
   const has = (name: string): boolean => prompt.includes(`[sim:${name}]`);
   const slow = has('slow');
-  if (['hang', 'reset', '429', 'error', '422'].some(has)) {
+  const submitBody: SubmitBody = has('garbage') ? 'garbage' : has('no-request-id') ? 'no-request-id' : 'normal';
+  const triggered = TRANSPORT_TRIGGERS.find(has);
+  if (triggered !== undefined || ['429', 'error', '422'].some(has)) {
     return {
-      transport: has('hang') ? 'hang' : has('reset') ? 'reset' : 'answer',
+      transport: triggered ?? 'answer',
+      submitBody,
       reject429: has('429'),
       outcome: has('error') ? 'error' : has('422') ? 'late422' : 'ok',
       slow,
@@ -49,11 +71,16 @@ export function planCall(prompt: string, faults: SimFaults, random: () => number
   const transport: Transport = random() < faults.hangRate ? 'hang' : random() < faults.resetRate ? 'reset' : 'answer';
   const reject429 = kind === 'run' && random() < faults.rate429;
   const outcome: Outcome = random() < faults.errorRate ? 'error' : 'ok';
-  return { transport, reject429, outcome, slow };
+  return { transport, submitBody, reject429, outcome, slow };
 }
 
-/** Random hang/reset for a result fetch, which has no prompt. */
-export function resultTransport(faults: SimFaults, random: () => number): Transport {
+/**
+ * Hang/reset for a result fetch: the `[sim:result-…]` triggers of the job's prompt, else the rates.
+ * `hang-before-body` means nothing for a GET, so it is never chosen here.
+ */
+export function resultTransport(prompt: string, faults: SimFaults, random: () => number): Transport {
+  const triggered = TRANSPORT_TRIGGERS.find((t) => prompt.includes(`[sim:result-${t}]`));
+  if (triggered !== undefined) return triggered;
   return random() < faults.hangRate ? 'hang' : random() < faults.resetRate ? 'reset' : 'answer';
 }
 
@@ -65,7 +92,7 @@ export function latencyFor(faults: SimFaults, slow: boolean, random: () => numbe
 
 export type FaultPatchCheck = { ok: true; patch: Partial<SimFaults> } | { ok: false; error: string };
 
-const RATE_KEYS = ['errorRate', 'rate429', 'hangRate', 'resetRate'] as const;
+const RATE_KEYS = ['errorRate', 'rate429', 'hangRate', 'resetRate', 'hangBeforeBodyRate'] as const;
 const DURATION_KEYS = ['latencyMs', 'jitterMs'] as const;
 const CONCURRENCY_KEYS = ['queueConcurrency', 'syncConcurrency'] as const;
 

@@ -49,6 +49,20 @@ export function sendTruncated(res: ServerResponse, r: SimReply): void {
   res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.destroy());
 }
 
+/** The "reset before headers" fault: the connection breaks before any status line goes out. */
+export function sendNothing(res: ServerResponse): void {
+  res.socket?.resetAndDestroy();
+  res.destroy();
+}
+
+/** A 2xx whose body is not JSON (a proxy's page, a truncated write): `[sim:garbage]`. */
+export function sendGarbage(res: ServerResponse, status: number, headers: Record<string, string>): void {
+  if (res.destroyed) return;
+  const bytes = Buffer.from('<html><body>upstream sent no valid answer</body></html>', 'utf8');
+  res.writeHead(status, { ...headers, 'content-type': 'text/html', 'content-length': String(bytes.length) });
+  res.end(bytes);
+}
+
 /** `Authorization: Key <falKey>`, compared in constant time (hashing equalises lengths). */
 export function hasFalKey(req: IncomingMessage, falKey: string): boolean {
   const header = req.headers.authorization;

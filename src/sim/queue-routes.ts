@@ -12,7 +12,7 @@ import {
   concurrentRequestsLimit, methodNotAllowed, pathNotFound, payloadTooLarge, reply, requestNotFound,
   stillInProgress, unauthorized, validationFailed, type SimReply,
 } from './fal-replies.js';
-import { hasFalKey, readBody, sendJson, sendReply, sendTruncated, wantsLogs } from './http-io.js';
+import { hasFalKey, readBody, sendGarbage, sendJson, sendNothing, sendReply, sendTruncated, wantsLogs } from './http-io.js';
 import { checkInput } from './input-check.js';
 import { statusBody, statusCode, submitBody } from './queue-status.js';
 import { randomSeed } from './raw-seed.js';
@@ -48,8 +48,9 @@ export async function handleQueueRequest(state: SimState, req: IncomingMessage, 
       return streamStatus(state, res, job, wantsLogs(url));
     case 'result': {
       if (job.result === undefined) return sendReply(res, stillInProgress(job.id));
-      const transport = resultTransport(state.faults, state.random);
+      const transport = resultTransport(job.spec.input.prompt, state.faults, state.random);
       if (transport === 'hang') return;
+      if (transport === 'reset-before-headers') return sendNothing(res);
       return transport === 'reset' ? sendTruncated(res, job.result.reply) : sendReply(res, job.result.reply);
     }
     case 'cancel': {
@@ -65,6 +66,7 @@ export async function handleQueueRequest(state: SimState, req: IncomingMessage, 
  * the job: fal accepted it, only the answer was lost (see faults.ts).
  */
 async function submit(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL, call: SimCall): Promise<void> {
+  if (state.faults.hangBeforeBodyRate > 0 && state.random() < state.faults.hangBeforeBodyRate) return;
   const body = await readBody(req);
   if (body === undefined) return sendReply(res, payloadTooLarge());
   const id = randomUUID();
@@ -74,6 +76,7 @@ async function submit(state: SimState, req: IncomingMessage, res: ServerResponse
   const { input } = check;
   const plan = planCall(input.prompt, state.faults, state.random, 'submit');
   if (plan.reject429) return sendReply(res, concurrentRequestsLimit(id));
+  if (plan.transport === 'hang-before-body') return;
   const job = state.queue.submit(id, {
     input,
     seed: input.seed ?? randomSeed(state.random),
@@ -82,8 +85,12 @@ async function submit(state: SimState, req: IncomingMessage, res: ServerResponse
     webhookUrl: url.searchParams.get('fal_webhook') ?? undefined,
   });
   const position = job.state === 'IN_QUEUE' ? state.queue.position(job) : 0;
-  const answer = reply(200, submitBody(state.urls.queue, id, position), { 'x-fal-request-id': id });
+  const headers = { 'x-fal-request-id': id };
+  if (plan.submitBody === 'garbage') return sendGarbage(res, 200, headers);
+  const { request_id: _omitted, ...withoutId } = submitBody(state.urls.queue, id, position);
+  const answer = reply(200, plan.submitBody === 'no-request-id' ? withoutId : submitBody(state.urls.queue, id, position), headers);
   if (plan.transport === 'hang') return;
+  if (plan.transport === 'reset-before-headers') return sendNothing(res);
   if (plan.transport === 'reset') return sendTruncated(res, answer);
   sendReply(res, answer);
 }

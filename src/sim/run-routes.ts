@@ -12,7 +12,7 @@ import {
   concurrentRequestsLimit, contentPolicyViolation, methodNotAllowed, pathNotFound, payloadTooLarge,
   runnerServerError, unauthorized, validationFailed, type SimReply,
 } from './fal-replies.js';
-import { hasFalKey, readBody, sendReply, sendTruncated, sleep } from './http-io.js';
+import { hasFalKey, readBody, sendNothing, sendReply, sendTruncated, sleep } from './http-io.js';
 import { checkInput } from './input-check.js';
 import { billableUnits, generateOutput } from './output.js';
 import { randomSeed } from './raw-seed.js';
@@ -56,6 +56,8 @@ async function run(state: SimState, req: IncomingMessage, res: ServerResponse, c
     req.resume();
     return sendReply(res, unauthorized());
   }
+  // Never read, never answered: fal did not see the request (the gateway cannot tell).
+  if (state.faults.hangBeforeBodyRate > 0 && state.random() < state.faults.hangBeforeBodyRate) return;
   const body = await readBody(req);
   if (body === undefined) return sendReply(res, payloadTooLarge());
   const id = randomUUID();
@@ -72,10 +74,10 @@ async function run(state: SimState, req: IncomingMessage, res: ServerResponse, c
     closed = true;
     state.syncInFlight -= 1;
   });
-  if (plan.transport === 'hang') return;
+  if (plan.transport === 'hang' || plan.transport === 'hang-before-body') return;
   const ms = latencyFor(state.faults, plan.slow, state.random);
   if (!(await sleep(ms, state.lifetime.signal)) || closed) return;
-  if (plan.outcome === 'error') return sendReply(res, runnerServerError(id));
+  if (plan.outcome === 'error') return plan.transport === 'reset-before-headers' ? sendNothing(res) : sendReply(res, runnerServerError(id));
 
   const units = billableUnits(input);
   const answer: SimReply = plan.outcome === 'late422'
@@ -85,8 +87,9 @@ async function run(state: SimState, req: IncomingMessage, res: ServerResponse, c
         body: generateOutput(state, id, input, input.seed ?? randomSeed(state.random), ms / 1000),
         headers: { 'x-fal-request-id': id, 'x-fal-billable-units': String(units) },
       };
-  // A reset still bills: the headers (with x-fal-billable-units) went out, generation ran.
+  // A reset still bills: generation ran (and for `reset`, the headers with the units went out).
   state.recorder.bill(id, units);
-  if (plan.transport === 'reset') sendTruncated(res, answer);
+  if (plan.transport === 'reset-before-headers') sendNothing(res);
+  else if (plan.transport === 'reset') sendTruncated(res, answer);
   else sendReply(res, answer);
 }

@@ -161,6 +161,8 @@ export function reservedRow(input: ReserveInput): LedgerRow {
     images: input.images,
     createdAt: instant(input.at),
     settledAt: null,
+    upstreamPhase: 'reserved',
+    deadlineAt: null,
   };
 }
 

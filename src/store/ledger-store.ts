@@ -20,6 +20,12 @@ export type LedgerOperation = 'run' | 'submit';
 export type LedgerState = 'reserved' | 'settled' | 'released';
 /** Where a settled amount came from: fal's x-fal-billable-units, the returned image sizes, or the quote. */
 export type SettleSource = 'billable_units' | 'image_sizes' | 'quote';
+/**
+ * How far a row's fal call got: `reserved` (fal not called: the request certainly never left) →
+ * `sent` (marked just before the call, so fal may have it). Recovery releases `reserved` rows and
+ * charges `sent` ones it cannot follow (see pipeline/reconciler.ts).
+ */
+export type UpstreamPhase = 'reserved' | 'sent';
 
 export interface LedgerRow {
   /** The gateway request id that created the row. */
@@ -48,6 +54,12 @@ export interface LedgerRow {
   images: number;
   createdAt: string;
   settledAt: string | null;
+  upstreamPhase: UpstreamPhase;
+  /**
+   * Set with `sent`: when the instance that sent the call stops waiting for fal (its own timeout
+   * plus a grace). Until then the row belongs to that instance; after it, to recovery.
+   */
+  deadlineAt: string | null;
 }
 
 export interface ReserveInput {
@@ -112,6 +124,8 @@ export interface ReleaseInput {
   outcome: string;
   httpStatus: number | null;
   at: string;
+  /** Release only if the row is still in phase `reserved` (recovery must never release a call that left). */
+  onlyUnsent?: boolean;
 }
 
 /** Totals of one counter: micro-USD, or images for a token's image counter. */
@@ -151,6 +165,11 @@ export interface UsageRow {
 export interface LedgerStore {
   reserve(input: ReserveInput): Promise<ReserveResult>;
   attachFalRequestId(id: string, falRequestId: string): Promise<void>;
+  /**
+   * Phase `reserved` → `sent` with the row's deadline (ISO), written before the fal call leaves.
+   * False when the row is no longer `reserved` (recovery released it): the call must not be made.
+   */
+  markSent(id: string, deadlineAt: string): Promise<boolean>;
   /** True if this call settled the row; false if it was already settled or released. */
   settle(id: string, input: SettleInput): Promise<boolean>;
   release(id: string, input: ReleaseInput): Promise<boolean>;

@@ -61,6 +61,16 @@ export class MemoryLedgerStore implements LedgerStore {
     return Promise.resolve();
   }
 
+  markSent(id: string, deadlineAt: string): Promise<boolean> {
+    return attempt(() => {
+      const deadline = instant(deadlineAt);
+      const row = this.rows.get(id);
+      if (row?.state !== 'reserved') return false;
+      Object.assign(row, { upstreamPhase: 'sent', deadlineAt: deadline } satisfies Partial<LedgerRow>);
+      return true;
+    });
+  }
+
   settle(id: string, input: SettleInput): Promise<boolean> {
     return attempt(() => this.settleNow(id, input));
   }
@@ -88,7 +98,7 @@ export class MemoryLedgerStore implements LedgerStore {
     return attempt(() => {
       const settledAt = instant(input.at);
       const row = this.rows.get(id);
-      if (row?.state !== 'reserved') return false;
+      if (row?.state !== 'reserved' || (input.onlyUnsent === true && row.upstreamPhase !== 'reserved')) return false;
       for (const m of unchargeMoves(row, null)) this.move(m.ref, m.reservedDelta, m.spentDelta);
       Object.assign(row, { state: 'released', outcome: input.outcome, httpStatus: input.httpStatus, settledAt } satisfies Partial<LedgerRow>);
       return true;

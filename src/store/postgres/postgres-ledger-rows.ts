@@ -1,5 +1,5 @@
 /** Row mapping and the usage query of the Postgres ledger (postgres-ledger-store.ts). */
-import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UpstreamPhase, UsageQuery, UsageRow } from '../ledger-store.js';
 import { instant } from '../ledger-rules.js';
 
 /** As the pool's type parsers return it: BIGINT as number, TIMESTAMPTZ as ISO text. */
@@ -25,11 +25,14 @@ export type PgLedgerRow = {
   images: number;
   created_at: string;
   settled_at: string | null;
+  upstream_phase: UpstreamPhase;
+  deadline_at: string | null;
 };
 
 export const LEDGER_COLUMNS =
   'id, key_id, team, operation, fal_request_id, idempotency_key, body_hash, state, outcome, quoted_micro, settled_micro, ' +
-  'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at';
+  'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at, ' +
+  'upstream_phase, deadline_at';
 
 export function toLedgerRow(r: PgLedgerRow): LedgerRow {
   return {
@@ -54,6 +57,8 @@ export function toLedgerRow(r: PgLedgerRow): LedgerRow {
     images: r.images,
     createdAt: r.created_at,
     settledAt: r.settled_at,
+    upstreamPhase: r.upstream_phase,
+    deadlineAt: r.deadline_at,
   };
 }
 

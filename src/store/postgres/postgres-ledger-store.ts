@@ -52,6 +52,15 @@ export class PostgresLedgerStore implements LedgerStore {
     if (updated !== 1) throw (await this.get(id)) ? falIdConflict(id, falRequestId) : unknownRow(id);
   }
 
+  async markSent(id: string, deadlineAt: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query({
+      name: 'fgw_ledger_mark_sent',
+      text: "UPDATE ledger_entries SET upstream_phase = 'sent', deadline_at = $2 WHERE id = $1 AND state = 'reserved'",
+      values: [id, instant(deadlineAt)],
+    });
+    return rowCount === 1;
+  }
+
   /** The row update and the counter moves commit together, or neither does. */
   async settle(id: string, input: SettleInput): Promise<boolean> {
     assertSettle(input);
@@ -72,8 +81,8 @@ export class PostgresLedgerStore implements LedgerStore {
       const { rows } = await client.query<Charged>({
         name: 'fgw_ledger_release',
         text: `UPDATE ledger_entries SET state = 'released', outcome = $2, http_status = $3, settled_at = $4
-               WHERE id = $1 AND state = 'reserved' ${CHARGED}`,
-        values: [id, input.outcome, input.httpStatus, instant(input.at)],
+               WHERE id = $1 AND state = 'reserved' AND (NOT $5 OR upstream_phase = 'reserved') ${CHARGED}`,
+        values: [id, input.outcome, input.httpStatus, instant(input.at), input.onlyUnsent === true],
       });
       return uncharge(client, rows[0], null);
     });

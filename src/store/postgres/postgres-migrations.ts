@@ -85,4 +85,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 8: publishable keys (key-store.ts): browser origins they may be used from, and a per-key policy
   // (domain/policy.ts KeyPolicy as JSONB, NULL = none).
   `ALTER TABLE keys ADD COLUMN allowed_origins JSONB NOT NULL DEFAULT '[]', ADD COLUMN policy JSONB`,
+  // 9: how far each row's fal call got, and the deadline of the instance that sent it
+  // (ledger-store.ts UpstreamPhase). Rows from before this may have been sent: they read as `sent`.
+  `ALTER TABLE ledger_entries
+     ADD COLUMN upstream_phase TEXT NOT NULL DEFAULT 'sent' CHECK (upstream_phase IN ('reserved', 'sent')),
+     ADD COLUMN deadline_at TIMESTAMPTZ;
+   ALTER TABLE ledger_entries ALTER COLUMN upstream_phase SET DEFAULT 'reserved'`,
 ];

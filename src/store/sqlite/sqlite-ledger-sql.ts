@@ -1,5 +1,5 @@
 /** SQL of the SQLite ledger (sqlite-ledger-store.ts): prepared statements and row mapping. */
-import type { LedgerOperation, LedgerRow, LedgerState, SettleSource } from '../ledger-store.js';
+import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UpstreamPhase } from '../ledger-store.js';
 import type { SqliteDb } from './sqlite-database.js';
 
 export interface SqliteLedgerRow {
@@ -25,11 +25,14 @@ export interface SqliteLedgerRow {
   images: number;
   created_at: string;
   settled_at: string | null;
+  upstream_phase: UpstreamPhase;
+  deadline_at: string | null;
 }
 
 export const LEDGER_COLUMNS =
   'id, key_id, team, operation, fal_request_id, idempotency_key, body_hash, state, outcome, quoted_micro, settled_micro, ' +
-  'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at';
+  'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at, ' +
+  'upstream_phase, deadline_at';
 
 /** The row a settle or release moved out of `reserved`: enough to recompute its counters and what it charged them. */
 export interface Charged {
@@ -78,8 +81,9 @@ export function prepareLedgerStatements(db: SqliteDb) {
     ),
     release: db.prepare<Record<string, string | number | null>, Charged>(
       `UPDATE ledger_entries SET state = 'released', outcome = @outcome, http_status = @httpStatus, settled_at = @at
-       WHERE id = @id AND state = 'reserved' ${CHARGED}`,
+       WHERE id = @id AND state = 'reserved' AND (@onlyUnsent = 0 OR upstream_phase = 'reserved') ${CHARGED}`,
     ),
+    markSent: db.prepare("UPDATE ledger_entries SET upstream_phase = 'sent', deadline_at = @deadline WHERE id = @id AND state = 'reserved'"),
     attach: db.prepare('UPDATE ledger_entries SET fal_request_id = @fal WHERE id = @id AND (fal_request_id IS NULL OR fal_request_id = @fal)'),
   };
 }
@@ -107,6 +111,8 @@ export function toLedgerRow(r: SqliteLedgerRow): LedgerRow {
     images: r.images,
     createdAt: r.created_at,
     settledAt: r.settled_at,
+    upstreamPhase: r.upstream_phase,
+    deadlineAt: r.deadline_at,
   };
 }
 

@@ -53,7 +53,7 @@ export class SqliteLedgerStore implements LedgerStore {
       return this.uncharge(charged, input.amountMicro);
     });
     this.releaseTx = db.transaction((id: string, input: ReleaseInput): boolean => {
-      const charged = this.stmt.release.get({ id, outcome: input.outcome, httpStatus: input.httpStatus, at: instant(input.at) });
+      const charged = this.stmt.release.get({ id, outcome: input.outcome, httpStatus: input.httpStatus, at: instant(input.at), onlyUnsent: input.onlyUnsent === true ? 1 : 0 });
       return this.uncharge(charged, null);
     });
     this.totalsTx = db.transaction((refs: Pick<CounterRef, 'scope' | 'bucket'>[]) =>
@@ -86,6 +86,10 @@ export class SqliteLedgerStore implements LedgerStore {
       }
       if (changes !== 1) throw this.stmt.byId.get(id) ? falIdConflict(id, falRequestId) : unknownRow(id);
     });
+  }
+
+  markSent(id: string, deadlineAt: string): Promise<boolean> {
+    return attempt(() => this.stmt.markSent.run({ id, deadline: instant(deadlineAt) }).changes === 1);
   }
 
   /** The row update and the counter moves commit together, or neither does. */

@@ -89,4 +89,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // (domain/policy.ts KeyPolicy as JSON, NULL = none).
   `ALTER TABLE keys ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';
    ALTER TABLE keys ADD COLUMN policy TEXT`,
+  // 9: how far each row's fal call got, and the deadline of the instance that sent it
+  // (ledger-store.ts UpstreamPhase). Rows from before this may have been sent: they read as `sent`.
+  `ALTER TABLE ledger_entries ADD COLUMN upstream_phase TEXT NOT NULL DEFAULT 'reserved' CHECK (upstream_phase IN ('reserved', 'sent'));
+   ALTER TABLE ledger_entries ADD COLUMN deadline_at TEXT;
+   UPDATE ledger_entries SET upstream_phase = 'sent'`,
 ];
