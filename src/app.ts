@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -74,8 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ajv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
-  // Rate-limit counters: per-route hooks are not used; the pipeline calls the limiter after auth.
-  await app.register(rateLimit, { global: false, ...(deps.redis ? { redis: deps.redis, nameSpace: 'fgw-rl:' } : {}) });
+  const limits = await RateLimits.register(app, deps.config, deps.redis);
   const corsOrigins = await registerCors(app, deps.config, deps.stores);
 
   const now = deps.now ?? (() => new Date());
@@ -90,7 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Both replaced just below: they need the finished context.
     statuses: undefined as unknown as StatusCoalescer,
     settler: undefined as unknown as QueueSettler,
-    limits: new RateLimits(app, deps.config),
+    limits,
     keys: new KeyCache(deps.stores.keys, deps.config.keyCacheMs, () => now().getTime()),
     streams: new StreamSlots(deps.config.maxStreamsPerKey, deps.config.streamConnections),
     corsOrigins,

@@ -64,6 +64,11 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long an authentication lookup is reused (ms); admin changes on this instance clear it. 0 = off. */
   keyCacheMs: number;
+  /**
+   * Postgres bounds, so a frozen or unreachable database answers 503 promptly instead of holding
+   * every request: connecting, one statement, and a transaction left idle (ms). SQLite ignores them.
+   */
+  database: { connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -198,6 +203,11 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     trustProxy: trustProxy(),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000),
     keyCacheMs: int('KEY_CACHE_MS', 2_000, 0, 300_000),
+    database: {
+      connectTimeoutMs: int('DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+      statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
+      idleInTransactionTimeoutMs: int('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

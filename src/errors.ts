@@ -48,3 +48,23 @@ export class GatewayError extends Error {
     this.status = ERROR_STATUS[code];
   }
 }
+
+/** SQLSTATE classes and codes that mean "the database is not answering", not "the query is wrong". */
+const PG_UNAVAILABLE = /^(08...|57P0[1-3]|57014|25P03|53300)$/;
+const NET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'SQLITE_BUSY']);
+/** pg reports a lost or timed-out connection with these messages and no code. */
+const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Connection ended unexpectedly/i;
+
+/**
+ * True when `err` (or its cause) says the store could not be reached in time (refused, reset,
+ * connect or statement timeout, server shutting down, SQLite busy) rather than a bug: the client
+ * gets 503 `service_unavailable` for it when nothing was sent to fal (http/reply-errors.ts).
+ */
+export function isStoreUnavailable(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 4) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (PG_UNAVAILABLE.test(code) || NET_UNAVAILABLE.has(code))) return true;
+  if (PG_MESSAGES.test(err.message)) return true;
+  if (err instanceof AggregateError && err.errors.some((e) => isStoreUnavailable(e, depth + 1))) return true;
+  return isStoreUnavailable(err.cause, depth + 1);
+}

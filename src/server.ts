@@ -23,7 +23,7 @@ export interface RunningGateway {
 export async function startGateway(config: Config, logger: Logger, given?: Stores): Promise<RunningGateway> {
   if (config.falKey === undefined) throw new ConfigError(['FAL_KEY is required']);
   const stores =
-    given ?? (await openStores(config.databaseUrl, { onIdleError: (err) => logger.error({ err }, 'postgres idle connection error') }));
+    given ?? (await openStores(config.databaseUrl, { ...config.database, onIdleError: (err) => logger.error({ err }, 'postgres idle connection error') }));
   const upstream = createFalUpstream({
     runUrl: config.falRunUrl,
     queueUrl: config.falQueueUrl,
@@ -34,7 +34,21 @@ export async function startGateway(config: Config, logger: Logger, given?: Store
   if (config.publicUrl === undefined && !/^(127\.|localhost$|::1$)/.test(config.host)) {
     logger.warn('PUBLIC_URL is not set: queue URLs are built from each request\'s Host header; set PUBLIC_URL behind a load balancer');
   }
-  const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  // Rate-limit counters only (pipeline/rate-counters.ts): while Redis is unreachable a command
+  // must fail at once (no offline queue, bounded command time) so the per-instance fallback
+  // answers fast; it keeps reconnecting in the background. lazyConnect: the counters attach their
+  // listeners first, then connect.
+  const redis =
+    config.redisUrl === undefined
+      ? undefined
+      : new Redis(config.redisUrl, {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 0,
+          connectTimeout: 2_000,
+          commandTimeout: 1_000,
+          retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+        });
   const app = await buildApp({ config, stores, upstream, logger, redis });
   const url = await app.listen({ host: config.host, port: config.port });
   app.reconciler.start();

@@ -39,4 +39,6 @@ export interface RequestFacts {
   door?: 'host' | 'proxy';
   keyId?: string;
   falRequestId?: string;
+  /** A POST to fal was attempted: from here a store failure must not invite a retry (reply-errors.ts). */
+  sentToFal?: boolean;
 }

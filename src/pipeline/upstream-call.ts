@@ -5,13 +5,14 @@ import type { Dispatcher } from 'undici';
 import type { FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import { UpstreamFailure, type UpstreamRequest } from '../upstream/fal-upstream.js';
-import type { PipelineContext } from './context.js';
+import type { PipelineContext, RequestFacts } from './context.js';
 
 /**
  * Sends one request to fal; a failed call becomes the right GatewayError, fal's 401/403 included.
  * `request` is only used for its logger (a client request, or `{ log }` for background calls).
  */
-export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest, 'log'>, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest, 'log'> & { facts?: RequestFacts }, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+  if (req.method === 'POST' && request.facts) request.facts.sentToFal = true;
   let res: Dispatcher.ResponseData;
   try {
     res = await ctx.upstream.request(req);
@@ -24,7 +25,7 @@ export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest
     // caller's credentials were wrong, and never echo fal's body (it may describe the key).
     res.body.resume();
     request.log.error({ upstreamStatus: res.statusCode }, 'fal refused the gateway credentials');
-    throw new GatewayError('upstream_auth_failed', 'fal refused the gateway credentials; the operator has been notified');
+    throw new GatewayError('upstream_auth_failed', 'fal refused the gateway credentials (FAL_KEY); the gateway operator must fix its configuration');
   }
   return res;
 }

@@ -21,7 +21,19 @@ export interface PostgresOptions {
    * 'error' events, which would crash the process if nobody listened; the next query reconnects.
    */
   onIdleError?: (err: Error) => void;
+  /** Time to open a connection (TCP + startup + auth), ms. Default 5 s. */
+  connectTimeoutMs?: number;
+  /**
+   * Longest statement, ms (default 10 s): enforced by the server (statement_timeout) and, 2 s
+   * later, by the client (query_timeout), because a frozen server enforces nothing.
+   */
+  statementTimeoutMs?: number;
+  /** A session idle inside a transaction this long is ended by the server (its locks freed), ms. Default 30 s. */
+  idleInTransactionTimeoutMs?: number;
 }
+
+/** Client-side margin over statement_timeout, so the server's own error normally wins. */
+const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
 
 /** First key of the two-int advisory lock ("fgw1"); the second is the schema's hash. */
 const MIGRATION_LOCK_CLASS = 0x66677731;
@@ -31,7 +43,16 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PgPool> {
   const schema = options.schema ?? 'public';
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid Postgres schema name: ${schema}`);
-  const pool = new pg.Pool({ ...connection(url, schema), max: options.max ?? 10, types: gatewayTypes() });
+  const statementMs = options.statementTimeoutMs ?? 10_000;
+  const pool = new pg.Pool({
+    ...connection(url, schema, `-c statement_timeout=${statementMs} -c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? 30_000}`),
+    max: options.max ?? 10,
+    types: gatewayTypes(),
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    query_timeout: statementMs + CLIENT_TIMEOUT_MARGIN_MS,
+    // A dead peer (cable cut, host gone) is noticed by TCP instead of never.
+    keepAlive: true,
+  });
   pool.on('error', options.onIdleError ?? (() => undefined));
   try {
     await migrate(pool, schema);
@@ -43,16 +64,17 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 }
 
 /**
- * search_path goes in the startup `options`, so every pooled connection has it before its first
- * query. pg lets a URL's own `options` replace the config's, so the two are merged here instead.
+ * search_path and the timeouts go in the startup `options`, so every pooled connection has them
+ * before its first query. pg lets a URL's own `options` replace the config's, so they are merged
+ * here instead: defaults first, the URL's own next (a later -c wins), search_path last.
  */
-function connection(url: string, schema: string): { connectionString: string; options: string } {
+function connection(url: string, schema: string, defaults: string): { connectionString: string; options: string } {
   const searchPath = `-c search_path=${schema}`;
-  if (!url.includes('options=')) return { connectionString: url, options: searchPath };
+  if (!url.includes('options=')) return { connectionString: url, options: `${defaults} ${searchPath}` };
   const parsed = new URL(url);
   const own = parsed.searchParams.get('options') ?? '';
   parsed.searchParams.delete('options');
-  return { connectionString: parsed.toString(), options: `${own} ${searchPath}`.trim() };
+  return { connectionString: parsed.toString(), options: `${defaults} ${own} ${searchPath}`.replace(/\s+/g, ' ').trim() };
 }
 
 /**
@@ -81,6 +103,9 @@ function parseSafeInteger(text: string): number {
 async function migrate(pool: PgPool, schema: string): Promise<void> {
   const client = await pool.connect();
   let failure: Error | undefined;
+  // See inTransaction: a connection lost between statements must not be an uncaught exception.
+  const onError = (err: Error) => (failure = err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
@@ -101,6 +126,7 @@ async function migrate(pool: PgPool, schema: string): Promise<void> {
     await client.query('ROLLBACK').catch((rollbackErr: Error) => (failure = rollbackErr));
     throw err;
   } finally {
+    client.removeListener('error', onError);
     client.release(failure);
   }
 }

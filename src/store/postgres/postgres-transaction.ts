@@ -10,6 +10,11 @@ import type { PgPool } from './postgres-database.js';
 export async function inTransaction<T>(pool: PgPool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A checked-out client has no 'error' listener (pg-pool removes its own), so a connection lost
+  // between two statements (database restarted) would be an uncaught exception and kill the
+  // process. Record it instead: the next statement fails and release(broken) discards the client.
+  const onError = (err: Error) => (broken = err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await body(client);
@@ -20,6 +25,7 @@ export async function inTransaction<T>(pool: PgPool, body: (client: pg.PoolClien
     await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
     throw err;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }
