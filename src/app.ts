@@ -12,6 +12,7 @@ import { tokenMacKey } from './domain/tokens.js';
 import { createInputValidator } from './domain/validation.js';
 import { registerCors } from './http/cors.js';
 import { registerJsonBody } from './http/json-body.js';
+import { registerGracefulClose } from './http/graceful-close.js';
 import { registerErrorHandlers } from './http/reply-errors.js';
 import { registerRequestLog } from './http/request-log.js';
 import { adminKeyRoutes } from './http/routes/admin-keys.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
   /** A pino logger, or false for none (tests that do not read logs). */
   logger: Logger | false;
   now?: () => Date;
+  /** Serve https with this certificate and key (TLS_CERT_FILE / TLS_KEY_FILE, read by server.ts). */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -67,6 +70,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Time to receive a whole request (slow-loris bound). Responses are bounded by the upstream
     // timeouts instead: a sync generation or an SSE stream may legitimately idle for minutes.
     requestTimeout: 30_000,
+    // HTTP/1.1 only, also over TLS: graceful close relies on http.Server's closeAllConnections
+    // (absent on HTTP/2 servers) and every fal client speaks HTTP/1.1 (README, direct TLS).
+    ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
 
   // Route schemas (admin) are validated strictly: no coercion, no defaults, nothing removed.
@@ -76,6 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = await RateLimits.register(app, deps.config, deps.redis);
   const corsOrigins = await registerCors(app, deps.config, deps.stores);
 
+  // Graceful shutdown (http/graceful-close.ts): new requests get 503 (return503OnClosing), in-flight
+  // ones finish within SHUTDOWN_GRACE_MS, then their fal calls are aborted and answered.
+  const graceful = registerGracefulClose(app, deps.config.shutdownGraceMs, () => ctx.streams.endAll());
   const now = deps.now ?? (() => new Date());
   const falKey = deps.config.tokenSecret ?? deps.config.falKey;
   if (falKey === undefined) throw new Error('FAL_KEY (or TOKEN_SECRET) is required to sign browser tokens');
@@ -94,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     corsOrigins,
     tokenMacKey: tokenMacKey(falKey),
     now,
+    shutdownSignal: graceful.signal,
   };
   ctx.settler = new QueueSettler(ctx, app.log);
   ctx.statuses = new StatusCoalescer(statusFetcher(ctx, app.log), {
@@ -106,21 +116,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs));
   app.addHook('onClose', async () => app.reconciler.stop());
 
-  // Graceful shutdown: new requests get 503 (return503OnClosing), in-flight generations finish,
-  // open status streams (endless by nature; clients reconnect) are ended now, and whatever is
-  // still open after SHUTDOWN_GRACE_MS is cut so the process always exits.
-  let closing = false;
-  app.addHook('preClose', (done) => {
-    closing = true;
-    ctx.streams.endAll();
-    setTimeout(() => app.server.closeAllConnections(), deps.config.shutdownGraceMs).unref();
-    done();
-  });
-
   registerJsonBody(app, deps.config.bodyLimit);
   registerErrorHandlers(app);
   registerRequestLog(app);
-  healthRoutes(app, ctx, () => closing);
+  healthRoutes(app, ctx, () => graceful.isClosing());
   await docsRoutes(app, deps.config.publicUrl, deps.config.unknownFields);
   await app.register((admin, _opts, done) => {
     adminKeyRoutes(admin, ctx);

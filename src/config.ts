@@ -69,6 +69,11 @@ export interface Config {
    * every request: connecting, one statement, and a transaction left idle (ms). SQLite ignores them.
    */
   database: { connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
+  // --- Deployment (TLS and shutdown drain) ---
+  /** Serve https from these PEM files (both or neither); re-read on SIGHUP. Unset = plain http. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** On SIGTERM, how long /readyz answers 503 while requests are still served, so balancers stop routing here first (ms). */
+  shutdownDrainMs: number;
 }
 
 export class ConfigError extends Error {
@@ -208,7 +213,20 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
       statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
       idleInTransactionTimeoutMs: int('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 100, 3_600_000),
     },
+    // --- Deployment (TLS and shutdown drain) ---
+    tls: tlsFiles(str('TLS_CERT_FILE'), str('TLS_KEY_FILE'), problems),
+    shutdownDrainMs: int('SHUTDOWN_DRAIN_MS', 0, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** TLS_CERT_FILE and TLS_KEY_FILE come as a pair; the files are read (and re-read on SIGHUP) by server.ts. */
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined, problems: string[]): Config['tls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together (PEM certificate chain and private key)');
+    return undefined;
+  }
+  return { certFile, keyFile };
 }

@@ -31,6 +31,8 @@ export interface PipelineContext {
   /** MAC key for browser tokens (domain/tokens.ts). */
   tokenMacKey: Buffer;
   now: () => Date;
+  /** Fired when the shutdown grace is over: fal calls still running are aborted and answered. */
+  shutdownSignal: AbortSignal;
 }
 
 /** Per-request facts the one log line reports (http/request-log.ts). */

@@ -15,7 +15,9 @@ export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest
   if (req.method === 'POST' && request.facts) request.facts.sentToFal = true;
   let res: Dispatcher.ResponseData;
   try {
-    res = await ctx.upstream.request(req);
+    // The shutdown signal ends calls still running when the grace is over (http/graceful-close.ts).
+    const signal = req.signal ? AbortSignal.any([req.signal, ctx.shutdownSignal]) : ctx.shutdownSignal;
+    res = await ctx.upstream.request({ ...req, signal });
   } catch (err) {
     request.log.warn({ err, upstreamPath: req.path }, 'fal call failed');
     throw upstreamError(err, req.method);
