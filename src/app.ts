@@ -29,6 +29,7 @@ import { proxyModeRoutes } from './http/routes/proxy-mode.js';
 import type { PipelineContext } from './pipeline/context.js';
 import { OwnerDirectory } from './pipeline/owner-directory.js';
 import { statusFetcher } from './pipeline/queue-ops.js';
+import { LedgerRetry } from './pipeline/ledger-retry.js';
 import { QueueSettler } from './pipeline/queue-settler.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { StatusCoalescer } from './pipeline/status-coalescer.js';
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Both replaced just below: they need the finished context.
     statuses: undefined as unknown as StatusCoalescer,
     settler: undefined as unknown as QueueSettler,
+    ledgerRetry: new LedgerRetry(app.log),
     limits,
     keys: new KeyCache(deps.stores.keys, deps.config.keyCacheMs, () => now().getTime()),
     streams: new StreamSlots(deps.config.maxStreamsPerKey, deps.config.streamConnections),
@@ -114,7 +116,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
   app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs));
-  app.addHook('onClose', async () => app.reconciler.stop());
+  app.addHook('onClose', async () => {
+    await app.reconciler.stop();
+    // A last try for held settlements; what still fails is charged at its quote by recovery.
+    await ctx.ledgerRetry.flush();
+    ctx.ledgerRetry.stop();
+  });
 
   registerJsonBody(app, deps.config.bodyLimit);
   registerErrorHandlers(app);

@@ -99,25 +99,44 @@ export function billedFromHeaders(ctx: PipelineContext, headers: IncomingHttpHea
   return micro === null ? null : { micro, units: Number(raw) };
 }
 
+/** What a fal answer settles: its cost, decided without the database, and the write that records it. */
+export interface AnswerSettlement {
+  costMicro: number;
+  apply(): Promise<boolean>;
+}
+
 /**
  * Settles or releases a row from a fal HTTP answer (sync response, or a queue result fetch):
  * billed units when fal sent them (0 = not billed: release); else a 2xx settles at the quote,
- * marked unverified; else (an error fal did not bill) release.
+ * marked unverified; else (an error fal did not bill) release. `outcome` overrides the settled
+ * outcome (e.g. `body_lost`: fal's headers came and billed, its body broke off).
  */
-export async function settleFromAnswer(ctx: PipelineContext, row: Pick<LedgerRow, 'id' | 'quotedMicro'>, statusCode: number, headers: IncomingHttpHeaders): Promise<number | null> {
+export function settlementFromAnswer(
+  ctx: PipelineContext,
+  row: Pick<LedgerRow, 'id' | 'quotedMicro'>,
+  statusCode: number,
+  headers: IncomingHttpHeaders,
+  outcome?: string,
+): AnswerSettlement {
   const at = ctx.now().toISOString();
   const billed = billedFromHeaders(ctx, headers);
   const ok = statusCode >= 200 && statusCode < 300;
+  const ledger = ctx.stores.ledger;
   if (billed !== null && billed.micro > 0) {
-    await ctx.stores.ledger.settle(row.id, { amountMicro: billed.micro, billedUnits: billed.units, source: 'billable_units', verified: true, outcome: ok ? 'ok' : 'billed_error', httpStatus: statusCode, at });
-    return billed.micro;
+    const input = { amountMicro: billed.micro, billedUnits: billed.units, source: 'billable_units', verified: true, outcome: outcome ?? (ok ? 'ok' : 'billed_error'), httpStatus: statusCode, at } as const;
+    return { costMicro: billed.micro, apply: () => ledger.settle(row.id, input) };
   }
   if (ok && billed === null) {
-    await ctx.stores.ledger.settle(row.id, { amountMicro: row.quotedMicro, billedUnits: null, source: 'quote', verified: false, outcome: 'ok', httpStatus: statusCode, at });
-    return row.quotedMicro;
+    const input = { amountMicro: row.quotedMicro, billedUnits: null, source: 'quote', verified: false, outcome: outcome ?? 'ok', httpStatus: statusCode, at } as const;
+    return { costMicro: row.quotedMicro, apply: () => ledger.settle(row.id, input) };
   }
-  await ctx.stores.ledger.release(row.id, { outcome: ok ? 'not_billed' : 'failed', httpStatus: statusCode, at });
-  return 0;
+  return { costMicro: 0, apply: () => ledger.release(row.id, { outcome: ok ? 'not_billed' : 'failed', httpStatus: statusCode, at }) };
+}
+
+export async function settleFromAnswer(ctx: PipelineContext, row: Pick<LedgerRow, 'id' | 'quotedMicro'>, statusCode: number, headers: IncomingHttpHeaders): Promise<number | null> {
+  const settlement = settlementFromAnswer(ctx, row, statusCode, headers);
+  await settlement.apply();
+  return settlement.costMicro;
 }
 
 /** A fal call that produced no answer: if fal may have run it, charge the quote (flagged), else release. */

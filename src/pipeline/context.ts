@@ -9,6 +9,7 @@ import type { Stores } from '../store/stores.js';
 import type { FalUpstream } from '../upstream/fal-upstream.js';
 import type { CorsOrigins } from '../http/cors.js';
 import type { KeyCache } from './key-cache.js';
+import type { LedgerRetry } from './ledger-retry.js';
 import type { RateLimits } from './limits.js';
 import type { StreamSlots } from './stream-slots.js';
 import type { OwnerDirectory } from './owner-directory.js';
@@ -23,6 +24,8 @@ export interface PipelineContext {
   owners: OwnerDirectory;
   statuses: StatusCoalescer;
   settler: QueueSettler;
+  /** Ledger writes after fal answered that the database refused, retried until it answers. */
+  ledgerRetry: LedgerRetry;
   limits: RateLimits;
   /** Cached key lookups for authentication (pipeline/key-cache.ts). */
   keys: KeyCache;

@@ -6,7 +6,7 @@
  * running is 409 too.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { LedgerRow, StoredResponse } from '../store/ledger-store.js';
@@ -55,7 +55,8 @@ export async function remember(ctx: PipelineContext, ledgerId: string, response:
 
 /**
  * Tees a streamed answer: the client gets every chunk as it arrives; a copy (up to 16 MiB) is
- * saved for replay once the stream ends cleanly.
+ * saved for replay once the stream ends cleanly. A body that already failed (it may have broken
+ * while the settlement was written) gives an output that fails at once, never one that hangs.
  */
 export function teeForReplay(ctx: PipelineContext, ledgerId: string, statusCode: number, headers: Record<string, string>, body: Readable, log: FastifyRequest['log']): Readable {
   const out = new PassThrough();
@@ -69,7 +70,14 @@ export function teeForReplay(ctx: PipelineContext, ledgerId: string, statusCode:
     if (size > MAX_STORED_BODY) return;
     remember(ctx, ledgerId, { statusCode, headers, body: Buffer.concat(chunks) }).catch((err: unknown) => log.warn({ err }, 'idempotent answer not stored'));
   });
-  body.on('error', (err) => out.destroy(err));
-  body.pipe(out);
+  // pipeline also covers a body that errored or closed before this was called (pipe would wait forever).
+  pipeline(body, out, (err) => {
+    if (err) log.warn({ err }, 'fal answer broke while it was relayed');
+  });
   return out;
+}
+
+/** remember, for an answer that goes out whether or not it could be stored (the database may be down). */
+export async function rememberQuietly(ctx: PipelineContext, request: Pick<FastifyRequest, 'log'>, ledgerId: string, response: StoredResponse): Promise<void> {
+  await remember(ctx, ledgerId, response).catch((err: unknown) => request.log.warn({ err }, 'idempotent answer not stored'));
 }

@@ -5,17 +5,17 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { MODEL_PATH, REQUESTS_PREFIX } from '../domain/model.js';
 import { canonicalWebhook, webhookAllowed } from '../domain/webhook.js';
-import { REQUEST_ID_PATTERN } from '../domain/operation.js';
 import { GatewayError } from '../errors.js';
-import { UpstreamFailure } from '../upstream/fal-upstream.js';
-import { costHeaders, reserve, settleUnknown } from './accounting.js';
+import { reserve, settleUnknown } from './accounting.js';
 import type { PipelineContext } from './context.js';
+import { answerCostHeaders, postToFal } from './fal-post.js';
 import { failpoint } from './failpoint.js';
 import { relayedResponseHeaders, upstreamRequestHeaders } from './forward-headers.js';
-import { bodyHash, idempotencyKeyOf, remember, replay } from './idempotency.js';
+import { bodyHash, idempotencyKeyOf, rememberQuietly, replay } from './idempotency.js';
 import { ownerIdOf, type Principal } from './principal.js';
 import { queueRequestsBase, withGatewayUrls } from './queue-urls.js';
 import type { StatusSnapshot } from './status-coalescer.js';
+import { readSubmitHandle } from './submit-answer.js';
 import { callFal, readJsonObject } from './upstream-call.js';
 import type { ValidInput } from './valid-input.js';
 
@@ -48,55 +48,58 @@ export async function submitOp(
   const { row } = reservation;
   failpoint(ctx.config.failpoint, 'after-reserve');
 
-  let res;
-  try {
-    res = await callFal(ctx, request, {
-      origin: 'queue',
-      method: 'POST',
-      path: MODEL_PATH,
-      query: query.toString(),
-      headers: upstreamRequestHeaders(request.headers, true),
-      body: input.raw,
-      timeoutMs: ctx.config.pollTimeoutMs,
-    });
-  } catch (err) {
-    await settleUnknown(ctx, row, err instanceof UpstreamFailure ? err.maybeDelivered : false);
-    throw err;
-  }
+  const res = await postToFal(ctx, request, row, {
+    origin: 'queue',
+    method: 'POST',
+    path: MODEL_PATH,
+    query: query.toString(),
+    headers: upstreamRequestHeaders(request.headers, true),
+    body: input.raw,
+    timeoutMs: ctx.config.pollTimeoutMs,
+  });
   failpoint(ctx.config.failpoint, 'after-upstream');
+  const at = () => ctx.now().toISOString();
   if (res.statusCode < 200 || res.statusCode >= 300) {
     // fal refused the submit (its validation, fal_max_queue_length, …): nothing will run or bill.
-    const raw = Buffer.from(await res.body.arrayBuffer());
-    await ctx.stores.ledger.release(row.id, { outcome: 'refused_by_fal', httpStatus: res.statusCode, at: ctx.now().toISOString() });
+    const refused = () => ctx.stores.ledger.release(row.id, { outcome: 'refused_by_fal', httpStatus: res.statusCode, at: at() });
+    let raw: Buffer;
+    try {
+      raw = Buffer.from(await res.body.arrayBuffer());
+    } catch (err) {
+      await ctx.ledgerRetry.write(row.id, 'release', refused);
+      request.log.warn({ err, upstreamStatus: res.statusCode }, 'fal refused a submit and its answer broke off');
+      throw new GatewayError('upstream_bad_response', 'fal refused the request and its answer broke off; nothing was queued');
+    }
+    await ctx.ledgerRetry.write(row.id, 'release', refused);
     const headers = relayedResponseHeaders(res.headers, true);
-    if (idemKey !== null) await remember(ctx, row.id, { statusCode: res.statusCode, headers, body: raw });
+    if (idemKey !== null) await rememberQuietly(ctx, request, row.id, { statusCode: res.statusCode, headers, body: raw });
     return reply.code(res.statusCode).headers(headers).send(raw);
   }
-  let body: Record<string, unknown>;
-  try {
-    body = await readJsonObject(res);
-  } catch (err) {
-    await settleUnknown(ctx, row, true);
-    throw err;
-  }
-  const requestId = body.request_id;
-  if (typeof requestId !== 'string' || !REQUEST_ID_PATTERN.test(requestId)) {
-    await settleUnknown(ctx, row, true);
-    throw new GatewayError('upstream_bad_response', 'fal accepted the request without a usable request id');
+  const handle = await readSubmitHandle(res, request);
+  const requestId = handle.requestId;
+  if (requestId === null || handle.body === null) {
+    // fal accepted something we cannot follow: charge the quote (flagged), never invite a retry.
+    await ctx.ledgerRetry.write(row.id, 'settle at quote', () => settleUnknown(ctx, row, true));
+    throw new GatewayError('upstream_outcome_unknown', 'fal accepted the request but sent no usable request id; it may run and be billed. Check usage before retrying.');
   }
   request.facts.falRequestId = requestId;
   // Both written before the client learns the id: its first poll finds its owner, and the
   // reconciler can always follow the reservation to fal.
-  await ctx.stores.ledger.attachFalRequestId(row.id, requestId);
+  await ctx.ledgerRetry.write(row.id, 'attach fal request id', () => ctx.stores.ledger.attachFalRequestId(row.id, requestId));
   failpoint(ctx.config.failpoint, 'after-attach');
-  await ctx.owners.record(requestId, ownerIdOf(principal), ctx.now().toISOString());
+  try {
+    await ctx.owners.record(requestId, ownerIdOf(principal), at());
+  } catch (err) {
+    request.log.error({ err, falRequestId: requestId }, 'owner of a queued request not recorded');
+    throw new GatewayError('upstream_outcome_unknown', 'fal queued the request but the gateway could not record it; it will run and be billed. Check usage before retrying.', { 'x-fal-request-id': requestId });
+  }
   const headers = {
     ...relayedResponseHeaders(res.headers, false),
-    ...(await costHeaders(ctx, reservation, reservation.quote.microUsd)),
+    ...(await answerCostHeaders(ctx, request, reservation, reservation.quote.microUsd)),
     'content-type': 'application/json; charset=utf-8',
   };
-  const out = Buffer.from(JSON.stringify(withGatewayUrls(body, queueRequestsBase(ctx.config.publicUrl, request))));
-  if (idemKey !== null) await remember(ctx, row.id, { statusCode: res.statusCode, headers, body: out });
+  const out = Buffer.from(JSON.stringify(withGatewayUrls(handle.body, queueRequestsBase(ctx.config.publicUrl, request))));
+  if (idemKey !== null) await rememberQuietly(ctx, request, row.id, { statusCode: res.statusCode, headers, body: out });
   return reply.code(res.statusCode).headers(headers).send(out);
 }
 

@@ -65,7 +65,8 @@ export class QueueSettler {
       headers: { accept: 'application/json' },
       timeoutMs: this.ctx.config.pollTimeoutMs,
     });
-    await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+    // fal's bill is in the headers: a result body that breaks off still settles the row.
+    await res.body.dump({ limit: Number.MAX_SAFE_INTEGER }).catch((err: unknown) => this.log.debug({ err, falRequestId: requestId }, 'result body broke off; settling from its headers'));
     if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 400) return; // not an outcome
     await settleFromAnswer(this.ctx, row, res.statusCode, res.headers);
   }

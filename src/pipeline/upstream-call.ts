@@ -3,12 +3,27 @@
  */
 import type { Dispatcher } from 'undici';
 import type { FastifyRequest } from 'fastify';
-import { GatewayError } from '../errors.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
 import { UpstreamFailure, type UpstreamRequest } from '../upstream/fal-upstream.js';
 import type { PipelineContext, RequestFacts } from './context.js';
 
 /**
+ * A fal call that produced no response, as the client answer, plus what the ledger needs to know:
+ * whether fal may have received the request (then a POST is charged at its quote, flagged).
+ */
+export class UpstreamCallError extends GatewayError {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    readonly maybeDelivered: boolean,
+  ) {
+    super(code, detail);
+  }
+}
+
+/**
  * Sends one request to fal; a failed call becomes the right GatewayError, fal's 401/403 included.
+ * A call that produced no response throws UpstreamCallError (see `maybeDelivered`).
  * `request` is only used for its logger (a client request, or `{ log }` for background calls).
  */
 export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest, 'log'> & { facts?: RequestFacts }, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
@@ -20,7 +35,8 @@ export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest
     res = await ctx.upstream.request({ ...req, signal });
   } catch (err) {
     request.log.warn({ err, upstreamPath: req.path }, 'fal call failed');
-    throw upstreamError(err, req.method);
+    // An abort (shutdown, a client gone) can surface as the signal's own reason: still "may have left".
+    throw upstreamError(req.signal?.aborted === true && !(err instanceof UpstreamFailure) ? new UpstreamFailure('aborted', true, { cause: err }) : err, req.method);
   }
   if (res.statusCode === 401 || res.statusCode === 403) {
     // fal refused FAL_KEY (wrong, revoked, or the account is locked): never relay it as if the
@@ -48,16 +64,18 @@ export async function readJsonObject(res: Dispatcher.ResponseData): Promise<Reco
  * Maps a failed fal call to a client answer. For a POST that may have reached fal the outcome is
  * unknown, so the answer must not invite an automatic retry (which would pay twice).
  */
-export function upstreamError(err: unknown, method: 'GET' | 'POST' | 'PUT'): GatewayError {
-  if (!(err instanceof UpstreamFailure)) return new GatewayError('internal_error', 'Internal error');
-  if (!err.maybeDelivered) return new GatewayError('upstream_unreachable', 'fal could not be reached; nothing was sent');
+export function upstreamError(err: unknown, method: 'GET' | 'POST' | 'PUT'): UpstreamCallError {
+  // Not a classified transport failure: nothing says the request did not leave, so assume it may have.
+  if (!(err instanceof UpstreamFailure)) return upstreamError(new UpstreamFailure('broken', true, { cause: err }), method);
+  if (!err.maybeDelivered) return new UpstreamCallError('upstream_unreachable', 'fal could not be reached; nothing was sent', false);
   if (method === 'POST') {
-    return new GatewayError(
+    return new UpstreamCallError(
       'upstream_outcome_unknown',
       'fal did not answer; the request may have been processed. Check usage before retrying.',
+      true,
     );
   }
   return err.kind === 'timeout'
-    ? new GatewayError('upstream_timeout', 'fal did not answer in time')
-    : new GatewayError('upstream_unreachable', 'fal connection failed');
+    ? new UpstreamCallError('upstream_timeout', 'fal did not answer in time', true)
+    : new UpstreamCallError('upstream_unreachable', 'fal connection failed', true);
 }
