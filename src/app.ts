@@ -33,6 +33,7 @@ import { LedgerRetry } from './pipeline/ledger-retry.js';
 import { QueueSettler } from './pipeline/queue-settler.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { StatusCoalescer } from './pipeline/status-coalescer.js';
+import { logOverruns, watchOverruns } from './store/ledger-overrun.js';
 import type { Stores } from './store/stores.js';
 import type { FalUpstream } from './upstream/fal-upstream.js';
 
@@ -91,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (falKey === undefined) throw new Error('FAL_KEY (or TOKEN_SECRET) is required to sign browser tokens');
   const ctx: PipelineContext = {
     config: deps.config,
-    stores: deps.stores,
+    stores: { ...deps.stores, ledger: watchOverruns(deps.stores.ledger, logOverruns(app.log)) },
     upstream: deps.upstream,
     validateInput: createInputValidator({ unknownFields: deps.config.unknownFields }),
     owners: new OwnerDirectory(deps.stores.owners),

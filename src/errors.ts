@@ -4,6 +4,8 @@
  * status below, so fal clients (which read `detail` and `error_type`) parse it unchanged.
  * Validation errors use fal's 422 `{"detail": [...]}` shape instead (see http/reply-errors.ts).
  */
+import type { ValidationIssue } from './domain/validation.js';
+
 export const ERROR_STATUS = {
   bad_request: 400,
   unauthorized: 401,
@@ -67,4 +69,16 @@ export function isStoreUnavailable(err: unknown, depth = 0): boolean {
   if (PG_MESSAGES.test(err.message)) return true;
   if (err instanceof AggregateError && err.errors.some((e) => isStoreUnavailable(e, depth + 1))) return true;
   return isStoreUnavailable(err.cause, depth + 1);
+}
+
+/**
+ * A refusal in fal's 422 validation shape (`{"detail": [{loc, msg, type}]}`), thrown where a
+ * handler cannot return it: no fal client retries a 422, and @fal-ai/client raises it as a
+ * ValidationError with the issues in `fieldErrors`.
+ */
+export class ValidationRefusal extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map((i) => i.msg).join('; '));
+    this.name = 'ValidationRefusal';
+  }
 }

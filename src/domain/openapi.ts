@@ -98,11 +98,11 @@ function errorResponses(unknownFieldsText: string): Record<string, Json> {
     ),
     '403': gatewayError('`forbidden`: target URL, origin, webhook or key policy not allowed.'),
     '404': gatewayError('`not_found`: unknown request id, or one owned by another key (the two are indistinguishable).'),
-    '409': gatewayError('`conflict`: the `Idempotency-Key` was used with a different body, or its first request is still running.'),
+    '409': gatewayError('`conflict`: the first request with this `Idempotency-Key` is still running; retry later.'),
     '413': gatewayError('`payload_too_large`: request body over the configured limit.'),
     '415': gatewayError('The body must be `application/json`.'),
     '422': {
-      description: `Validation error in pydantic v2 style, \`loc\` starting with "body". ${unknownFieldsText} fal's own 422s pass through unchanged.`,
+      description: `Validation error in pydantic v2 style, \`loc\` starting with "body" (or \`["header", "idempotency-key"]\` for a reused or unreplayable Idempotency-Key). ${unknownFieldsText} fal's own 422s pass through unchanged.`,
       headers: ERROR_HEADERS,
       content: json(ref('schemas', 'FalValidationError')),
     },
@@ -136,7 +136,7 @@ const PARAMETERS: Record<string, Json> = {
   'Idempotency-Key': {
     name: 'Idempotency-Key',
     in: 'header',
-    description: 'Optional, 1–255 visible ASCII characters. The same key and body within 24 h replays the first answer (header `idempotent-replayed: true`) without a second fal call or charge; a different body is 409.',
+    description: 'Optional, 1–255 visible ASCII characters. The same key and request (body, and a submit\'s `fal_webhook`/`fal_max_queue_length`) within 24 h replays the first answer (header `idempotent-replayed: true`) without a second fal call or charge. Keys are per operation. 409 while the first is still running; 422 (`loc: ["header", "idempotency-key"]`) for a different request under the same key or an answer that cannot be replayed; a first try that never reached fal frees the key.',
     schema: { type: 'string', maxLength: 255 },
   },
   fal_webhook: {

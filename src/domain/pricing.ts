@@ -101,6 +101,19 @@ export function quote(input: Sd35Input, pricing: Pricing): Quote {
 }
 
 /**
+ * µUSD to reserve: an upper bound of what fal can bill for `input` under every rule the gateway
+ * supports, whatever `PRICE_ROUNDING` says about the displayed estimate. Each image is taken at the
+ * `auto_fix` round-up of its size (`quoteSize`) and rounded up to whole megapixels: that is ≥ the
+ * exact rule's per-image micro-USD ceiling, so `exact` only changes the estimate, never the hold.
+ */
+export function reservationMicro(input: Sd35Input, microUsdPerMegapixel: number): number {
+  assertPrice(microUsdPerMegapixel);
+  const numImages = input.num_images ?? 1;
+  if (!Number.isSafeInteger(numImages) || numImages < 0) throw new RangeError(`invalid num_images ${String(numImages)}`);
+  return safeOrThrow(microUsdOf(pixelsOf(quoteSize(input)), numImages, { microUsdPerMegapixel, rounding: 'ceil_per_image' }));
+}
+
+/**
  * Cost of the images fal actually returned (`images[].width/height`), the settlement fallback when
  * `x-fal-billable-units` is absent. Throws RangeError on sizes that are not non-negative integers:
  * callers check fal's output before calling.

@@ -3,7 +3,7 @@
  * client.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS, GatewayError, isStoreUnavailable, type ErrorCode } from '../errors.js';
+import { ERROR_STATUS, GatewayError, ValidationRefusal, isStoreUnavailable, type ErrorCode } from '../errors.js';
 import type { ValidationIssue } from '../domain/validation.js';
 
 export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
@@ -30,7 +30,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 const STORE_RETRY_AFTER_S = 5;
 
 export function registerErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | GatewayError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((error: FastifyError | GatewayError | ValidationRefusal, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ValidationRefusal) return sendValidation(reply, error.issues);
     if (error instanceof GatewayError) {
       if (error.status >= 500) request.log.error({ err: error }, 'request failed');
       return sendError(reply, error);

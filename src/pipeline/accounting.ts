@@ -5,12 +5,15 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { NO_LIMITS, countersFor, type BudgetLimits, type CounterRef } from '../domain/budgets.js';
-import { costOfBillableUnits, microToUsd, microToUsdNumber, quote, type Quote } from '../domain/pricing.js';
+import { checkPolicy } from '../domain/policy.js';
+import { costOfBillableUnits, microToUsd, microToUsdNumber, quote, reservationMicro, type Quote } from '../domain/pricing.js';
 import type { Sd35Input } from '../domain/schema.js';
-import { GatewayError } from '../errors.js';
-import type { LedgerOperation, LedgerRow } from '../store/ledger-store.js';
+import { GatewayError, ValidationRefusal } from '../errors.js';
+import { withFreshLimits } from '../store/ledger-fresh-limits.js';
+import type { FreshLimits, LedgerOperation, LedgerRow } from '../store/ledger-store.js';
 import type { KeyRecord } from '../store/key-store.js';
 import type { PipelineContext } from './context.js';
+import { scopedIdempotencyKey } from './idempotency.js';
 import type { Principal } from './principal.js';
 
 export interface Reservation {
@@ -23,15 +26,14 @@ export function keyLimits(key: KeyRecord): BudgetLimits {
   return { lifetime: key.budgetMicroUsd, day: key.budgetDailyMicroUsd, month: key.budgetMonthlyMicroUsd };
 }
 
-async function teamLimits(ctx: PipelineContext, team: string | null): Promise<BudgetLimits> {
-  if (team === null) return NO_LIMITS;
-  const t = await ctx.stores.teams.get(team);
-  return t ? { lifetime: t.budgetMicroUsd, day: t.budgetDailyMicroUsd, month: t.budgetMonthlyMicroUsd } : NO_LIMITS;
-}
-
 /**
- * Reserves the quote against every budget that applies, atomically. Throws 402 budget_exceeded
- * (never 429: fal clients retry 429) when any would be exceeded. Returns `duplicate` when the
+ * Reserves an upper bound of fal's bill (pricing.ts reservationMicro: whole megapixels per image at
+ * the auto_fix size, whatever PRICE_ROUNDING says about the estimate) against every budget that
+ * applies, atomically. The key's and team's limits, max_concurrency and revoked state are read in
+ * the reserve transaction itself, not from the KEY_CACHE_MS cache, so a change made on any instance
+ * holds at once; the key's policy, checked earlier from the cached key, is checked again against
+ * the row read there. Throws 402 budget_exceeded (never 429: fal clients retry 429) when any budget
+ * would be exceeded, including one already overspent (remaining 0). Returns `duplicate` when the
  * idempotency key already has a row (the caller replays it).
  */
 export async function reserve(
@@ -43,25 +45,33 @@ export async function reserve(
   const q = quote(input, { microUsdPerMegapixel: ctx.config.microUsdPerMegapixel, rounding: ctx.config.rounding });
   const at = ctx.now();
   const token = principal.token ? { tokenId: principal.token.id, maxMicroUsd: principal.token.maxMicroUsd, maxImages: principal.token.maxImages } : null;
-  const counters = countersFor(principal.keyId, keyLimits(principal.key), principal.team, await teamLimits(ctx, principal.team), at, token);
+  // Key and team limits here are placeholders: the store replaces them with the rows it reads (freshLimits).
+  const given = countersFor(principal.keyId, keyLimits(principal.key), principal.team, NO_LIMITS, at, token);
   const result = await ctx.stores.ledger.reserve({
     id: opts.id,
     keyId: principal.keyId,
     team: principal.team,
     operation: opts.operation,
-    quotedMicro: q.microUsd,
+    quotedMicro: reservationMicro(input, ctx.config.microUsdPerMegapixel),
     requestedMegapixels: q.megapixels,
-    counters,
-    idempotencyKey: opts.idempotencyKey,
+    counters: given,
+    idempotencyKey: opts.idempotencyKey === null ? null : scopedIdempotencyKey(opts.operation, opts.idempotencyKey),
     bodyHash: opts.bodyHash,
     endUser: principal.endUser,
     tokenId: principal.token?.id ?? null,
     images: q.numImages,
     inFlightLimits: { key: principal.key.maxConcurrency, global: ctx.config.globalMaxConcurrency },
     at: at.toISOString(),
+    freshLimits: true,
   });
-  if (result.ok) return { row: result.row, quote: q, counters };
+  if (result.ok) {
+    if (!result.fresh) return { row: result.row, quote: q, counters: given };
+    await recheckPolicy(ctx, result.row, input, result.fresh);
+    // The limits in force, for x-gateway-budget-remaining-usd.
+    return { row: result.row, quote: q, counters: withFreshLimits(given, result.fresh) };
+  }
   if (result.reason === 'duplicate') return { duplicate: result.existing };
+  if (result.reason === 'revoked') throw new GatewayError('unauthorized', 'Invalid or revoked key');
   if (result.reason === 'concurrency') {
     // 429 (fal clients back off and retry it), not a queue inside the gateway: see README, Limits.
     const who = result.scope === 'key' ? 'this key' : 'the gateway';
@@ -89,6 +99,18 @@ export async function reserve(
       budget_period: result.period,
     },
   );
+}
+
+/**
+ * The policy as it stands in the row the reservation read: a policy tightened on another instance
+ * within KEY_CACHE_MS passed the cached check but is enforced here, before fal is called.
+ */
+async function recheckPolicy(ctx: PipelineContext, row: LedgerRow, input: Sd35Input, fresh: FreshLimits): Promise<void> {
+  const verdict = checkPolicy(input, fresh.key.policy, ctx.config.maxMegapixelsPerImage);
+  if (verdict.ok) return;
+  await ctx.stores.ledger.release(row.id, { outcome: 'refused_policy', httpStatus: verdict.status, at: ctx.now().toISOString() });
+  if (verdict.status === 403) throw new GatewayError('forbidden', verdict.detail);
+  throw new ValidationRefusal(verdict.issues);
 }
 
 /** What fal's answer says was billed: x-fal-billable-units × price, or null when fal did not say. */

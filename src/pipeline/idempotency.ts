@@ -1,15 +1,16 @@
 /**
  * `Idempotency-Key` on sync runs and queue submits (Stripe-style, perf-reliability.md B3). The key is
  * unique per gateway key in the ledger, so the reservation row doubles as the idempotency record:
- * a repeat with the same body within 24 h gets the first outcome replayed (no second fal call, no
- * second charge); the same key with a different body is 409; a repeat while the first is still
- * running is 409 too.
+ * a repeat with the same request within 24 h gets the first outcome replayed (no second fal call,
+ * no second charge); the same key with a different request is 422; a repeat while the first is
+ * still running is 409. A first attempt that never left (released `not_sent`) frees its key: the
+ * repeat goes through as a new attempt. Keys are scoped per operation (run, submit).
  */
 import { createHash } from 'node:crypto';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError } from '../errors.js';
-import type { LedgerRow, StoredResponse } from '../store/ledger-store.js';
+import { GatewayError, ValidationRefusal } from '../errors.js';
+import type { LedgerOperation, LedgerRow, StoredResponse } from '../store/ledger-store.js';
 import type { PipelineContext } from './context.js';
 
 /** Replays stored beyond this size are not kept (sync_mode bodies can be many MB). */
@@ -29,13 +30,37 @@ export function idempotencyKeyOf(request: FastifyRequest, tokenId: string | null
   return tokenId === null ? v : `${tokenId}:${v}`;
 }
 
-export function bodyHash(raw: Buffer): string {
-  return createHash('sha256').update(raw).digest('hex');
+/**
+ * The key as stored: scoped per operation, so a sync run and a queue submit under the same
+ * Idempotency-Key are two requests (a submit must never replay a sync body, nor the reverse).
+ */
+export function scopedIdempotencyKey(operation: LedgerOperation, key: string): string {
+  return `${operation}:${key}`;
 }
 
+/**
+ * The request's fingerprint: the body, plus for a submit the fal query parameters that change what
+ * fal does with it (`fal_webhook`, `fal_max_queue_length`, canonical as forwarded). Length-prefixed
+ * so no body/query split can collide with another.
+ */
+export function bodyHash(raw: Buffer, falQuery = ''): string {
+  return createHash('sha256').update(`${raw.length}:`).update(raw).update(falQuery).digest('hex');
+}
+
+/** A refusal no fal client retries (422 in fal's validation shape), about the Idempotency-Key header. */
+function keyRefusal(type: string, msg: string): ValidationRefusal {
+  return new ValidationRefusal([{ loc: ['header', 'idempotency-key'], msg, type }]);
+}
+
+/**
+ * Answers a repeat of an idempotent request from its first attempt's row: the stored answer, or a
+ * refusal. Only "still in progress" is 409 (the client should retry, and both fal clients do); a
+ * reused key and an answer that cannot be replayed are 422, which neither client retries: a retry
+ * could never succeed, and for a first attempt fal may have run, a new one would pay twice.
+ */
 export async function replay(ctx: PipelineContext, existing: LedgerRow, hash: string, reply: FastifyReply): Promise<FastifyReply> {
   if (existing.bodyHash !== hash) {
-    throw new GatewayError('conflict', 'This Idempotency-Key was already used with a different request body');
+    throw keyRefusal('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request');
   }
   const stored = await ctx.stores.idempotency.getResponse(existing.id);
   if (stored) {
@@ -45,7 +70,7 @@ export async function replay(ctx: PipelineContext, existing: LedgerRow, hash: st
   if (existing.state === 'reserved') {
     throw new GatewayError('conflict', 'A request with this Idempotency-Key is still in progress; retry later');
   }
-  throw new GatewayError('conflict', `The first request with this Idempotency-Key finished (${existing.outcome ?? existing.state}) but its answer is not replayable`);
+  throw keyRefusal('idempotency_key_not_replayable', `The first request with this Idempotency-Key finished (${existing.outcome ?? existing.state}) but its answer cannot be replayed`);
 }
 
 /** Saves a small answer (queue submit, errors) for replay. */

@@ -42,7 +42,7 @@ export async function submitOp(
   if (opts.maxQueueLength !== null) query.set('fal_max_queue_length', String(opts.maxQueueLength));
 
   const idemKey = idempotencyKeyOf(request, principal.token?.id ?? null);
-  const hash = idemKey === null ? null : bodyHash(input.raw);
+  const hash = idemKey === null ? null : bodyHash(input.raw, query.toString());
   const reservation = await reserve(ctx, principal, input.input, { id: request.id, operation: 'submit', idempotencyKey: idemKey, bodyHash: hash });
   if ('duplicate' in reservation) return replay(ctx, reservation.duplicate, hash ?? '', reply);
   const { row } = reservation;

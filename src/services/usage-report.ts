@@ -17,13 +17,15 @@ export interface UsageReport {
   megapixels: number;
   billed_units: number;
   requests: number;
-  rows: { group: string; requests: number; spent_usd: number; reserved_usd: number; megapixels: number; billed_units: number }[];
+  /** Settled rows fal billed above their reservation (ledger-overrun.ts): should stay 0. */
+  overruns: number;
+  rows: { group: string; requests: number; spent_usd: number; reserved_usd: number; megapixels: number; billed_units: number; overruns: number }[];
 }
 
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 
 function rowView(r: UsageRow) {
-  return { group: r.group, requests: r.requests, spent_usd: microToUsdNumber(r.spentMicro), reserved_usd: microToUsdNumber(r.reservedMicro), megapixels: round6(r.megapixels), billed_units: round6(r.billedUnits) };
+  return { group: r.group, requests: r.requests, spent_usd: microToUsdNumber(r.spentMicro), reserved_usd: microToUsdNumber(r.reservedMicro), megapixels: round6(r.megapixels), billed_units: round6(r.billedUnits), overruns: r.overruns };
 }
 
 /** Parses a report bound: `YYYY-MM-DD` (midnight UTC) or a full ISO timestamp. Null if invalid. */
@@ -36,7 +38,7 @@ export function parseBound(v: string | undefined): string | null | undefined {
 export async function usageReport(ledger: LedgerStore, q: UsageQuery): Promise<UsageReport> {
   const [total] = await ledger.usage({ ...q, groupBy: undefined });
   const rows = q.groupBy ? await ledger.usage(q) : [];
-  const t = total ?? { group: 'all', requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0 };
+  const t = total ?? { group: 'all', requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0, overruns: 0 };
   return {
     from: q.from ?? null,
     to: q.to ?? null,
@@ -46,6 +48,7 @@ export async function usageReport(ledger: LedgerStore, q: UsageQuery): Promise<U
     megapixels: round6(t.megapixels),
     billed_units: round6(t.billedUnits),
     requests: t.requests,
+    overruns: t.overruns,
     rows: rows.map(rowView),
   };
 }

@@ -14,7 +14,8 @@
  * (unit `images`), charged the request's `images` on reserve and moved reserved → spent whole on
  * settle (the request's count is what the token consumed), or returned on release.
  */
-import type { BudgetPeriod, CounterRef } from '../domain/budgets.js';
+import type { BudgetLimits, BudgetPeriod, CounterRef } from '../domain/budgets.js';
+import type { KeyRecord } from './key-store.js';
 
 export type LedgerOperation = 'run' | 'submit';
 export type LedgerState = 'reserved' | 'settled' | 'released';
@@ -60,6 +61,22 @@ export interface LedgerRow {
    * plus a grace). Until then the row belongs to that instance; after it, to recovery.
    */
   deadlineAt: string | null;
+  /**
+   * Derived, never stored: settled above its reservation (settledMicro > quotedMicro). The
+   * reservation is meant to be an upper bound of fal's bill, so an overrun means a pricing rule
+   * the gateway does not know about; the budget may then be exceeded by the difference.
+   */
+  overrun: boolean;
+}
+
+/**
+ * The limits a reservation with `freshLimits` read inside its own transaction: the key's row and its
+ * team's budgets (null when the team has no record). Returned with the row so the caller can
+ * re-check what it checked from a cached key (its policy) against the row that was in force.
+ */
+export interface FreshLimits {
+  key: KeyRecord;
+  team: BudgetLimits;
 }
 
 export interface ReserveInput {
@@ -87,10 +104,17 @@ export interface ReserveInput {
    * budgets: per key (`max_concurrency`) and across the gateway (GLOBAL_MAX_CONCURRENCY).
    */
   inFlightLimits?: { key: number | null; global: number | null };
+  /**
+   * Read the limits from the database inside the reserve transaction instead of trusting the
+   * caller's: the key row's budgets, max_concurrency and revoked state, and the team row's budgets
+   * (ledger-rules.ts applyFreshLimits). The token's caps and the global cap stay the caller's. A key
+   * that is revoked or missing is refused (`revoked`). Without it, limits are exactly as given.
+   */
+  freshLimits?: boolean;
 }
 
 export type ReserveResult =
-  | { ok: true; row: LedgerRow }
+  | { ok: true; row: LedgerRow; /** Set when the input asked for `freshLimits`. */ fresh?: FreshLimits }
   /**
    * A limited counter would be exceeded. `remainingMicro` = max(0, limit − spent − reserved). When
    * `unit` is `images` (a token's max_images), `limitMicro` and `remainingMicro` count images.
@@ -107,8 +131,14 @@ export type ReserveResult =
     }
   /** The key (or the whole gateway) already has `limit` generations in flight. */
   | { ok: false; reason: 'concurrency'; scope: 'key' | 'global'; limit: number }
-  /** (keyId, idempotencyKey) already has a row: nothing was reserved. */
-  | { ok: false; reason: 'duplicate'; existing: LedgerRow };
+  /**
+   * (keyId, idempotencyKey) already has a row: nothing was reserved. Except a row released before
+   * reaching fal (`not_sent`, `refused_policy`) with the same body hash: the reservation takes the
+   * key over (the old row keeps its history without the key) and goes on as a new attempt.
+   */
+  | { ok: false; reason: 'duplicate'; existing: LedgerRow }
+  /** `freshLimits`: the key is revoked (or gone) in the database, whatever a cache still says. */
+  | { ok: false; reason: 'revoked' };
 
 export interface SettleInput {
   amountMicro: number;
@@ -160,6 +190,8 @@ export interface UsageRow {
   megapixels: number;
   /** Σ billed units fal reported. */
   billedUnits: number;
+  /** Settled rows whose settlement exceeded their reservation (LedgerRow.overrun). */
+  overruns: number;
 }
 
 export interface LedgerStore {

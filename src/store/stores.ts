@@ -40,11 +40,13 @@ export interface Stores {
 export type StoreOptions = PostgresOptions;
 
 export function memoryStores(): Stores {
-  const ledger = new MemoryLedgerStore();
+  const keys = new MemoryKeyStore();
+  const teams = new MemoryTeamStore();
+  const ledger = new MemoryLedgerStore({ keys, teams });
   return {
-    keys: new MemoryKeyStore(),
+    keys,
     owners: new MemoryOwnershipStore(),
-    teams: new MemoryTeamStore(),
+    teams,
     ledger,
     idempotency: new MemoryIdempotencyStore(ledger),
     ping: () => Promise.resolve(),

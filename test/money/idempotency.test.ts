@@ -45,11 +45,11 @@ describe('Idempotency-Key', () => {
     expect(gw.sim.stats().calls.submit).toBe(1);
   });
 
-  it('answers 409 when the key is reused with a different body', async () => {
+  it('answers a non-retryable 422 when the key is reused with a different body', async () => {
     await (await post('/fal-ai/stable-diffusion-v35-medium', validInput({ seed: 1 }), 'run-2')).arrayBuffer();
     const res = await post('/fal-ai/stable-diffusion-v35-medium', validInput({ seed: 2 }), 'run-2');
-    expect(res.status).toBe(409);
-    expect(await res.json()).toMatchObject({ error_type: 'conflict' });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ detail: [{ loc: ['header', 'idempotency-key'], type: 'idempotency_key_reused' }] });
   });
 
   it('answers 409 to a repeat while the first is still running', async () => {

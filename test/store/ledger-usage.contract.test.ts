@@ -7,7 +7,7 @@ import type { LedgerStore } from '../../src/store/ledger-store.js';
 import { releaseInput, reserveInput, settleInput, UNIT, type ReserveSpec } from './ledger-fixtures.js';
 import { describeBackends } from './store-backends.js';
 
-const empty = { requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0 };
+const empty = { requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0, overruns: 0 };
 
 async function reserve(ledger: LedgerStore, spec: ReserveSpec): Promise<string> {
   const result = await ledger.reserve(reserveInput(spec));
@@ -46,7 +46,7 @@ describeBackends('Ledger usage', (fresh) => {
     const ledger = await make();
     await seed(ledger);
     expect(await ledger.usage({})).toEqual([
-      { group: 'all', requests: 4, spentMicro: 2 * UNIT - 5 + UNIT / 2 + 4 * UNIT, reservedMicro: UNIT, megapixels: 6.5, billedUnits: 2 },
+      { group: 'all', requests: 4, spentMicro: 2 * UNIT - 5 + UNIT / 2 + 4 * UNIT, reservedMicro: UNIT, megapixels: 6.5, billedUnits: 2, overruns: 0 },
     ]);
   });
 
@@ -54,11 +54,11 @@ describeBackends('Ledger usage', (fresh) => {
     const ledger = await make();
     await seed(ledger);
     expect(await ledger.usage({ keyId: 'key_a' })).toEqual([
-      { group: 'all', requests: 2, spentMicro: 2 * UNIT - 5, reservedMicro: UNIT, megapixels: 2, billedUnits: 1.5 },
+      { group: 'all', requests: 2, spentMicro: 2 * UNIT - 5, reservedMicro: UNIT, megapixels: 2, billedUnits: 1.5, overruns: 0 },
     ]);
     expect((await ledger.usage({ team: 'design' }))[0]).toMatchObject({ requests: 3, spentMicro: 2 * UNIT - 5 + UNIT / 2 });
     const day15 = await ledger.usage({ from: '2026-03-15T00:00:00.000Z', to: '2026-03-16T00:00:00.000Z' });
-    expect(day15).toEqual([{ group: 'all', requests: 2, spentMicro: UNIT / 2, reservedMicro: UNIT, megapixels: 0.5, billedUnits: 0.5 }]);
+    expect(day15).toEqual([{ group: 'all', requests: 2, spentMicro: UNIT / 2, reservedMicro: UNIT, megapixels: 0.5, billedUnits: 0.5, overruns: 0 }]);
     expect((await ledger.usage({ from: '2026-03-16T00:00:00.000Z' }))[0]).toMatchObject({ requests: 1, spentMicro: 4 * UNIT });
     expect(await ledger.usage({ keyId: 'key_nobody' })).toEqual([{ group: 'all', ...empty }]);
   });
@@ -67,9 +67,9 @@ describeBackends('Ledger usage', (fresh) => {
     const ledger = await make();
     await seed(ledger);
     expect(await ledger.usage({ groupBy: 'day' })).toEqual([
-      { group: '2026-03-14', requests: 1, spentMicro: 2 * UNIT - 5, reservedMicro: 0, megapixels: 2, billedUnits: 1.5 },
-      { group: '2026-03-15', requests: 2, spentMicro: UNIT / 2, reservedMicro: UNIT, megapixels: 0.5, billedUnits: 0.5 },
-      { group: '2026-03-16', requests: 1, spentMicro: 4 * UNIT, reservedMicro: 0, megapixels: 4, billedUnits: 0 },
+      { group: '2026-03-14', requests: 1, spentMicro: 2 * UNIT - 5, reservedMicro: 0, megapixels: 2, billedUnits: 1.5, overruns: 0 },
+      { group: '2026-03-15', requests: 2, spentMicro: UNIT / 2, reservedMicro: UNIT, megapixels: 0.5, billedUnits: 0.5, overruns: 0 },
+      { group: '2026-03-16', requests: 1, spentMicro: 4 * UNIT, reservedMicro: 0, megapixels: 4, billedUnits: 0, overruns: 0 },
     ]);
     expect((await ledger.usage({ groupBy: 'day', team: 'design' })).map((r) => r.group)).toEqual(['2026-03-14', '2026-03-15']);
   });
@@ -89,7 +89,7 @@ describeBackends('Ledger usage', (fresh) => {
     const ledger = await make();
     await seed(ledger);
     expect(await ledger.usage({ endUser: 'alice' })).toEqual([
-      { group: 'all', requests: 2, spentMicro: 2 * UNIT - 5 + UNIT / 2, reservedMicro: 0, megapixels: 2.5, billedUnits: 2 },
+      { group: 'all', requests: 2, spentMicro: 2 * UNIT - 5 + UNIT / 2, reservedMicro: 0, megapixels: 2.5, billedUnits: 2, overruns: 0 },
     ]);
     expect((await ledger.usage({ endUser: 'alice', keyId: 'key_b' }))[0]).toMatchObject({ requests: 1, spentMicro: UNIT / 2 });
     expect((await ledger.usage({ endUser: 'bob', from: '2026-03-15T00:00:00.000Z' }))[0]).toMatchObject({ requests: 1, reservedMicro: UNIT });
@@ -100,9 +100,9 @@ describeBackends('Ledger usage', (fresh) => {
     const ledger = await make();
     await seed(ledger);
     expect(await ledger.usage({ groupBy: 'end_user' })).toEqual([
-      { group: '', requests: 1, spentMicro: 4 * UNIT, reservedMicro: 0, megapixels: 4, billedUnits: 0 },
-      { group: 'alice', requests: 2, spentMicro: 2 * UNIT - 5 + UNIT / 2, reservedMicro: 0, megapixels: 2.5, billedUnits: 2 },
-      { group: 'bob', requests: 1, spentMicro: 0, reservedMicro: UNIT, megapixels: 0, billedUnits: 0 },
+      { group: '', requests: 1, spentMicro: 4 * UNIT, reservedMicro: 0, megapixels: 4, billedUnits: 0, overruns: 0 },
+      { group: 'alice', requests: 2, spentMicro: 2 * UNIT - 5 + UNIT / 2, reservedMicro: 0, megapixels: 2.5, billedUnits: 2, overruns: 0 },
+      { group: 'bob', requests: 1, spentMicro: 0, reservedMicro: UNIT, megapixels: 0, billedUnits: 0, overruns: 0 },
     ]);
     expect((await ledger.usage({ groupBy: 'end_user', keyId: 'key_a' })).map((r) => [r.group, r.requests])).toEqual([
       ['alice', 1],

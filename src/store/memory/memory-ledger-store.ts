@@ -17,7 +17,10 @@ import {
   unchargeMoves,
   unknownRow,
 } from '../ledger-rules.js';
-import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { KeyStore } from '../key-store.js';
+import { applyFreshLimits, isOverrun, mayRetakeIdempotencyKey } from '../ledger-fresh-limits.js';
+import type { TeamStore } from '../team-store.js';
+import type { CounterTotals, FreshLimits, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
 import { aggregateUsage } from './memory-ledger-usage.js';
 
 const counterId = (c: Pick<CounterRef, 'scope' | 'bucket'>): string => `${c.scope}\u0000${c.bucket}`;
@@ -26,14 +29,22 @@ export class MemoryLedgerStore implements LedgerStore {
   private readonly rows = new Map<string, LedgerRow>();
   private readonly counters = new Map<string, CounterTotals>();
 
-  reserve(input: ReserveInput): Promise<ReserveResult> {
+  /** `limits`: where `freshLimits` reservations read the key and team rows (the memory twins of the same stores). */
+  constructor(private readonly limits?: { keys: KeyStore; teams: TeamStore }) {}
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    // Read before the synchronous check-and-charge: in one process nothing else can interleave there.
+    // Without the key and team stores (a bare ledger in unit tests) the given limits are all there is.
+    const readsLimits = input.freshLimits === true && this.limits !== undefined;
+    const fresh = readsLimits ? await this.readFreshLimits(input) : null;
     return attempt((): ReserveResult => {
-      const refs = reserveCounters(input);
+      const given = reserveCounters(input);
       if (this.rows.has(input.id)) throw new Error(`ledger row ${input.id} already exists`);
-      if (input.idempotencyKey !== null) {
-        const existing = this.byIdempotencyKey(input.keyId, input.idempotencyKey);
-        if (existing) return { ok: false, reason: 'duplicate', existing: { ...existing } };
-      }
+      const existing = input.idempotencyKey === null ? undefined : this.byIdempotencyKey(input.keyId, input.idempotencyKey);
+      if (existing && !mayRetakeIdempotencyKey(existing, input)) return { ok: false, reason: 'duplicate', existing: { ...existing } };
+      const applied = applyFreshLimits({ ...input, freshLimits: readsLimits }, given, fresh);
+      if ('ok' in applied) return applied;
+      const refs = applied.refs;
       // Check every counter before charging any: nothing to roll back on refusal.
       for (const ref of refs) {
         const t = this.totals(ref);
@@ -42,13 +53,23 @@ export class MemoryLedgerStore implements LedgerStore {
         }
       }
       const open = () => [...this.rows.values()].filter((r) => r.state === 'reserved');
-      const busy = concurrencyRefusal(input, () => open().filter((r) => r.keyId === input.keyId).length, () => open().length);
+      const busy = concurrencyRefusal({ ...input, inFlightLimits: applied.inFlightLimits }, () => open().filter((r) => r.keyId === input.keyId).length, () => open().length);
       if (busy) return busy;
+      // Taken over only now that nothing can refuse: a refusal leaves the key with the old row.
+      if (existing) existing.idempotencyKey = null;
       for (const ref of refs) this.move(ref, reserveAmount(ref, input), 0);
       const row = reservedRow(input);
       this.rows.set(row.id, row);
-      return { ok: true, row: { ...row } };
+      return fresh === null ? { ok: true, row: { ...row } } : { ok: true, row: { ...row }, fresh };
     });
+  }
+
+  private async readFreshLimits(input: ReserveInput): Promise<FreshLimits | null> {
+    if (!this.limits) return null;
+    const key = await this.limits.keys.get(input.keyId);
+    if (key === null) return null;
+    const team = input.team === null ? null : await this.limits.teams.get(input.team);
+    return { key, team: { lifetime: team?.budgetMicroUsd ?? null, day: team?.budgetDailyMicroUsd ?? null, month: team?.budgetMonthlyMicroUsd ?? null } };
   }
 
   attachFalRequestId(id: string, falRequestId: string): Promise<void> {
@@ -90,6 +111,7 @@ export class MemoryLedgerStore implements LedgerStore {
       verified: input.verified,
       httpStatus: input.httpStatus,
       settledAt,
+      overrun: isOverrun(input.amountMicro, row.quotedMicro),
     } satisfies Partial<LedgerRow>);
     return true;
   }

@@ -12,18 +12,19 @@ export function aggregateUsage(rows: Iterable<LedgerRow>, query: UsageQuery): Us
     if (query.endUser !== undefined && r.endUser !== query.endUser) continue;
     if ((from !== undefined && r.createdAt < from) || (to !== undefined && r.createdAt >= to)) continue;
     const group = groupOf(r, query.groupBy);
-    const u = groups.get(group) ?? { group, requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0 };
+    const u = groups.get(group) ?? { group, requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0, overruns: 0 };
     u.requests += 1;
     if (r.state === 'settled') {
       u.spentMicro += r.settledMicro ?? 0;
       u.megapixels += r.requestedMegapixels;
       u.billedUnits += r.billedUnits ?? 0;
+      if (r.overrun) u.overruns += 1;
     } else {
       u.reservedMicro += r.quotedMicro;
     }
     groups.set(group, u);
   }
-  if (query.groupBy === undefined && groups.size === 0) groups.set('all', { group: 'all', requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0 });
+  if (query.groupBy === undefined && groups.size === 0) groups.set('all', { group: 'all', requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0, overruns: 0 });
   return [...groups.values()].sort((a, b) => byteOrder(a.group, b.group));
 }
 

@@ -1,5 +1,6 @@
 /** Row mapping and the usage query of the Postgres ledger (postgres-ledger-store.ts). */
 import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UpstreamPhase, UsageQuery, UsageRow } from '../ledger-store.js';
+import { isOverrun } from '../ledger-fresh-limits.js';
 import { instant } from '../ledger-rules.js';
 
 /** As the pool's type parsers return it: BIGINT as number, TIMESTAMPTZ as ISO text. */
@@ -59,6 +60,7 @@ export function toLedgerRow(r: PgLedgerRow): LedgerRow {
     settledAt: r.settled_at,
     upstreamPhase: r.upstream_phase,
     deadlineAt: r.deadline_at,
+    overrun: r.state === 'settled' && isOverrun(r.settled_micro, r.quoted_micro),
   };
 }
 
@@ -67,7 +69,7 @@ export function maybeRow(rows: PgLedgerRow[]): LedgerRow | null {
   return row ? toLedgerRow(row) : null;
 }
 
-export type PgUsageRow = { grp: string; requests: number; spent: number; reserved: number; megapixels: number; units: number };
+export type PgUsageRow = { grp: string; requests: number; spent: number; reserved: number; megapixels: number; units: number; overruns: number };
 
 /** The grouping expression per groupBy: fixed text, never input. */
 const GROUPS: Record<NonNullable<UsageQuery['groupBy']> | 'all', string> = {
@@ -104,11 +106,12 @@ export function usageSql(query: UsageQuery): { text: string; values: string[] } 
       COALESCE(SUM(CASE WHEN state = 'settled' THEN settled_micro END), 0)::bigint AS spent,
       COALESCE(SUM(CASE WHEN state = 'reserved' THEN quoted_micro END), 0)::bigint AS reserved,
       COALESCE(SUM(CASE WHEN state = 'settled' THEN requested_megapixels END), 0)::float8 AS megapixels,
-      COALESCE(SUM(CASE WHEN state = 'settled' THEN billed_units END), 0)::float8 AS units
+      COALESCE(SUM(CASE WHEN state = 'settled' THEN billed_units END), 0)::float8 AS units,
+      COUNT(*) FILTER (WHERE state = 'settled' AND settled_micro > quoted_micro)::int AS overruns
     FROM ledger_entries WHERE ${where.join(' AND ')} ${grouping}`;
   return { text, values };
 }
 
 export function toUsageRow(r: PgUsageRow): UsageRow {
-  return { group: r.grp, requests: r.requests, spentMicro: r.spent, reservedMicro: r.reserved, megapixels: r.megapixels, billedUnits: r.units };
+  return { group: r.grp, requests: r.requests, spentMicro: r.spent, reservedMicro: r.reserved, megapixels: r.megapixels, billedUnits: r.units, overruns: r.overruns };
 }

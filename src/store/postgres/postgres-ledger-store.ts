@@ -6,6 +6,7 @@
  * is free, so two instances at a budget's edge can never both fit (perf-reliability.md B2).
  */
 import type { CounterRef } from '../../domain/budgets.js';
+import { mayRetakeIdempotencyKey } from '../ledger-fresh-limits.js';
 import { assertSettle, falIdConflict, instant, ReservationRefused, reserveCounters, unknownRow } from '../ledger-rules.js';
 import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
 import type { PgPool } from './postgres-database.js';
@@ -28,7 +29,7 @@ export class PostgresLedgerStore implements LedgerStore {
       if (err instanceof ReservationRefused) {
         // A concurrent duplicate may have committed while this one waited on a counter: report it as such.
         const existing = input.idempotencyKey === null ? null : await this.findByIdempotencyKey(input.keyId, input.idempotencyKey);
-        return existing ? { ok: false, reason: 'duplicate', existing } : err.result;
+        return existing && !mayRetakeIdempotencyKey(existing, input) ? { ok: false, reason: 'duplicate', existing } : err.result;
       }
       if (isUniqueViolation(err, 'ledger_idempotency') && input.idempotencyKey !== null) {
         const existing = await this.findByIdempotencyKey(input.keyId, input.idempotencyKey);

@@ -6,8 +6,10 @@
 import type pg from 'pg';
 import type { CounterRef } from '../../domain/budgets.js';
 import { budgetRefusal, concurrencyRefusal, ReservationRefused, reserveAmount, reservedRow, unchargeMoves } from '../ledger-rules.js';
-import type { LedgerRow, ReserveInput, ReserveResult } from '../ledger-store.js';
+import { applyFreshLimits, mayRetakeIdempotencyKey, teamLimitsOf } from '../ledger-fresh-limits.js';
+import type { FreshLimits, LedgerRow, ReserveInput, ReserveResult } from '../ledger-store.js';
 import type { PgPool } from './postgres-database.js';
+import { KEY_COLUMNS, toKeyRecord, type PgKeyRow } from './postgres-key-store.js';
 import { LEDGER_COLUMNS, maybeRow, type PgLedgerRow } from './postgres-ledger-rows.js';
 
 /** What settle and release return of the row they moved out of `reserved`. */
@@ -21,7 +23,7 @@ type Totals = { spent_micro: number; reserved_micro: number };
  * conditional UPDATE carrying the budget check (the quote, or the images on a token's image
  * counter); a refusal throws ReservationRefused so the transaction rolls back.
  */
-export async function reserveIn(client: pg.PoolClient, input: ReserveInput, refs: CounterRef[]): Promise<ReserveResult> {
+export async function reserveIn(client: pg.PoolClient, input: ReserveInput, given: CounterRef[]): Promise<ReserveResult> {
   // A gateway-wide in-flight cap serialises every reservation that has one (taken first: one lock
   // order), per schema, so gateways sharing a database but not a schema do not wait on each other.
   if (input.inFlightLimits?.global != null) {
@@ -29,8 +31,14 @@ export async function reserveIn(client: pg.PoolClient, input: ReserveInput, refs
   }
   if (input.idempotencyKey !== null) {
     const existing = await selectByIdempotencyKey(client, input.keyId, input.idempotencyKey);
-    if (existing) return { ok: false, reason: 'duplicate', existing };
+    if (existing && !mayRetakeIdempotencyKey(existing, input)) return { ok: false, reason: 'duplicate', existing };
+    // Rolled back with the rest if this reservation is refused: the key stays with the old row.
+    if (existing) await client.query({ name: 'fgw_ledger_forget_idem', text: 'UPDATE ledger_entries SET idempotency_key = NULL WHERE id = $1', values: [existing.id] });
   }
+  const fresh = input.freshLimits ? await readFreshLimits(client, input) : null;
+  const applied = applyFreshLimits(input, given, fresh);
+  if ('ok' in applied) throw new ReservationRefused(applied);
+  const refs = applied.refs;
   for (const ref of refs) {
     await client.query({
       name: 'fgw_counter_ensure',
@@ -53,7 +61,7 @@ export async function reserveIn(client: pg.PoolClient, input: ReserveInput, refs
     if (ref.limitMicro === null || t === undefined) throw new Error(`budget counter ${ref.scope}/${ref.bucket} could not be charged`);
     throw new ReservationRefused(budgetRefusal(ref, ref.limitMicro, t.spent_micro, t.reserved_micro));
   }
-  await checkInFlight(client, input);
+  await checkInFlight(client, { ...input, inFlightLimits: applied.inFlightLimits });
   const row = reservedRow(input);
   const { rows } = await client.query<PgLedgerRow>({
     name: 'fgw_ledger_reserve',
@@ -77,7 +85,24 @@ export async function reserveIn(client: pg.PoolClient, input: ReserveInput, refs
   });
   const inserted = maybeRow(rows);
   if (!inserted) throw new Error('INSERT … RETURNING returned no row');
-  return { ok: true, row: inserted };
+  return fresh === null ? { ok: true, row: inserted } : { ok: true, row: inserted, fresh };
+}
+
+/**
+ * The key and team rows in force, read in the reserve transaction. Read committed: a budget cut or
+ * a revocation committed before this statement is seen by it, on whichever instance made it.
+ */
+async function readFreshLimits(client: pg.PoolClient, input: ReserveInput): Promise<FreshLimits | null> {
+  const { rows } = await client.query<PgKeyRow>({ name: 'fgw_reserve_key', text: `SELECT ${KEY_COLUMNS} FROM keys WHERE id = $1`, values: [input.keyId] });
+  const key = rows[0];
+  if (key === undefined) return null;
+  if (input.team === null) return { key: toKeyRecord(key), team: teamLimitsOf(undefined) };
+  const team = await client.query<Parameters<typeof teamLimitsOf>[0] & object>({
+    name: 'fgw_reserve_team',
+    text: 'SELECT budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd FROM teams WHERE name = $1',
+    values: [input.team],
+  });
+  return { key: toKeyRecord(key), team: teamLimitsOf(team.rows[0]) };
 }
 
 /**

@@ -130,3 +130,6 @@ function toRecord(row: KeyRow): KeyRecord {
 function jsonOrNull(value: unknown): string | null {
   return value === null ? null : JSON.stringify(value);
 }
+
+/** For the ledger's reserve transaction, which reads the key row in force (sqlite-ledger-store.ts). */
+export { COLUMNS as KEY_COLUMNS, toRecord as toKeyRecord, type KeyRow as SqliteKeyRow };

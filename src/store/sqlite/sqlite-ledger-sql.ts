@@ -1,5 +1,6 @@
 /** SQL of the SQLite ledger (sqlite-ledger-store.ts): prepared statements and row mapping. */
 import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UpstreamPhase } from '../ledger-store.js';
+import { isOverrun } from '../ledger-fresh-limits.js';
 import type { SqliteDb } from './sqlite-database.js';
 
 export interface SqliteLedgerRow {
@@ -113,6 +114,7 @@ export function toLedgerRow(r: SqliteLedgerRow): LedgerRow {
     settledAt: r.settled_at,
     upstreamPhase: r.upstream_phase,
     deadlineAt: r.deadline_at,
+    overrun: r.state === 'settled' && isOverrun(r.settled_micro, r.quoted_micro),
   };
 }
 

@@ -20,8 +20,10 @@ import {
   unchargeMoves,
   unknownRow,
 } from '../ledger-rules.js';
-import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import { applyFreshLimits, mayRetakeIdempotencyKey, teamLimitsOf } from '../ledger-fresh-limits.js';
+import type { CounterTotals, FreshLimits, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
 import type { SqliteDb } from './sqlite-database.js';
+import { KEY_COLUMNS, toKeyRecord, type SqliteKeyRow } from './sqlite-key-store.js';
 import { insertParams, prepareLedgerStatements, toLedgerRow, type Charged, type SqliteLedgerRow } from './sqlite-ledger-sql.js';
 import { toUsageRow, usageSql, type UsageSqlRow } from './sqlite-ledger-usage.js';
 
@@ -33,11 +35,17 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly totalsTx;
   private readonly keyInFlight;
   private readonly allInFlight;
+  private readonly keyRow;
+  private readonly teamRow;
+  private readonly forgetIdempotencyKey;
 
   constructor(private readonly db: SqliteDb) {
     this.stmt = prepareLedgerStatements(db);
     this.keyInFlight = db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM ledger_entries WHERE key_id = ? AND state = 'reserved'");
     this.allInFlight = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM ledger_entries WHERE state = 'reserved'");
+    this.keyRow = db.prepare<[string], SqliteKeyRow>(`SELECT ${KEY_COLUMNS} FROM keys WHERE id = ?`);
+    this.teamRow = db.prepare<[string], Parameters<typeof teamLimitsOf>[0]>('SELECT budget_micro_usd, budget_daily_micro_usd, budget_monthly_micro_usd FROM teams WHERE name = ?');
+    this.forgetIdempotencyKey = db.prepare('UPDATE ledger_entries SET idempotency_key = NULL WHERE id = ?');
     this.reserveTx = db.transaction((input: ReserveInput, refs: CounterRef[]): ReserveResult => this.reserveInTx(input, refs));
     this.settleTx = db.transaction((id: string, input: SettleInput): boolean => {
       const charged = this.stmt.settle.get({
@@ -154,11 +162,19 @@ export class SqliteLedgerStore implements LedgerStore {
     return true;
   }
 
-  private reserveInTx(input: ReserveInput, refs: CounterRef[]): ReserveResult {
+  /** Runs after BEGIN IMMEDIATE: the limits it reads are the committed ones, and nobody writes until COMMIT. */
+  private reserveInTx(input: ReserveInput, given: CounterRef[]): ReserveResult {
     if (input.idempotencyKey !== null) {
-      const existing = this.stmt.byIdem.get(input.keyId, input.idempotencyKey);
-      if (existing) return { ok: false, reason: 'duplicate', existing: toLedgerRow(existing) };
+      const found = this.stmt.byIdem.get(input.keyId, input.idempotencyKey);
+      const existing = found === undefined ? undefined : toLedgerRow(found);
+      if (existing && !mayRetakeIdempotencyKey(existing, input)) return { ok: false, reason: 'duplicate', existing };
+      // Rolled back with the rest if this reservation is refused: the key stays with the old row.
+      if (existing) this.forgetIdempotencyKey.run(existing.id);
     }
+    const fresh = input.freshLimits ? this.readFreshLimits(input) : null;
+    const applied = applyFreshLimits(input, given, fresh);
+    if ('ok' in applied) throw new ReservationRefused(applied);
+    const refs = applied.refs;
     for (const ref of refs) {
       this.stmt.ensureCounter.run(ref.scope, ref.bucket);
       const charged = this.stmt.charge.run({ scope: ref.scope, bucket: ref.bucket, amount: reserveAmount(ref, input), limit: ref.limitMicro });
@@ -168,14 +184,20 @@ export class SqliteLedgerStore implements LedgerStore {
       throw new ReservationRefused(budgetRefusal(ref, ref.limitMicro, t.spent_micro, t.reserved_micro));
     }
     const busy = concurrencyRefusal(
-      input,
+      { ...input, inFlightLimits: applied.inFlightLimits },
       () => this.keyInFlight.get(input.keyId)?.n ?? 0,
       () => this.allInFlight.get()?.n ?? 0,
     );
     if (busy) throw new ReservationRefused(busy);
     const row = reservedRow(input);
     this.stmt.insert.run(insertParams(row));
-    return { ok: true, row };
+    return fresh === null ? { ok: true, row } : { ok: true, row, fresh };
+  }
+
+  private readFreshLimits(input: ReserveInput): FreshLimits | null {
+    const key = this.keyRow.get(input.keyId);
+    if (key === undefined) return null;
+    return { key: toKeyRecord(key), team: teamLimitsOf(input.team === null ? undefined : this.teamRow.get(input.team)) };
   }
 }
 

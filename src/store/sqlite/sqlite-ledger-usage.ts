@@ -41,7 +41,8 @@ export function usageSql(query: UsageQuery): UsageSql {
       COALESCE(SUM(CASE WHEN state = 'settled' THEN settled_micro END), 0) AS spent,
       COALESCE(SUM(CASE WHEN state = 'reserved' THEN quoted_micro END), 0) AS reserved,
       COALESCE(SUM(CASE WHEN state = 'settled' THEN requested_megapixels END), 0) AS megapixels,
-      COALESCE(SUM(CASE WHEN state = 'settled' THEN billed_units END), 0) AS units
+      COALESCE(SUM(CASE WHEN state = 'settled' THEN billed_units END), 0) AS units,
+      COUNT(CASE WHEN state = 'settled' AND settled_micro > quoted_micro THEN 1 END) AS overruns
     FROM ledger_entries WHERE ${where.join(' AND ')} ${grouping}`;
   return { sql, params };
 }
@@ -53,8 +54,9 @@ export interface UsageSqlRow {
   reserved: number;
   megapixels: number;
   units: number;
+  overruns: number;
 }
 
 export function toUsageRow(r: UsageSqlRow): UsageRow {
-  return { group: r.grp, requests: r.requests, spentMicro: r.spent, reservedMicro: r.reserved, megapixels: r.megapixels, billedUnits: r.units };
+  return { group: r.grp, requests: r.requests, spentMicro: r.spent, reservedMicro: r.reserved, megapixels: r.megapixels, billedUnits: r.units, overruns: r.overruns };
 }
