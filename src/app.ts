@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { configWarnings, type Config } from './config.js';
 import { tokenMacKey } from './domain/tokens.js';
 import { createInputValidator } from './domain/validation.js';
 import { registerCors } from './http/cors.js';
@@ -81,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ajv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
+  for (const warning of configWarnings(deps.config)) app.log.warn(warning);
   const limits = await RateLimits.register(app, deps.config, deps.redis);
   const corsOrigins = await registerCors(app, deps.config, deps.stores);
 

@@ -76,6 +76,24 @@ export interface Config {
   shutdownDrainMs: number;
 }
 
+/** A URL as it may appear in a message: any user:password@ part replaced, so config errors never print secrets. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1***@');
+}
+
+/**
+ * Settings that are valid but risky, for server start-up to log as warnings. TRUST_PROXY=true
+ * believes the leftmost X-Forwarded-For, which any client can write: its rate limits and
+ * failed-login limit then key on an IP it chooses.
+ */
+export function configWarnings(config: Config): string[] {
+  const out: string[] = [];
+  if (config.trustProxy === true) {
+    out.push('TRUST_PROXY=true trusts X-Forwarded-For from anyone, so a client can choose its own IP (rate limits, failed-login limit); set TRUST_PROXY to your proxy\'s address or CIDR (e.g. 10.0.0.0/8) or a hop count');
+  }
+  return out;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -104,7 +122,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
       if (u.username || u.password || u.search || u.hash) throw new Error('extras');
       return u.origin + u.pathname.replace(/\/+$/, '');
     } catch {
-      problems.push(`${name} must be an http(s) URL without credentials, query or fragment (got "${raw}")`);
+      problems.push(`${name} must be an http(s) URL without credentials, query or fragment (got "${redactUrl(raw)}")`);
       return undefined;
     }
   };
@@ -136,7 +154,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
   const origins = (): string[] => {
     const list = (str('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
     for (const o of list) {
-      if (o === '*' || !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS entries must be exact origins like https://app.example.com (got "${o}")`);
+      if (o === '*' || !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS entries must be exact origins like https://app.example.com (got "${redactUrl(o)}")`);
     }
     return list;
   };
@@ -164,7 +182,10 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
 
   const databaseUrl = str('DATABASE_URL') ?? 'sqlite:./data/gateway.db';
   if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push(`DATABASE_URL must be sqlite:<path> or postgres://… (got "${databaseUrl}")`);
+    problems.push(`DATABASE_URL must be sqlite:<path> or postgres://… (got "${redactUrl(databaseUrl)}")`);
+  } else if (databaseUrl.trim() === 'sqlite:') {
+    // An empty path would silently be an in-memory database: every key and charge lost at exit.
+    problems.push('DATABASE_URL=sqlite: needs a file path, e.g. sqlite:./data/gateway.db (sqlite::memory: for a throwaway database)');
   }
 
   const adminToken = str('ADMIN_TOKEN');

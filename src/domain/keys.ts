@@ -54,10 +54,16 @@ export function displayPrefix(secret: string): string {
  * `Bearer <credential>`. Schemes are case-insensitive (RFC 9110 §11.1). Returns null when absent
  * or malformed.
  */
+/**
+ * Longest credential accepted (a browser token with many origins is the longest; secret keys are
+ * far shorter). The token minter refuses to issue anything longer, so every minted token parses.
+ */
+export const MAX_CREDENTIAL_LENGTH = 4096;
+
 export function parseAuthorization(header: string | undefined): string | null {
   if (header === undefined) return null;
   const m = /^(key|bearer)[ \t]+([^\s]+)[ \t]*$/i.exec(header);
-  if (!m || m[2] === undefined || m[2].length > 512) return null;
+  if (!m || m[2] === undefined || m[2].length > MAX_CREDENTIAL_LENGTH) return null;
   return m[2];
 }
 

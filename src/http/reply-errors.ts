@@ -53,6 +53,12 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     // The database did not answer. If the request never reached fal, nothing was reserved or
     // sent, so a retry is safe: 503 + Retry-After (fal clients retry it by themselves). A POST
     // that did reach fal stays a non-retryable 500: fal may have run it.
+    // The client went away (its socket closed, so the relayed body stream was destroyed): not a
+    // gateway fault, and nobody is left to answer. request-log.ts writes its line.
+    if (reply.raw.destroyed) {
+      request.log.info({ err: { message: error.message } }, 'client disconnected before the answer was sent');
+      return sendError(reply, new GatewayError('bad_request', 'Client disconnected'));
+    }
     if (isStoreUnavailable(error) && request.facts.sentToFal !== true) {
       request.log.warn({ err: error }, 'store unavailable');
       return sendError(

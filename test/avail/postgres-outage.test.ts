@@ -76,6 +76,24 @@ describe('Postgres outage', () => {
     expect((await get('/readyz')).status).toBe(200);
   }, 60_000);
 
+  it('never answers a retryable 502/503/504 for a POST that reached fal before the database failed', async () => {
+    gw.sim.setFaults({ latencyMs: 1500 });
+    const calls = gw.sim.stats().calls.run;
+    try {
+      const pending = run();
+      // Stop the database once the call has left for fal.
+      for (let i = 0; i < 50 && gw.sim.stats().calls.run === calls; i++) await new Promise((r) => setTimeout(r, 20));
+      db.stop();
+      const res = await pending;
+      await res.arrayBuffer();
+      expect(gw.sim.stats().calls.run).toBe(calls + 1);
+      expect([502, 503, 504]).not.toContain(res.status);
+    } finally {
+      gw.sim.setFaults({ latencyMs: 5 });
+      db.start();
+    }
+  }, 60_000);
+
   it('answers a prompt 503 while the database is frozen (SIGSTOP), and recovers when it thaws', async () => {
     expect((await run()).status).toBe(200);
     db.freeze(true);

@@ -53,6 +53,7 @@ describe('Redis outage', () => {
       child.kill('SIGTERM');
       await exited;
     }
+    redis.freeze(false);
     await redis.stop();
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
@@ -114,6 +115,24 @@ describe('Redis outage', () => {
     expect(lines.filter((l) => l.includes('Redis unreachable'))).toHaveLength(1);
     expect(lines.filter((l) => l.includes('Redis reachable again'))).toHaveLength(1);
     expect(stderr).not.toMatch(/ioredis/i);
+    expect(stderr).toBe('');
+  }, 90_000);
+
+  it('falls back the same way when Redis is frozen (accepts connections, never answers)', async () => {
+    expect(await until(async () => (await ready()).redis === 'ok', 15_000)).toBe(true);
+    const key = await createKey(1000);
+    redis.freeze(true);
+    try {
+      // The first call waits out ioredis's command timeout at most once, then counts locally.
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push(await run(key));
+      expect(statuses).toEqual([200, 200, 200, 200]);
+      expect(await ready()).toMatchObject({ status: 'ready', degraded: true, redis: 'unreachable' });
+    } finally {
+      redis.freeze(false);
+    }
+    expect(await until(async () => (await ready()).redis === 'ok', 20_000)).toBe(true);
+    expect(logLines().filter((l) => l.includes('Redis unreachable'))).toHaveLength(2);
     expect(stderr).toBe('');
   }, 90_000);
 });

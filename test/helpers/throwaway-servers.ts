@@ -24,6 +24,8 @@ export interface ThrowawayRedis {
   url: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** SIGSTOP (true) or SIGCONT (false): a Redis that accepts connections and never answers. */
+  freeze(on: boolean): void;
 }
 
 export async function throwawayRedis(): Promise<ThrowawayRedis> {
@@ -50,6 +52,9 @@ export async function throwawayRedis(): Promise<ThrowawayRedis> {
       const exited = new Promise((resolve) => c.once('exit', resolve));
       c.kill('SIGKILL');
       await exited;
+    },
+    freeze(on) {
+      child?.kill(on ? 'SIGSTOP' : 'SIGCONT');
     },
   };
   await r.start();

@@ -3,7 +3,7 @@
  * WAL + synchronous=NORMAL: committed rows survive a process crash (kill -9), and a commit does not
  * fsync, which matters because better-sqlite3 blocks the event loop (perf-reliability.md, takeaway 5).
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
@@ -11,7 +11,12 @@ import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 export type SqliteDb = Database.Database;
 
 export function openSqlite(path: string): SqliteDb {
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && path !== '') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // The ledger and key hashes are private: a new file is created owner-only (0600), and SQLite
+    // gives its -wal and -shm files the database file's own mode. An existing file keeps its mode.
+    closeSync(openSync(path, 'a', 0o600));
+  }
   const db = new Database(path === '' ? ':memory:' : path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
