@@ -14,7 +14,8 @@ import type { Op } from './wire-fault-rows.js';
 
 const QUOTE = 20_000; // µUSD: 1 MP at the default price
 const PRICE = 20_000; // µUSD per megapixel (the default)
-const PENDING = new Set<string>(['SIGKILL at after-reserve | run', 'SIGKILL at after-reserve | submit', 'SIGTERM with runs in flight: ledger after restart']);
+/** Row names whose fix has not landed yet: they run as `it.fails` and are printed. */
+const PENDING = new Set<string>([]);
 
 let sim: FalSim;
 let slowSim: FalSim;

@@ -19,7 +19,8 @@ const COMBOS: { op: Op; door: Door }[] = [
   { op: 'submit', door: 'host' },
   { op: 'submit', door: 'proxy' },
 ];
-const PENDING = new Set<string>(["Postgres lost while fal works on a sync run: the client gets fal's answer"]);
+/** Row names whose fix has not landed yet: they run as `it.fails` and are printed. */
+const PENDING = new Set<string>([]);
 
 describe('dependency outages on a real process (Postgres + Redis)', () => {
   let pgServer: ThrowawayPostgres;
