@@ -48,11 +48,19 @@ export class QueueSettler {
     return attempt;
   }
 
-  /** A client fetched a successful result: its headers carry fal's bill, no extra call needed. */
+  /**
+   * A client fetched a successful result: its headers carry fal's bill, no extra call needed. A
+   * database failure here must not cost the client its result: the row stays reserved and the
+   * reconciler settles it later.
+   */
   async onResult(requestId: string, statusCode: number, headers: IncomingHttpHeaders): Promise<void> {
     if (statusCode < 200 || statusCode >= 300) return; // 400 "still in progress" settles nothing
-    const row = await this.ctx.stores.ledger.findByFalRequestId(requestId);
-    if (row?.state === 'reserved') await settleFromAnswer(this.ctx, row, statusCode, headers);
+    try {
+      const row = await this.ctx.stores.ledger.findByFalRequestId(requestId);
+      if (row?.state === 'reserved') await settleFromAnswer(this.ctx, row, statusCode, headers);
+    } catch (err) {
+      this.log.warn({ err, falRequestId: requestId }, 'result settlement failed; the reconciler will retry');
+    }
   }
 
   private async settleOnce(requestId: string): Promise<void> {

@@ -12,12 +12,12 @@ import type { PipelineContext, RequestFacts } from './context.js';
  * whether fal may have received the request (then a POST is charged at its quote, flagged).
  */
 export class UpstreamCallError extends GatewayError {
-  constructor(
-    code: ErrorCode,
-    detail: string,
-    readonly maybeDelivered: boolean,
-  ) {
+  readonly maybeDelivered: boolean;
+  readonly kind: UpstreamFailure['kind'];
+  constructor(code: ErrorCode, detail: string, failure: UpstreamFailure) {
     super(code, detail);
+    this.maybeDelivered = failure.maybeDelivered;
+    this.kind = failure.kind;
   }
 }
 
@@ -35,8 +35,7 @@ export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest
     res = await ctx.upstream.request({ ...req, signal });
   } catch (err) {
     request.log.warn({ err, upstreamPath: req.path }, 'fal call failed');
-    // An abort (shutdown, a client gone) can surface as the signal's own reason: still "may have left".
-    throw upstreamError(req.signal?.aborted === true && !(err instanceof UpstreamFailure) ? new UpstreamFailure('aborted', true, { cause: err }) : err, req.method);
+    throw upstreamError(err, req.method);
   }
   if (res.statusCode === 401 || res.statusCode === 403) {
     // fal refused FAL_KEY (wrong, revoked, or the account is locked): never relay it as if the
@@ -67,15 +66,15 @@ export async function readJsonObject(res: Dispatcher.ResponseData): Promise<Reco
 export function upstreamError(err: unknown, method: 'GET' | 'POST' | 'PUT'): UpstreamCallError {
   // Not a classified transport failure: nothing says the request did not leave, so assume it may have.
   if (!(err instanceof UpstreamFailure)) return upstreamError(new UpstreamFailure('broken', true, { cause: err }), method);
-  if (!err.maybeDelivered) return new UpstreamCallError('upstream_unreachable', 'fal could not be reached; nothing was sent', false);
+  if (!err.maybeDelivered) return new UpstreamCallError('upstream_unreachable', 'fal could not be reached; nothing was sent', err);
   if (method === 'POST') {
     return new UpstreamCallError(
       'upstream_outcome_unknown',
       'fal did not answer; the request may have been processed. Check usage before retrying.',
-      true,
+      err,
     );
   }
   return err.kind === 'timeout'
-    ? new UpstreamCallError('upstream_timeout', 'fal did not answer in time', true)
-    : new UpstreamCallError('upstream_unreachable', 'fal connection failed', true);
+    ? new UpstreamCallError('upstream_timeout', 'fal did not answer in time', err)
+    : new UpstreamCallError('upstream_unreachable', 'fal connection failed', err);
 }

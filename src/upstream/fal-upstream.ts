@@ -86,7 +86,8 @@ export function createFalUpstream(opts: FalUpstreamOptions): FalUpstream {
           signal: req.signal,
         });
       } catch (err) {
-        throw classify(err);
+        // undici rethrows the signal's own reason (any value): an aborted call may have left.
+        throw req.signal?.aborted === true ? new UpstreamFailure('aborted', true, { cause: err }) : classify(err);
       }
     },
     async close() {

@@ -36,6 +36,8 @@ export interface TestGatewayOptions {
   stores?: Stores;
   /** Extra simulated-fal faults at start. */
   simFaults?: Partial<import('../../src/sim/fal-sim.js').SimFaults>;
+  /** The gateway's clock (default the real one), e.g. to play an instance whose clock runs ahead. */
+  now?: () => Date;
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -56,7 +58,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const logger = pino(loggerOptions(config.logLevel), { write: (line: string) => void logs.push(line) });
   const stores = opts.stores ?? memoryStores();
   const upstream = createFalUpstream({ runUrl: config.falRunUrl, queueUrl: config.falQueueUrl, falKey, userAgent: 'fal-gateway/test' });
-  const app = await buildApp({ config, stores, upstream, logger });
+  const app = await buildApp({ config, stores, upstream, logger, ...(opts.now ? { now: opts.now } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
 
   return {

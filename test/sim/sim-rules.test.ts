@@ -58,7 +58,10 @@ describe('fault rules', () => {
   const never = (): number => 0.99;
   it('lets prompt triggers override the random rates', () => {
     const faults = { ...DEFAULT_FAULTS, errorRate: 1 };
-    expect(planCall('[sim:hang]', faults, never, 'run')).toEqual({ transport: 'hang', reject429: false, outcome: 'ok', slow: false });
+    expect(planCall('[sim:hang]', faults, never, 'run')).toEqual({ transport: 'hang', submitBody: 'normal', reject429: false, outcome: 'ok', slow: false });
+    expect(planCall('[sim:hang-before-body]', faults, never, 'run').transport).toBe('hang-before-body');
+    expect(planCall('[sim:reset-before-headers]', faults, never, 'submit').transport).toBe('reset-before-headers');
+    expect(planCall('[sim:garbage]', faults, never, 'submit')).toMatchObject({ transport: 'answer', submitBody: 'garbage', outcome: 'error' });
     expect(planCall('[sim:422] [sim:slow]', faults, never, 'submit')).toMatchObject({ outcome: 'late422', slow: true });
     expect(planCall('plain', faults, never, 'run').outcome).toBe('error');
   });
