@@ -43,6 +43,8 @@ export async function reserve(
   opts: { id: string; operation: LedgerOperation; idempotencyKey: string | null; bodyHash: string | null },
 ): Promise<Reservation | { duplicate: LedgerRow }> {
   const q = quote(input, { microUsdPerMegapixel: ctx.config.microUsdPerMegapixel, rounding: ctx.config.rounding });
+  // The hold, not the estimate: what a refusal quotes, so "cost" and "remaining" compare the same thing.
+  const holdMicro = reservationMicro(input, ctx.config.microUsdPerMegapixel);
   const at = ctx.now();
   const token = principal.token ? { tokenId: principal.token.id, maxMicroUsd: principal.token.maxMicroUsd, maxImages: principal.token.maxImages } : null;
   // Key and team limits here are placeholders: the store replaces them with the rows it reads (freshLimits).
@@ -52,7 +54,7 @@ export async function reserve(
     keyId: principal.keyId,
     team: principal.team,
     operation: opts.operation,
-    quotedMicro: reservationMicro(input, ctx.config.microUsdPerMegapixel),
+    quotedMicro: holdMicro,
     requestedMegapixels: q.megapixels,
     counters: given,
     idempotencyKey: opts.idempotencyKey === null ? null : scopedIdempotencyKey(opts.operation, opts.idempotencyKey),
@@ -89,10 +91,10 @@ export async function reserve(
   const period = result.period === 'lifetime' ? '' : ` ${result.period === 'day' ? 'daily' : 'monthly'}`;
   throw new GatewayError(
     'budget_exceeded',
-    `This request would cost $${microToUsd(q.microUsd)} but the ${scope}'s${period} budget has $${microToUsd(result.remainingMicro)} left`,
+    `This request would cost up to $${microToUsd(holdMicro)} but the ${scope}'s${period} budget has $${microToUsd(result.remainingMicro)} left`,
     {},
     {
-      cost_usd: microToUsdNumber(q.microUsd),
+      cost_usd: microToUsdNumber(holdMicro),
       remaining_usd: microToUsdNumber(result.remainingMicro),
       budget_usd: microToUsdNumber(result.limitMicro),
       budget_scope: result.scopeKind,

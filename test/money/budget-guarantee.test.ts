@@ -43,6 +43,9 @@ describe('PRICE_ROUNDING=exact with fal billing whole megapixels', () => {
     const ok = answers.filter((a) => a.status === 200);
     expect(answers.filter((a) => a.status !== 200).every((a) => a.status === 402)).toBe(true);
     expect(ok).toHaveLength(2);
+    // A refusal quotes the hold it could not place, not the lower exact estimate.
+    const refused = answers.find((a) => a.status === 402);
+    expect(JSON.parse(refused?.body ?? '{}')).toMatchObject({ error_type: 'budget_exceeded', cost_usd: 0.04, remaining_usd: 0.02 });
     const u = await usage(gw, id);
     expect(u).toMatchObject({ total_usd: 0.08, reserved_usd: 0, requests: 2, overruns: 0 });
     expect(gw.sim.stats().billedUnits).toBe(4);
