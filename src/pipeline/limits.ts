@@ -36,8 +36,8 @@ export class RateLimits {
   private readonly limiter: Limiter;
 
   /** Registers @fastify/rate-limit over the gateway's counters (per-route hooks are not used: the pipeline calls it after auth). */
-  static async register(app: FastifyInstance, config: Config, redis: Redis | undefined): Promise<RateLimits> {
-    const counters = new RateCounters(redis, app.log);
+  static async register(app: FastifyInstance, config: Config, redis: Redis | undefined, localEntries?: number): Promise<RateLimits> {
+    const counters = new RateCounters(redis, app.log, localEntries);
     // The plugin builds its store with `new`; a constructor returning an object yields that object.
     const store = function SharedCounters() {
       return counters;

@@ -30,8 +30,8 @@ return {tonumber(c), t}`;
 
 const NAMESPACE = 'fgw-rl:';
 const PROBE_MS = 1_000;
-/** In-memory windows kept at most (oldest dropped first); each is a key and two numbers. */
-const MAX_LOCAL_ENTRIES = 50_000;
+/** In-memory windows kept at most by default (oldest dropped first); each is a key and two numbers. */
+export const DEFAULT_LOCAL_ENTRIES = 50_000;
 
 export class RateCounters {
   private readonly local = new Map<string, { count: number; startMs: number }>();
@@ -42,6 +42,7 @@ export class RateCounters {
   constructor(
     private readonly redis: Redis | undefined,
     private readonly log: FastifyBaseLogger,
+    private readonly maxLocalEntries = DEFAULT_LOCAL_ENTRIES,
     private readonly nowMs: () => number = () => Date.now(),
   ) {
     if (!redis) return;
@@ -100,7 +101,7 @@ export class RateCounters {
     if (!w || w.startMs + windowMs <= now) {
       this.local.delete(key);
       w = { count: 0, startMs: now };
-      if (this.local.size >= MAX_LOCAL_ENTRIES) {
+      if (this.local.size >= this.maxLocalEntries) {
         const oldest = this.local.keys().next();
         if (oldest.done !== true) this.local.delete(oldest.value);
       }

@@ -4,6 +4,7 @@
  * safe), /readyz answers 503 instead of hanging, and the gateway recovers without a restart.
  * Runs against a throwaway PostgreSQL on its own port that the test stops, freezes and restarts.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openPostgres } from '../../src/store/postgres/postgres-database.js';
@@ -55,6 +56,21 @@ describe('Postgres outage', () => {
       expect(idle.rows[0]?.idle_in_transaction_session_timeout).toBe('4321ms');
     } finally {
       await pool.end();
+    }
+  });
+
+  it('lets start-up migrations wait for another instance longer than the statement timeout', async () => {
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      // Another instance migrating: it holds the migration lock for 1.5 s.
+      await other.query('BEGIN');
+      await other.query("SELECT pg_advisory_xact_lock($1::int, hashtext('public'))", [0x66677731]);
+      setTimeout(() => void other.query('COMMIT'), 1500);
+      const pool = await openPostgres(db.url, { statementTimeoutMs: 200 });
+      await pool.end();
+    } finally {
+      await other.end();
     }
   });
 

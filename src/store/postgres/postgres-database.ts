@@ -21,16 +21,19 @@ export interface PostgresOptions {
    * 'error' events, which would crash the process if nobody listened; the next query reconnects.
    */
   onIdleError?: (err: Error) => void;
-  /** Time to open a connection (TCP + startup + auth), ms. Default 5 s. */
+  /** Time to open a connection (TCP + startup + auth), ms. Default 3 s. */
   connectTimeoutMs?: number;
   /**
-   * Longest statement, ms (default 10 s): enforced by the server (statement_timeout) and, 2 s
+   * Longest statement, ms (default 5 s; ledger statements take milliseconds): enforced by the server (statement_timeout) and, 2 s
    * later, by the client (query_timeout), because a frozen server enforces nothing.
    */
   statementTimeoutMs?: number;
   /** A session idle inside a transaction this long is ended by the server (its locks freed), ms. Default 30 s. */
   idleInTransactionTimeoutMs?: number;
 }
+
+/** Client-side bound on one migration statement (pg has no "no timeout" per query). */
+const MIGRATION_TIMEOUT_MS = 3_600_000;
 
 /** Client-side margin over statement_timeout, so the server's own error normally wins. */
 const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
@@ -43,12 +46,12 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PgPool> {
   const schema = options.schema ?? 'public';
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid Postgres schema name: ${schema}`);
-  const statementMs = options.statementTimeoutMs ?? 10_000;
+  const statementMs = options.statementTimeoutMs ?? 5_000;
   const pool = new pg.Pool({
     ...connection(url, schema, `-c statement_timeout=${statementMs} -c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? 30_000}`),
     max: options.max ?? 10,
     types: gatewayTypes(),
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 3_000,
     query_timeout: statementMs + CLIENT_TIMEOUT_MARGIN_MS,
     // A dead peer (cable cut, host gone) is noticed by TCP instead of never.
     keepAlive: true,
@@ -100,6 +103,11 @@ function parseSafeInteger(text: string): number {
   return n;
 }
 
+/** A query with the migration bound instead of the pool's query_timeout (pg reads it per query; its typings omit it). */
+function unbounded(text: string, values?: unknown[]): pg.QueryConfig {
+  return { text, values, query_timeout: MIGRATION_TIMEOUT_MS } as pg.QueryConfig;
+}
+
 async function migrate(pool: PgPool, schema: string): Promise<void> {
   const client = await pool.connect();
   let failure: Error | undefined;
@@ -108,7 +116,10 @@ async function migrate(pool: PgPool, schema: string): Promise<void> {
   client.on('error', onError);
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
+    // Migrations (an index on a large ledger) and waiting for another instance's may take longer
+    // than any request should: the statement bounds are lifted for this transaction only.
+    await client.query('SET LOCAL statement_timeout = 0');
+    await client.query(unbounded('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]));
     const current = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
     if (current.rows[0]?.schema !== schema) throw new Error(`Postgres schema "${schema}" does not exist`);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
@@ -117,7 +128,7 @@ async function migrate(pool: PgPool, schema: string): Promise<void> {
     for (const [index, sql] of POSTGRES_MIGRATIONS.entries()) {
       const version = index + 1;
       if (applied.has(version)) continue;
-      await client.query(sql);
+      await client.query(unbounded(sql));
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
     }
     await client.query('COMMIT');

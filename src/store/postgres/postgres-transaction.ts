@@ -1,5 +1,6 @@
 /** One transaction on one pooled connection: the unit every multi-statement write runs in. */
 import type pg from 'pg';
+import { isStoreUnavailable } from '../../errors.js';
 import type { PgPool } from './postgres-database.js';
 
 /**
@@ -21,8 +22,14 @@ export async function inTransaction<T>(pool: PgPool, body: (client: pg.PoolClien
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    // A failed ROLLBACK means a broken connection: release(broken) then discards it.
-    await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+    if (isStoreUnavailable(err)) {
+      // Lost or timed out: a ROLLBACK would wait out another timeout behind the stuck statement.
+      // Discarding the connection ends the transaction on the server just the same.
+      broken = err instanceof Error ? err : new Error(String(err));
+    } else {
+      // A failed ROLLBACK means a broken connection: release(broken) then discards it.
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+    }
     throw err;
   } finally {
     client.removeListener('error', onError);
