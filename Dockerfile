@@ -1,7 +1,10 @@
 # syntax=docker/dockerfile:1
-# fal-gateway image: Node 24 LTS ("Krypton"), pinned to an exact release so a rebuild is the same
-# runtime; bump NODE_VERSION on purpose (the code and tests also run on Node 20, see engines).
-ARG NODE_VERSION=24.21.0
+# fal-gateway image: Node 22 LTS ("Jod", supported until 2027-04-30), pinned to an exact release so a
+# rebuild is the same runtime; bump NODE_VERSION on purpose (the code and tests also run on Node 20).
+# Not Node 24 yet: better-sqlite3 12.x aborts the process on Node 24 (SIGABRT in Statement::~Statement,
+# "RemoveEnvironmentCleanupHook: (env) != nullptr"), seen here at start-up and exit with SQLite on
+# 24.21.0; its fix is better-sqlite3 13, which needs Node >= 22 (so Node 20 support goes with it).
+ARG NODE_VERSION=22.23.5
 
 # Build stage: full install (native better-sqlite3 build needs python3/make/g++), compile TypeScript.
 FROM node:${NODE_VERSION}-bookworm-slim AS build
