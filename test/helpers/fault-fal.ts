@@ -89,11 +89,17 @@ async function apply(fault: WireFault, req: IncomingMessage, res: ServerResponse
     return void res.end(text);
   }
   const up = await forward(req, body, target);
+  if (fault === 'pass') {
+    // Streamed, not buffered: a fault of the sim's own (`[sim:reset]` mid-body) must reach the
+    // gateway as the sim made it.
+    res.writeHead(up.statusCode ?? 502, hopByHopRemoved(up));
+    up.once('error', () => res.destroy());
+    up.once('aborted', () => res.destroy());
+    return void up.pipe(res);
+  }
   const upBody = await readAll(up);
   if (fault === 'reset-before-headers') return void res.destroy();
-  const headers = { ...up.headers };
-  delete headers.connection;
-  delete headers['keep-alive'];
+  const headers = hopByHopRemoved(up);
   if (fault === 'garbage') {
     const text = '<html>upstream hiccup</html>';
     res.writeHead(up.statusCode ?? 502, { ...headers, 'content-type': 'text/html', 'content-length': String(text.length) });
@@ -103,11 +109,16 @@ async function apply(fault: WireFault, req: IncomingMessage, res: ServerResponse
   if (fault === 'reset-after-headers') {
     res.flushHeaders();
     setTimeout(() => res.destroy(), 20);
-  } else if (fault === 'reset-mid-body') {
-    res.write(upBody.subarray(0, Math.floor(upBody.length / 2)), () => res.destroy());
   } else {
-    res.end(upBody);
+    res.write(upBody.subarray(0, Math.floor(upBody.length / 2)), () => res.destroy());
   }
+}
+
+function hopByHopRemoved(up: IncomingMessage): IncomingMessage['headers'] {
+  const headers = { ...up.headers };
+  delete headers.connection;
+  delete headers['keep-alive'];
+  return headers;
 }
 
 function forward(req: IncomingMessage, body: Buffer, target: string): Promise<IncomingMessage> {

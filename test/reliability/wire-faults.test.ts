@@ -15,12 +15,7 @@ import { billOf, followHandle, ledgerOf, post, sleep, type Answer, type LedgerVi
 import { allRows, type Row } from './wire-fault-rows.js';
 
 /** Row titles (without the store) whose fix has not landed yet: they run as `it.fails` and are listed. */
-const PENDING = new Set<string>([
-  // fal's headers (with x-fal-billable-units) and half its body, then a reset: settled at the quote
-  // (unverified, outcome unknown) instead of from the billable units fal sent (outcome body_lost).
-  'connection reset mid-body | run | host',
-  'connection reset mid-body | run | proxy',
-]);
+const PENDING = new Set<string>([]);
 
 interface Observation {
   answer: Answer;
