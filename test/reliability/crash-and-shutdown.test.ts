@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFalSim, type FalSim } from '../../src/sim/fal-sim.js';
 import { isRetryable } from '../helpers/retryable.js';
-import { billOf, post, type Answer } from './observe.js';
+import { billOf, post, sleep, type Answer } from './observe.js';
 import { FAL_KEY, PROCESS_STORES, createKey, gatewayEnv, settledUsage, startGatewayProcess, type ProcessStore, type Usage } from './process-rig.js';
 import type { Op } from './wire-fault-rows.js';
 
@@ -20,7 +20,8 @@ const PENDING = new Set<string>([]);
 let sim: FalSim;
 let slowSim: FalSim;
 beforeAll(async () => {
-  sim = await startFalSim({ falKey: FAL_KEY, faults: { latencyMs: 20, queueConcurrency: Infinity } });
+  // 200 ms per generation; `[sim:slow]` makes it 2 s, long enough to kill a process mid-call.
+  sim = await startFalSim({ falKey: FAL_KEY, faults: { latencyMs: 200, queueConcurrency: Infinity } });
   slowSim = await startFalSim({ falKey: FAL_KEY, faults: { latencyMs: 8_000, queueConcurrency: Infinity } });
 });
 afterAll(async () => {
@@ -28,12 +29,20 @@ afterAll(async () => {
   await slowSim.close();
 });
 
-const KILLS: { point: string; op: Op; bill: number }[] = [
+/**
+ * `point`: a FAILPOINT, or `while fal works` (killed from outside once the sim has the call: a
+ * slow sync run fal drops unbilled when the socket goes, or a submit whose answer hangs while fal
+ * runs and bills the job). `spent`: what recovery must charge; fal's bill unless stated.
+ */
+const KILLS: { point: string; op: Op; bill: number; spent?: number; trigger?: string }[] = [
   { point: 'after-reserve', op: 'run', bill: 0 },
   { point: 'after-reserve', op: 'submit', bill: 0 },
   { point: 'after-upstream', op: 'run', bill: QUOTE },
   { point: 'after-upstream', op: 'submit', bill: QUOTE },
   { point: 'after-attach', op: 'submit', bill: QUOTE },
+  // Sent, no answer: fal may have run it, so the quote, flagged (failure-contract.md).
+  { point: 'while fal works', op: 'run', bill: 0, spent: QUOTE, trigger: '[sim:slow]' },
+  { point: 'while fal works', op: 'submit', bill: QUOTE, trigger: '[sim:hang]' },
 ];
 
 function report(name: string, problems: string[]): void {
@@ -47,16 +56,23 @@ for (const store of PROCESS_STORES) {
       (PENDING.has(name) ? it.fails : it)(name, async () => {
         const db = await store.fresh();
         const tag = `kill-${store.name}-${k.point}-${k.op}`;
-        const first = await startGatewayProcess(gatewayEnv(sim.runUrl, sim.queueUrl, db.url, { FAILPOINT: k.point }));
+        const external = k.point === 'while fal works';
+        const first = await startGatewayProcess(gatewayEnv(sim.runUrl, sim.queueUrl, db.url, external ? { RUN_TIMEOUT_MS: '3000' } : { FAILPOINT: k.point }));
         let after: Usage | undefined;
         try {
           const { key } = await createKey(first, tag);
-          const answer = await post(first.url, key, k.op, 'host', { prompt: tag, image_size: 'square' }, tag);
+          const sent = post(first.url, key, k.op, 'host', { prompt: `${tag} ${k.trigger ?? ''}`, image_size: 'square' }, tag);
+          if (external) {
+            for (let i = 0; i < 400 && !sim.calls().some((c) => c.headers['x-fal-runner-hint'] === tag && c.requestId !== undefined); i++) await sleep(10);
+            first.child.kill('SIGKILL');
+          }
+          const answer = await sent;
           expect(answer.status).toBe('transport');
           expect(await first.exited).toBe('SIGKILL');
           const second = await startGatewayProcess(gatewayEnv(sim.runUrl, sim.queueUrl, db.url));
           try {
-            after = await settledUsage(second);
+            // A sent row belongs to its instance until its own deadline (RUN_TIMEOUT_MS + grace).
+            after = await settledUsage(second, 30_000);
           } finally {
             await second.stop();
           }
@@ -68,7 +84,8 @@ for (const store of PROCESS_STORES) {
         const problems: string[] = [];
         if (bill !== k.bill) problems.push(`fal billed ${bill}, the scenario expects ${k.bill}`);
         if (after.reservedMicro !== 0) problems.push(`${after.reservedMicro} still reserved after recovery`);
-        if (after.spentMicro !== bill) problems.push(`ledger ${after.spentMicro} != fal's bill ${bill}`);
+        const spent = k.spent ?? bill;
+        if (after.spentMicro !== spent) problems.push(`ledger ${after.spentMicro}, expected ${spent} (fal billed ${bill})`);
         report(name, problems);
         expect(problems).toEqual([]);
       }, 60_000);
