@@ -22,8 +22,8 @@ export interface Answer {
 }
 
 /** Sends one run or submit through `door`, tagged with `x-fal-runner-hint` so the sim's call log ties it to the row. */
-export async function post(gwUrl: string, key: string, op: Op, door: Door, input: Record<string, unknown>, hint: string, timeoutMs = 20_000): Promise<Answer> {
-  const headers: Record<string, string> = { authorization: `Key ${key}`, 'content-type': 'application/json', 'x-fal-runner-hint': hint };
+export async function post(gwUrl: string, key: string, op: Op, door: Door, input: Record<string, unknown>, hint: string, timeoutMs = 20_000, extra: Record<string, string> = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...extra, authorization: `Key ${key}`, 'content-type': 'application/json', 'x-fal-runner-hint': hint };
   let url = gwUrl + (op === 'run' ? MODEL : `/queue${MODEL}`);
   if (door === 'proxy') {
     url = `${gwUrl}/api/fal/proxy`;
@@ -78,6 +78,11 @@ export async function ledgerOf(stores: Stores, keyId: string, gatewayId: string 
     requests: usage?.requests ?? 0,
     row: row ? { state: row.state, verified: row.verified, settledMicro: row.settledMicro, outcome: row.outcome } : undefined,
   };
+}
+
+/** How many POSTs carrying `hint` reached the sim (a second one would be a second generation). */
+export function falPostsOf(sim: FalSim, hint: string): number {
+  return sim.calls().filter((c) => c.method === 'POST' && c.headers['x-fal-runner-hint'] === hint).length;
 }
 
 /** What the sim billed, in micro-USD, for every call that carried `hint`. */

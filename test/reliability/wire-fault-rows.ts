@@ -71,6 +71,8 @@ export interface Row {
   op: Op;
   door: Door;
   expected: Expected;
+  /** The client sends the call with an Idempotency-Key and, after its answer, sends it again. */
+  retried: boolean;
 }
 
 export function allRows(): Row[] {
@@ -78,7 +80,9 @@ export function allRows(): Row[] {
   let n = 0;
   for (const fault of FAULT_CASES) {
     for (const op of ['run', 'submit'] as const) {
-      for (const door of ['host', 'proxy'] as const) rows.push({ id: `row${n++}`, fault, op, door, expected: fault[op] });
+      for (const door of ['host', 'proxy'] as const) rows.push({ id: `row${n++}`, fault, op, door, expected: fault[op], retried: false });
+      // A client retrying a call fal may have run must not cause a second generation or charge.
+      if (fault[op].falMayHaveRun) rows.push({ id: `row${n++}`, fault, op, door: 'host', expected: fault[op], retried: true });
     }
   }
   return rows;

@@ -11,7 +11,7 @@ import { startFaultFal, type FaultFal } from '../helpers/fault-fal.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { isRetryable } from '../helpers/retryable.js';
 import { backends, type TestDatabase } from '../store/store-backends.js';
-import { billOf, followHandle, ledgerOf, post, sleep, type Answer, type LedgerView } from './observe.js';
+import { billOf, falPostsOf, followHandle, ledgerOf, post, sleep, type Answer, type LedgerView } from './observe.js';
 import { allRows, type Row } from './wire-fault-rows.js';
 
 /** Row titles (without the store) whose fix has not landed yet: they run as `it.fails` and are listed. */
@@ -25,7 +25,7 @@ interface Observation {
 }
 
 const rows = allRows();
-const title = (r: Row): string => `${r.fault.name} | ${r.op} | ${r.door}`;
+const title = (r: Row): string => `${r.fault.name} | ${r.op} | ${r.door}${r.retried ? ' | retried with Idempotency-Key' : ''}`;
 const QUOTE_MICRO = 20_000; // 1 MP at the default $0.02/MP
 
 function problemsOf(row: Row, a: Answer, l: LedgerView, bill: number): string[] {
@@ -53,14 +53,25 @@ function problemsOf(row: Row, a: Answer, l: LedgerView, bill: number): string[] 
 async function observe(gw: TestGateway, row: Row): Promise<Observation> {
   const { id: keyId, key } = await gw.createKey({ name: row.id });
   const prompt = `matrix ${row.id} ${row.fault.trigger ?? ''}`;
-  const answer = await post(gw.url, key, row.op, row.door, { prompt, image_size: 'square' }, row.id);
+  const idem: Record<string, string> = row.retried ? { 'idempotency-key': `idem-${row.id}` } : {};
+  const answer = await post(gw.url, key, row.op, row.door, { prompt, image_size: 'square' }, row.id, 20_000, idem);
   if (answer.handle !== undefined) await followHandle(gw.url, key, answer.handle);
+  const retryProblems: string[] = [];
+  if (row.retried) {
+    const again = await post(gw.url, key, row.op, row.door, { prompt, image_size: 'square' }, row.id, 20_000, idem);
+    // A replay of the first answer, or a refusal to replay it (422 idempotency_key_not_replayable).
+    const replayOrRefusal = again.status === answer.status || (typeof again.status === 'number' && again.status >= 400 && again.status < 500);
+    if (!replayOrRefusal) retryProblems.push(`the retry got ${String(again.status)} ${again.body.slice(0, 200)}, the first try ${String(answer.status)}`);
+    if (isRetryable(again.answer)) retryProblems.push('the retry is answered retryably');
+    const posts = falPostsOf(gw.sim, row.id);
+    if (posts > 1) retryProblems.push(`fal received the call ${posts} times`);
+  }
   // Settlement may come later (the reconciler, a queue job finishing): wait for the row to be right.
   const until = Date.now() + 10_000;
   for (;;) {
     const ledger = await ledgerOf(gw.stores, keyId, answer.gatewayId);
     const billMicro = billOf(gw.sim, row.id, gw.config.microUsdPerMegapixel);
-    const problems = problemsOf(row, answer, ledger, billMicro);
+    const problems = [...problemsOf(row, answer, ledger, billMicro), ...retryProblems];
     if (problems.length === 0 || Date.now() > until) return { answer, ledger, billMicro, problems };
     await sleep(200);
   }
