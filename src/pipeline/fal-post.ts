@@ -16,11 +16,13 @@ import { costHeaders, settleUnknown, type Reservation } from './accounting.js';
 import type { PipelineContext } from './context.js';
 import { callFal, UpstreamCallError } from './upstream-call.js';
 
-/** Added to a call's timeout for the row's deadline: the instance's own settle writes come after it. */
+/** Added to a call's own time limits for the row's deadline: the instance's settle writes come after them. */
 export const DEADLINE_GRACE_MS = 5_000;
 
 export async function postToFal(ctx: PipelineContext, request: FastifyRequest, row: LedgerRow, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
-  const deadline = new Date(ctx.now().getTime() + req.timeoutMs + DEADLINE_GRACE_MS).toISOString();
+  // The longest this instance can hold the call: fal's headers, then one stalled body chunk (both
+  // bounded by timeoutMs), then its settle writes. Until then the row is this instance's alone.
+  const deadline = new Date(ctx.now().getTime() + 2 * req.timeoutMs + DEADLINE_GRACE_MS).toISOString();
   if (!(await ctx.stores.ledger.markSent(row.id, deadline))) {
     // Recovery released the row while this request waited on the database: nothing was sent.
     throw new GatewayError('service_unavailable', 'The request could not be recorded in time; nothing was sent, retry', { 'retry-after': '1' });

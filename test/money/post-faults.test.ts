@@ -154,3 +154,23 @@ describe('a submit answer with no usable id anywhere', () => {
     expect(await other.stores.ledger.get(body.request_id)).toMatchObject({ state: 'settled', settledMicro: 20_000, settleSource: 'quote', verified: false });
   });
 });
+
+describe('a queue result whose body breaks off', () => {
+  it("is still settled from fal's billed units when the gateway fetches it in the background", async () => {
+    gw.sim.reset();
+    const res = await post(SUBMIT, validInput({ prompt: 'r [sim:result-reset]' }));
+    const handle = (await res.json()) as { request_id: string; status_url: string };
+    for (let i = 0; i < 100; i++) {
+      const s = (await (await fetch(handle.status_url, { headers: { authorization: `Key ${key}` } })).json()) as { status: string };
+      if (s.status === 'COMPLETED') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Nobody fetches the result: the settler does, 2 s after COMPLETED was seen, and its body breaks.
+    let row = await gw.stores.ledger.findByFalRequestId(handle.request_id);
+    for (let i = 0; i < 100 && row?.state === 'reserved'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      row = await gw.stores.ledger.findByFalRequestId(handle.request_id);
+    }
+    expect(row).toMatchObject({ state: 'settled', settledMicro: 20_000, settleSource: 'billable_units', verified: true });
+  });
+});
