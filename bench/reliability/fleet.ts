@@ -9,6 +9,8 @@ export interface Slot {
   name: string;
   proc: GatewayProcess | undefined;
   generation: number;
+  /** Being killed or stopped: a balancer would route no new call here. */
+  stopping: boolean;
 }
 
 export class Fleet {
@@ -16,7 +18,7 @@ export class Fleet {
   private rr = 0;
 
   constructor(private readonly env: Record<string, string>, count = 2) {
-    this.slots = Array.from({ length: count }, (_, i) => ({ name: `gw${i + 1}`, proc: undefined, generation: 0 }));
+    this.slots = Array.from({ length: count }, (_, i) => ({ name: `gw${i + 1}`, proc: undefined, generation: 0, stopping: false }));
   }
 
   async start(): Promise<void> {
@@ -27,7 +29,7 @@ export class Fleet {
   pick(): Slot | undefined {
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[(this.rr++) % this.slots.length];
-      if (s?.proc !== undefined) return s;
+      if (s?.proc !== undefined && !s.stopping) return s;
     }
     return undefined;
   }
@@ -36,11 +38,13 @@ export class Fleet {
   async disrupt(slot: Slot, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
     const proc = slot.proc;
     if (proc === undefined) return;
+    slot.stopping = true;
     proc.child.kill(signal);
     if (signal === 'SIGKILL') slot.proc = undefined; // a killed process takes no new calls
     await proc.exited;
     slot.proc = undefined;
     await this.boot(slot);
+    slot.stopping = false;
   }
 
   async stop(): Promise<void> {

@@ -90,8 +90,9 @@ async function main(): Promise<void> {
     const admin = fleet.slots[0]?.proc?.url ?? '';
     const budgets: { keyId: string; key: string; budgetMicro: number | null }[] = [];
     for (let i = 0; i < 6; i++) {
-      // Half the keys have a budget the run will exhaust: spend must stop at it (overspend 0).
-      const budgetUsd = i % 2 === 0 ? null : 3;
+      // Half the keys have a budget the run exhausts: spend must stop at it (overspend 0).
+      // Sized to run out about 60 % into the run (a key gets a sixth of the calls, ~$0.024 each).
+      const budgetUsd = i % 2 === 0 ? null : Math.max(1, Math.round((REQUESTS / 6) * 0.024 * 0.6));
       const res = await fetch(`${admin}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: `rel${i}`, rpm: 1_000_000, ...(budgetUsd === null ? {} : { budget_usd: budgetUsd }) }) });
       const k = (await res.json()) as { id: string; key: string };
       budgets.push({ keyId: k.id, key: k.key, budgetMicro: budgetUsd === null ? null : budgetUsd * 1_000_000 });

@@ -48,7 +48,7 @@ export async function runTraffic(fleet: Fleet, opts: TrafficOptions, onProgress:
       const images = opts.random() < 0.8 ? 1 : 2;
       const tag = `rel-${n}`;
       const answer = await post(url, key, op, door, { prompt: `reliability ${tag}`, image_size: 'square', num_images: images }, tag, 30_000);
-      const disrupted = slot.generation !== generation || slot.proc === undefined;
+      const disrupted = slot.generation !== generation || slot.proc === undefined || slot.stopping;
       sent.push({ tag, op, door, keyIndex, images, answer, disrupted });
       if (answer.handle !== undefined) {
         // Poll through any live instance, as a client behind a balancer would.
