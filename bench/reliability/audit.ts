@@ -41,6 +41,8 @@ export interface Figures {
   retryableAfterFalMayHaveRun: { total: number; onKilledInstance: number };
   /** Answers that were a cut socket: on an instance killed meanwhile, or not (with fal's view). */
   transport: { onKilledInstance: number; other: number; otherFalReceived: number };
+  /** Error answers without an error_type (fal's nginx pages aside), with a sample body each. */
+  unlabelled: string[];
 }
 
 export function audit(input: AuditInput): Figures {
@@ -90,9 +92,13 @@ export function audit(input: AuditInput): Figures {
   const answers: Record<string, number> = {};
   const retry = { total: 0, onKilledInstance: 0 };
   const transport = { onKilledInstance: 0, other: 0, otherFalReceived: 0 };
+  const unlabelled: string[] = [];
   for (const s of input.sent) {
     const label = s.answer.status === 'transport' ? 'transport' : `${s.answer.status}${s.answer.errorType ? ` ${s.answer.errorType}` : ''}`;
     answers[label] = (answers[label] ?? 0) + 1;
+    if (typeof s.answer.status === 'number' && s.answer.status >= 400 && s.answer.errorType === undefined && !s.answer.body.includes('nginx') && unlabelled.length < 5) {
+      unlabelled.push(`${s.answer.status} ${s.op}/${s.door}${s.disrupted ? ' (instance stopping)' : ''}: ${s.answer.body.slice(0, 160).replace(/\s+/g, ' ')}`);
+    }
     const received = (input.falIdsByTag.get(s.tag) ?? []).length > 0;
     const mayHaveRun = received && s.answer.status !== 429;
     if (s.answer.status === 'transport') {
@@ -120,5 +126,6 @@ export function audit(input: AuditInput): Figures {
     overspend: { keys: overKeys, micro: overMicro },
     retryableAfterFalMayHaveRun: retry,
     transport,
+    unlabelled,
   };
 }

@@ -38,5 +38,6 @@ export function printFigures(f: Figures, run: RunFacts): void {
     `| overspend (must be 0) | ${f.overspend.keys} keys, ${usd(f.overspend.micro)} ${mark(f.overspend.keys === 0)} |`,
     `| retryable answers for a POST fal may have run (must be 0) | ${retryOther} ${mark(retryOther === 0)}; plus ${f.retryableAfterFalMayHaveRun.onKilledInstance} cut by a SIGKILL of their instance |`,
   ];
+  if (f.unlabelled.length > 0) lines.push('', 'Error answers without an `error_type` (samples):', ...f.unlabelled.map((u) => `- ${u}`));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
