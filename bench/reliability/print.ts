@@ -17,10 +17,10 @@ export function printFigures(f: Figures, run: RunFacts): void {
   const mark = (ok: boolean): string => (ok ? 'ok' : '**NOT 0**');
   const retryOther = f.retryableAfterFalMayHaveRun.total - f.retryableAfterFalMayHaveRun.onKilledInstance;
   const lines = [
-    `Command: \`${run.command}\``,
-    `Machine: ${run.machine}`,
-    `Duration: ${run.seconds} s (recovery after faults off: ${run.recoverySeconds} s); instance disruptions (SIGKILL ×3 : SIGTERM ×1): ${run.disruptions}`,
-    `Network faults injected on POSTs: ${Object.entries(run.wireFaults).filter(([k]) => k !== 'pass').map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- Command: \`${run.command}\``,
+    `- Machine: ${run.machine}`,
+    `- Duration: ${run.seconds} s (recovery after faults off: ${run.recoverySeconds} s); instance disruptions (SIGKILL ×3 : SIGTERM ×1): ${run.disruptions}`,
+    `- Network faults injected on POSTs: ${Object.entries(run.wireFaults).filter(([k]) => k !== 'pass').map(([k, v]) => `${k} ${v}`).join(', ')}`,
     '',
     '| figure | value |',
     '|---|---|',
