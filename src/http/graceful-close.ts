@@ -46,8 +46,11 @@ export function registerGracefulClose(app: FastifyInstance, graceMs: number, end
     pending.add(request);
     done();
   });
-  app.addHook('onSend', (request, _reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     finished(request);
+    // While closing, every answer ends its keep-alive connection, so the server closes as soon as
+    // the last answer is written instead of waiting for idle sockets to be cut.
+    if (draining) reply.header('connection', 'close');
     done(null, payload);
   });
   app.addHook('onResponse', (request, _reply, done) => {

@@ -38,8 +38,8 @@ async function gateway(db: string, env: Record<string, string>) {
 
 const run = (url: string, key: string, prompt: string) =>
   fetch(url + RUN, { method: 'POST', headers: { authorization: `Key ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt, image_size: 'square' }) }).then(
-    async (r) => ({ status: r.status, body: (await r.text()) }),
-    (err: unknown) => ({ status: 0, body: `connection lost: ${String(err)}` }),
+    async (r) => ({ status: r.status, body: await r.text(), connection: r.headers.get('connection') }),
+    (err: unknown) => ({ status: 0, body: `connection lost: ${String(err)}`, connection: null }),
   );
 
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -66,6 +66,8 @@ describe('SIGTERM with sync calls in flight', () => {
 
     for (const a of got) {
       expect(a.status).toBe(500);
+      // The answer ends its keep-alive connection, so the exit does not wait for idle sockets.
+      expect(a.connection).toBe('close');
       expect(JSON.parse(a.body)).toMatchObject({ error_type: 'upstream_outcome_unknown' });
     }
     const ledger = new Database(db, { readonly: true });
@@ -95,7 +97,7 @@ describe('SIGTERM with sync calls in flight', () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
     // A balancer that has not seen the 503 yet still gets its request served during the drain.
     const during = await run(gw.url, key, 'during the drain');
-    expect(during.status).toBe(200);
+    expect(during).toMatchObject({ status: 200, connection: 'close' });
     expect((await inFlight).status).toBe(200);
     expect(await gw.exited).toBe(0);
   }, 60_000);
