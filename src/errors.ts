@@ -1,5 +1,5 @@
 /**
- * The one catalog of client-facing errors (DESIGN §1). Every non-validation error leaves the gateway
+ * The one catalog of client-facing errors (docs/design.md §1). Every non-validation error leaves the gateway
  * as `{"detail": "<human text>", "error_type": "<code>", "request_id": "<gateway id>"}` with the
  * status below, so fal clients (which read `detail` and `error_type`) parse it unchanged.
  * Validation errors use fal's 422 `{"detail": [...]}` shape instead (see http/reply-errors.ts).
@@ -23,7 +23,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   /**
    * A POST reached (or may have reached) fal and no answer came back. 500, not 502/503/504, because
-   * `@fal-ai/client` retries those on run/submit and would pay twice (perf-reliability.md B3).
+   * `@fal-ai/client` retries those on run/submit and would pay twice (docs/reliability.md B3).
    */
   upstream_outcome_unknown: 500,
   upstream_unreachable: 502,

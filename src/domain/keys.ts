@@ -3,7 +3,7 @@
  *
  * A secret key is `fgw_sk_` + 32 base62 characters from a CSPRNG (~190 bits). Only its SHA-256 is
  * stored: a fast hash is right because the entropy is in the key, not a password
- * (perf-reliability.md B4, API2). The visible prefix makes keys recognisable to secret scanners.
+ * (docs/reliability.md B4, API2). The visible prefix makes keys recognisable to secret scanners.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 

@@ -1,5 +1,5 @@
 /**
- * Short-lived browser tokens (DESIGN §1.3). A secret-key holder mints one for a page; the page uses
+ * Short-lived browser tokens (docs/design.md §1.3). A secret-key holder mints one for a page; the page uses
  * it as its fal credentials with `proxyUrl`. Tokens are stateless: `fgw_tk_<payload>.<mac>`, an
  * HMAC-SHA256 over the base64url JSON payload, so every gateway instance can verify them without a
  * shared store. What must be shared is state the token consumes (its spend and image count), and
@@ -11,7 +11,7 @@ import { Type } from '@sinclair/typebox';
 import { MAX_CREDENTIAL_LENGTH, randomBase62 } from './keys.js';
 
 export const TOKEN_PREFIX = 'fgw_tk_';
-/** DESIGN: expiry ≤ 1 h. */
+/** docs/design.md §1.3: expiry ≤ 1 h. */
 export const MAX_TOKEN_TTL_S = 3600;
 
 export interface TokenClaims {

@@ -1,6 +1,6 @@
 /**
  * `fal_webhook` authorisation. Through a proxy any caller could make fal POST results to any URL,
- * leaking outputs and using fal as a request reflector (perf-reliability.md B4), so a webhook must
+ * leaking outputs and using fal as a request reflector (docs/reliability.md B4), so a webhook must
  * be https and fall under a prefix registered on the caller's key.
  */
 

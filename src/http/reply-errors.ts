@@ -1,5 +1,5 @@
 /**
- * Turns every failure into fal's error shapes (DESIGN §1). 5xx details go to the log, never to the
+ * Turns every failure into fal's error shapes (docs/design.md §1). 5xx details go to the log, never to the
  * client.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -1,5 +1,5 @@
 /**
- * Steps 6 and 8 of the pipeline (DESIGN §2): quote and reserve before fal is called, settle or
+ * Steps 6 and 8 of the pipeline (docs/design.md §2): quote and reserve before fal is called, settle or
  * release when the outcome is known. Amounts are integer micro-USD; dollars appear only in headers
  * and JSON bodies.
  */

@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` on sync runs and queue submits (Stripe-style, perf-reliability.md B3). The key is
+ * `Idempotency-Key` on sync runs and queue submits (Stripe-style, docs/reliability.md B3). The key is
  * unique per gateway key in the ledger, so the reservation row doubles as the idempotency record:
  * a repeat with the same request within 24 h gets the first outcome replayed (no second fal call,
  * no second charge); the same key with a different request is 422; a repeat while the first is

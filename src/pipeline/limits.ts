@@ -1,5 +1,5 @@
 /**
- * Step 5 of the pipeline: requests per minute (DESIGN §1, perf-reliability.md B4). @fastify/rate-limit
+ * Step 5 of the pipeline: requests per minute (docs/design.md §1, docs/reliability.md B4). @fastify/rate-limit
  * does the arithmetic over pipeline/rate-counters.ts (Redis when REDIS_URL is set, so the limit
  * holds across instances, with a per-instance fallback while Redis is unreachable; in memory
  * otherwise), keyed by the authenticated principal:

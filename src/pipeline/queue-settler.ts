@@ -1,5 +1,5 @@
 /**
- * Settles queue requests when the gateway learns their outcome (DESIGN §2 step 8). A COMPLETED
+ * Settles queue requests when the gateway learns their outcome (docs/design.md §2 step 8). A COMPLETED
  * status (from a client's poll, an SSE event, or the reconciler) triggers one background fetch of
  * the result, whose `x-fal-billable-units` is fal's bill; a client's own successful result fetch
  * settles directly from its headers. Settlement is idempotent in the ledger, and concurrent

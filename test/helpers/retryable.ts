@@ -5,7 +5,7 @@
  * - @fal-ai/client (node_modules/@fal-ai/client/src/retry.js, queue.js): run and submit retry
  *   429/502/503/504 and transport errors (reset, refused, cut body, socket/headers/body timeouts),
  *   except a 504 carrying `x-fal-request-timeout-type: user`; status calls also retry 500.
- * - Python fal_client (../shared/reference/python-client-observed.md): every POST retries transport
+ * - Python fal_client (docs/fal-protocol.md §2.8): every POST retries transport
  *   errors and client timeouts, 408, 409 and 429 whatever the body, and 502/503/504 only when the
  *   answer looks like an ingress page (no `x-fal-request-id` and "nginx" in the body).
  */

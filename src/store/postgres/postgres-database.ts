@@ -1,6 +1,6 @@
 /**
  * Opens a PostgreSQL pool and brings its schema up to date, for running several gateway instances
- * against one database (DESIGN §4). Migrations run under a transaction-scoped advisory lock, so
+ * against one database (docs/design.md §4). Migrations run under a transaction-scoped advisory lock, so
  * instances that start together apply each migration exactly once and never race on DDL.
  */
 import pg from 'pg';

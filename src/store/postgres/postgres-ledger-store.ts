@@ -3,7 +3,7 @@
  * connection: per counter (in the lock order of ledger-rules.ts, so concurrent transactions never
  * deadlock) an INSERT … ON CONFLICT DO NOTHING, then a conditional UPDATE carrying the budget check.
  * Under READ COMMITTED a blocked UPDATE re-checks its WHERE against the committed row once the lock
- * is free, so two instances at a budget's edge can never both fit (perf-reliability.md B2).
+ * is free, so two instances at a budget's edge can never both fit (docs/reliability.md B2).
  */
 import type { CounterRef } from '../../domain/budgets.js';
 import { mayRetakeIdempotencyKey } from '../ledger-fresh-limits.js';

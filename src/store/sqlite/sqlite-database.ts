@@ -1,7 +1,7 @@
 /**
  * Opens the embedded SQLite database and brings its schema up to date.
  * WAL + synchronous=NORMAL: committed rows survive a process crash (kill -9), and a commit does not
- * fsync, which matters because better-sqlite3 blocks the event loop (perf-reliability.md, takeaway 5).
+ * fsync, which matters because better-sqlite3 blocks the event loop (docs/reliability.md takeaway 5).
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';

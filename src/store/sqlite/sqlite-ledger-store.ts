@@ -3,7 +3,7 @@
  * the database's write lock before reading anything, so a reservation's check-and-charge is atomic
  * against every other connection, in this process or another one sharing the file (busy_timeout
  * makes a second writer wait instead of failing). Each counter is charged by a conditional UPDATE
- * that carries the budget check in its WHERE clause (perf-reliability.md B2).
+ * that carries the budget check in its WHERE clause (docs/reliability.md B2).
  */
 import type { CounterRef } from '../../domain/budgets.js';
 import {
