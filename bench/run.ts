@@ -1,5 +1,5 @@
 /**
- * The benchmark harness (issue 6; design in reference/perf-reliability.md A7/A8).
+ * The benchmark harness (issue 6; design in docs/reliability.md A7/A8).
  *
  *   npm run bench                    smoke run, under 3 minutes on the 2-core machine
  *   npm run bench -- --full          A8's sizes (about half an hour)

@@ -4,15 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { configWarnings, type Config } from './config.js';
 import { tokenMacKey } from './domain/tokens.js';
 import { createInputValidator } from './domain/validation.js';
 import { registerCors } from './http/cors.js';
 import { registerJsonBody } from './http/json-body.js';
+import { registerGracefulClose } from './http/graceful-close.js';
 import { registerErrorHandlers } from './http/reply-errors.js';
 import { registerRequestLog } from './http/request-log.js';
 import { adminKeyRoutes } from './http/routes/admin-keys.js';
@@ -33,7 +33,8 @@ import { LedgerRetry } from './pipeline/ledger-retry.js';
 import { QueueSettler } from './pipeline/queue-settler.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { StatusCoalescer } from './pipeline/status-coalescer.js';
-import { logOverruns, watchOverruns } from './store/ledger-overrun.js';
+import { logOverruns } from './store/ledger-overrun.js';
+import { RATE_LIMIT_STORE_ENTRIES, STATUS_CACHE_BOUNDS, type CacheBounds } from './pipeline/memory-bounds.js';
 import type { Stores } from './store/stores.js';
 import type { FalUpstream } from './upstream/fal-upstream.js';
 
@@ -52,6 +53,10 @@ export interface AppDeps {
   /** A pino logger, or false for none (tests that do not read logs). */
   logger: Logger | false;
   now?: () => Date;
+  /** Serve https with this certificate and key (TLS_CERT_FILE / TLS_KEY_FILE, read by server.ts). */
+  https?: { cert: Buffer; key: Buffer };
+  /** Smaller cache bounds than memory-bounds.ts's, for tests that make the caches evict. */
+  cacheBounds?: { keys?: CacheBounds; owners?: CacheBounds; statuses?: CacheBounds };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -70,41 +75,50 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Time to receive a whole request (slow-loris bound). Responses are bounded by the upstream
     // timeouts instead: a sync generation or an SSE stream may legitimately idle for minutes.
     requestTimeout: 30_000,
+    // HTTP/1.1 only, also over TLS: graceful close relies on http.Server's closeAllConnections
+    // (absent on HTTP/2 servers) and every fal client speaks HTTP/1.1 (README, direct TLS).
+    ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
 
   // Route schemas (admin) are validated strictly: no coercion, no defaults, nothing removed.
   const ajv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
-  // Rate-limit counters: per-route hooks are not used; the pipeline calls the limiter after auth.
-  await app.register(rateLimit, { global: false, ...(deps.redis ? { redis: deps.redis, nameSpace: 'fgw-rl:' } : {}) });
+  for (const warning of configWarnings(deps.config)) app.log.warn(warning);
+  const limits = await RateLimits.register(app, deps.config, deps.redis, RATE_LIMIT_STORE_ENTRIES);
   const corsOrigins = await registerCors(app, deps.config, deps.stores);
 
+  // Graceful shutdown (http/graceful-close.ts): new requests get 503 (return503OnClosing), in-flight
+  // ones finish within SHUTDOWN_GRACE_MS, then their fal calls are aborted and answered.
+  const graceful = registerGracefulClose(app, deps.config.shutdownGraceMs, () => ctx.streams.endAll());
   const now = deps.now ?? (() => new Date());
   const falKey = deps.config.tokenSecret ?? deps.config.falKey;
   if (falKey === undefined) throw new Error('FAL_KEY (or TOKEN_SECRET) is required to sign browser tokens');
   const ctx: PipelineContext = {
     config: deps.config,
-    stores: { ...deps.stores, ledger: watchOverruns(deps.stores.ledger, logOverruns(app.log)) },
+    stores: deps.stores,
     upstream: deps.upstream,
     validateInput: createInputValidator({ unknownFields: deps.config.unknownFields }),
-    owners: new OwnerDirectory(deps.stores.owners),
+    owners: new OwnerDirectory(deps.stores.owners, deps.cacheBounds?.owners),
     // Both replaced just below: they need the finished context.
     statuses: undefined as unknown as StatusCoalescer,
     settler: undefined as unknown as QueueSettler,
     ledgerRetry: new LedgerRetry(app.log),
-    limits: new RateLimits(app, deps.config),
-    keys: new KeyCache(deps.stores.keys, deps.config.keyCacheMs, () => now().getTime()),
+    limits,
+    keys: new KeyCache(deps.stores.keys, deps.config.keyCacheMs, () => now().getTime(), deps.cacheBounds?.keys),
     streams: new StreamSlots(deps.config.maxStreamsPerKey, deps.config.streamConnections),
     corsOrigins,
     tokenMacKey: tokenMacKey(falKey),
     now,
+    onOverrun: logOverruns(app.log),
+    shutdownSignal: graceful.signal,
   };
   ctx.settler = new QueueSettler(ctx, app.log);
   ctx.statuses = new StatusCoalescer(statusFetcher(ctx, app.log), {
     freshMs: deps.config.statusFreshMs,
-    terminalTtlMs: 10 * 60_000,
-    maxEntries: 50_000,
+    // Clients stop polling at COMPLETED; a late poll after this asks fal again (memory-bounds.ts).
+    terminalTtlMs: 2 * 60_000,
+    bounds: deps.cacheBounds?.statuses ?? STATUS_CACHE_BOUNDS,
     now: () => now().getTime(),
   });
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
@@ -116,21 +130,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ctx.ledgerRetry.stop();
   });
 
-  // Graceful shutdown: new requests get 503 (return503OnClosing), in-flight generations finish,
-  // open status streams (endless by nature; clients reconnect) are ended now, and whatever is
-  // still open after SHUTDOWN_GRACE_MS is cut so the process always exits.
-  let closing = false;
-  app.addHook('preClose', (done) => {
-    closing = true;
-    ctx.streams.endAll();
-    setTimeout(() => app.server.closeAllConnections(), deps.config.shutdownGraceMs).unref();
-    done();
-  });
-
   registerJsonBody(app, deps.config.bodyLimit);
   registerErrorHandlers(app);
   registerRequestLog(app);
-  healthRoutes(app, ctx, () => closing);
+  healthRoutes(app, ctx, () => graceful.isClosing());
   await docsRoutes(app, deps.config.publicUrl, deps.config.unknownFields);
   await app.register((admin, _opts, done) => {
     adminKeyRoutes(admin, ctx);

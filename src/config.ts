@@ -64,6 +64,34 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long an authentication lookup is reused (ms); admin changes on this instance clear it. 0 = off. */
   keyCacheMs: number;
+  // --- Deployment (TLS and shutdown drain) ---
+  /** Serve https from these PEM files (both or neither); re-read on SIGHUP. Unset = plain http. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** On SIGTERM, how long /readyz answers 503 while requests are still served, so balancers stop routing here first (ms). */
+  shutdownDrainMs: number;
+  /**
+   * Postgres bounds, so a frozen or unreachable database answers 503 promptly instead of holding
+   * every request: connecting, one statement, and a transaction left idle (ms). SQLite ignores them.
+   */
+  database: { connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
+}
+
+/** A URL as it may appear in a message: any user:password@ part replaced, so config errors never print secrets. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1***@');
+}
+
+/**
+ * Settings that are valid but risky, for server start-up to log as warnings. TRUST_PROXY=true
+ * believes the leftmost X-Forwarded-For, which any client can write: its rate limits and
+ * failed-login limit then key on an IP it chooses.
+ */
+export function configWarnings(config: Config): string[] {
+  const out: string[] = [];
+  if (config.trustProxy === true) {
+    out.push('TRUST_PROXY=true trusts X-Forwarded-For from anyone, so a client can choose its own IP (rate limits, failed-login limit); set TRUST_PROXY to your proxy\'s address or CIDR (e.g. 10.0.0.0/8) or a hop count');
+  }
+  return out;
 }
 
 export class ConfigError extends Error {
@@ -94,7 +122,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
       if (u.username || u.password || u.search || u.hash) throw new Error('extras');
       return u.origin + u.pathname.replace(/\/+$/, '');
     } catch {
-      problems.push(`${name} must be an http(s) URL without credentials, query or fragment (got "${raw}")`);
+      problems.push(`${name} must be an http(s) URL without credentials, query or fragment (got "${redactUrl(raw)}")`);
       return undefined;
     }
   };
@@ -126,7 +154,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
   const origins = (): string[] => {
     const list = (str('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
     for (const o of list) {
-      if (o === '*' || !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS entries must be exact origins like https://app.example.com (got "${o}")`);
+      if (o === '*' || !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS entries must be exact origins like https://app.example.com (got "${redactUrl(o)}")`);
     }
     return list;
   };
@@ -154,7 +182,10 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
 
   const databaseUrl = str('DATABASE_URL') ?? 'sqlite:./data/gateway.db';
   if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push(`DATABASE_URL must be sqlite:<path> or postgres://… (got "${databaseUrl}")`);
+    problems.push(`DATABASE_URL must be sqlite:<path> or postgres://… (got "${redactUrl(databaseUrl)}")`);
+  } else if (databaseUrl.trim() === 'sqlite:') {
+    // An empty path would silently be an in-memory database: every key and charge lost at exit.
+    problems.push('DATABASE_URL=sqlite: needs a file path, e.g. sqlite:./data/gateway.db (sqlite::memory: for a throwaway database)');
   }
 
   const adminToken = str('ADMIN_TOKEN');
@@ -198,7 +229,25 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     trustProxy: trustProxy(),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000),
     keyCacheMs: int('KEY_CACHE_MS', 2_000, 0, 300_000),
+    database: {
+      connectTimeoutMs: int('DATABASE_CONNECT_TIMEOUT_MS', 3_000, 100, 600_000),
+      statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 5_000, 100, 3_600_000),
+      idleInTransactionTimeoutMs: int('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    },
+    // --- Deployment (TLS and shutdown drain) ---
+    tls: tlsFiles(str('TLS_CERT_FILE'), str('TLS_KEY_FILE'), problems),
+    shutdownDrainMs: int('SHUTDOWN_DRAIN_MS', 0, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** TLS_CERT_FILE and TLS_KEY_FILE come as a pair; the files are read (and re-read on SIGHUP) by server.ts. */
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined, problems: string[]): Config['tls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together (PEM certificate chain and private key)');
+    return undefined;
+  }
+  return { certFile, keyFile };
 }

@@ -66,6 +66,7 @@ Press Ctrl+C to stop.
         await sim.close();
       },
     },
+    config,
     logger,
   );
 }

@@ -1,5 +1,5 @@
 /**
- * The one catalog of client-facing errors (DESIGN §1). Every non-validation error leaves the gateway
+ * The one catalog of client-facing errors (docs/design.md §1). Every non-validation error leaves the gateway
  * as `{"detail": "<human text>", "error_type": "<code>", "request_id": "<gateway id>"}` with the
  * status below, so fal clients (which read `detail` and `error_type`) parse it unchanged.
  * Validation errors use fal's 422 `{"detail": [...]}` shape instead (see http/reply-errors.ts).
@@ -23,7 +23,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   /**
    * A POST reached (or may have reached) fal and no answer came back. 500, not 502/503/504, because
-   * `@fal-ai/client` retries those on run/submit and would pay twice (perf-reliability.md B3).
+   * `@fal-ai/client` retries those on run/submit and would pay twice (docs/reliability.md B3).
    */
   upstream_outcome_unknown: 500,
   upstream_unreachable: 502,
@@ -61,4 +61,24 @@ export class ValidationRefusal extends Error {
     super(issues.map((i) => i.msg).join('; '));
     this.name = 'ValidationRefusal';
   }
+}
+
+/** SQLSTATE classes and codes that mean "the database is not answering", not "the query is wrong". */
+const PG_UNAVAILABLE = /^(08...|57P0[1-3]|57014|25P03|53300)$/;
+const NET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'SQLITE_BUSY']);
+/** pg reports a lost or timed-out connection with these messages and no code. */
+const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Connection ended unexpectedly/i;
+
+/**
+ * True when `err` (or its cause) says the store could not be reached in time (refused, reset,
+ * connect or statement timeout, server shutting down, SQLite busy) rather than a bug: the client
+ * gets 503 `service_unavailable` for it when nothing was sent to fal (http/reply-errors.ts).
+ */
+export function isStoreUnavailable(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 4) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (PG_UNAVAILABLE.test(code) || NET_UNAVAILABLE.has(code))) return true;
+  if (PG_MESSAGES.test(err.message)) return true;
+  if (err instanceof AggregateError && err.errors.some((e) => isStoreUnavailable(e, depth + 1))) return true;
+  return isStoreUnavailable(err.cause, depth + 1);
 }

@@ -3,7 +3,7 @@
  *
  * A secret key is `fgw_sk_` + 32 base62 characters from a CSPRNG (~190 bits). Only its SHA-256 is
  * stored: a fast hash is right because the entropy is in the key, not a password
- * (perf-reliability.md B4, API2). The visible prefix makes keys recognisable to secret scanners.
+ * (docs/reliability.md B4, API2). The visible prefix makes keys recognisable to secret scanners.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -54,10 +54,16 @@ export function displayPrefix(secret: string): string {
  * `Bearer <credential>`. Schemes are case-insensitive (RFC 9110 §11.1). Returns null when absent
  * or malformed.
  */
+/**
+ * Longest credential accepted (a browser token with many origins is the longest; secret keys are
+ * far shorter). The token minter refuses to issue anything longer, so every minted token parses.
+ */
+export const MAX_CREDENTIAL_LENGTH = 4096;
+
 export function parseAuthorization(header: string | undefined): string | null {
   if (header === undefined) return null;
   const m = /^(key|bearer)[ \t]+([^\s]+)[ \t]*$/i.exec(header);
-  if (!m || m[2] === undefined || m[2].length > 512) return null;
+  if (!m || m[2] === undefined || m[2].length > MAX_CREDENTIAL_LENGTH) return null;
   return m[2];
 }
 

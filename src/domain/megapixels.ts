@@ -1,7 +1,7 @@
 /**
  * Image sizes and billable megapixel units: the pure geometry under the money in pricing.ts.
  *
- * Facts (reference/fal-protocol.md §1.3, §4): presets from the fal toolkit
+ * Facts (docs/fal-protocol.md §1.3, §4): presets from the fal toolkit
  * `projects/fal/src/fal/toolkit/image/image.py` `IMAGE_SIZE_PRESETS`; an omitted width/height is
  * 512; the price is "$0.02 per megapixels" (llms.txt) with a megapixel taken as 10^6 pixels; fal's
  * rounding for this model is unpublished, so the rule is configurable (see `RoundingRule`).
@@ -28,7 +28,7 @@ export const IMAGE_SIZE_PRESETS: Readonly<Record<ImageSizePreset, Dimensions>> =
   landscape_16_9: { width: 1024, height: 576 },
 });
 
-/** fal prices "per megapixel" in decimal megapixels (10^6 px), not 2^20 (reference §4). */
+/** fal prices "per megapixel" in decimal megapixels (10^6 px), not 2^20 (docs/fal-protocol.md §4). */
 export const PIXELS_PER_MEGAPIXEL = 1_000_000;
 
 /**

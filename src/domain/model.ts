@@ -1,6 +1,6 @@
 /**
  * The one fal endpoint this gateway mirrors, and the paths fal serves it on.
- * Source: reference/fal-protocol.md §1.1 and §2.3 (status/result/cancel use owner/app only).
+ * Source: docs/fal-protocol.md §1.1 and §2.3 (status/result/cancel use owner/app only).
  */
 export const MODEL_ID = 'fal-ai/stable-diffusion-v35-medium';
 

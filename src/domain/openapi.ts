@@ -1,8 +1,8 @@
 /**
  * OpenAPI 3.1 document of the mirror, built from the same TypeBox schemas that validate requests
  * (schema.ts), so /docs cannot drift from behaviour. A plain JSON object: whoever serves /docs
- * owns the HTTP side. Paths follow fal's layout (reference/fal-protocol.md §2.2, §2.3, §3.1) under
- * the gateway's prefixes (DESIGN.md §1.1, §1.2).
+ * owns the HTTP side. Paths follow fal's layout (docs/fal-protocol.md §2.2, §2.3, §3.1) under
+ * the gateway's prefixes (docs/design.md §1.1, §1.2).
  */
 import { selfServicePaths } from './openapi-self-service.js';
 import { MODEL_ID, MODEL_PATH, REQUESTS_PREFIX } from './model.js';
@@ -83,7 +83,7 @@ const COST_HEADERS = headerRefs(
   'x-fal-billable-units',
 );
 
-/** Error responses by status; bodies are fal's shapes (reference §2.7, DESIGN.md §1). */
+/** Error responses by status; bodies are fal's shapes (docs/fal-protocol.md §2.7, docs/design.md §1). */
 function errorResponses(unknownFieldsText: string): Record<string, Json> {
   const gatewayError = (description: string, headers: Json = ERROR_HEADERS): Json => ({
     description,

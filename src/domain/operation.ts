@@ -21,7 +21,7 @@ export type OperationKind = Operation['kind'];
 /** fal request ids are UUIDs; anything else is refused before it can reach a URL. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 
-/** `logs` query as sent by fal clients: JS `0|1`, Python `true|false` (fal-protocol.md §2.3). */
+/** `logs` query as sent by fal clients: JS `0|1`, Python `true|false` (docs/fal-protocol.md §2.3). */
 export function parseLogsFlag(value: string | null | undefined): boolean | null {
   if (value === null || value === undefined || value === '' || value === '0' || value === 'false') return false;
   if (value === '1' || value === 'true') return true;

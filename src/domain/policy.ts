@@ -1,5 +1,5 @@
 /**
- * Per-key policy, enforced before any spend (DESIGN §2 step 4): what a key may ask fal for.
+ * Per-key policy, enforced before any spend (docs/design.md §2 step 4): what a key may ask fal for.
  * fal's schema allows 14142×14142 images (about $4 each at $0.02/MP), so a global per-image cap
  * applies to every key unless its policy sets its own.
  */

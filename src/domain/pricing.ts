@@ -1,7 +1,7 @@
 /**
  * Money math in integer micro-USD (1 USD = 1,000,000 µUSD); dollars only at the edges.
  *
- * Facts (reference/fal-protocol.md §4): SD3.5-M costs "$0.02 per megapixels" (llms.txt, default
+ * Facts (docs/fal-protocol.md §4): SD3.5-M costs "$0.02 per megapixels" (llms.txt, default
  * price); fal's authoritative per-request figure is the `x-fal-billable-units` response header
  * (Platform Headers doc), multiplied by the unit price. Decimal strings are parsed as an integer
  * plus a scale and multiplied in BigInt, so "0.1" + "0.2" style float errors cannot reach a ledger.

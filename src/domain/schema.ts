@@ -3,7 +3,7 @@
  * objects drive request validation (validation.ts), the TypeScript types and the OpenAPI document
  * (openapi.ts), so the three can never disagree.
  *
- * Facts (reference/fal-protocol.md §1): field set, defaults and ranges from fal's per-endpoint
+ * Facts (docs/fal-protocol.md §1): field set, defaults and ranges from fal's per-endpoint
  * OpenAPI (Jan 2026) plus `auto_fix` from fal-js `libs/client/src/types/endpoints.ts` (2026-08) and
  * the model's llms.txt, whose descriptions are quoted below. Titles follow pydantic's generated
  * titles; "Guidance scale (CFG)" is fal's own. `ImageSize` and the presets come from the fal toolkit
@@ -157,7 +157,7 @@ export type Sd35Input = Static<typeof Sd35InputSchema>;
 
 /**
  * fal-js 2026-08 generic `Image` / fal toolkit `Image(File)`: only `url` is required, and unknown
- * fields pass (reference §1.4). Documentation only: output bodies are streamed, never parsed.
+ * fields pass (docs/fal-protocol.md §1.4). Documentation only: output bodies are streamed, never parsed.
  */
 export const ImageSchema = Type.Object(
   {
@@ -171,7 +171,7 @@ export const ImageSchema = Type.Object(
   { title: 'Image', additionalProperties: true },
 );
 
-/** Model output (reference §1.4): all five fields required. */
+/** Model output (docs/fal-protocol.md §1.4): all five fields required. */
 export const Sd35OutputSchema = Type.Object(
   {
     images: Type.Array(ImageSchema, { description: 'The generated image files info.' }),
@@ -201,7 +201,7 @@ export const QueueLogSchema = Type.Object(
 export const QUEUE_STATUSES = ['IN_QUEUE', 'IN_PROGRESS', 'COMPLETED'] as const;
 
 /**
- * Queue status (reference §2.3). No FAILED state exists: failure is COMPLETED plus `error` and
+ * Queue status (docs/fal-protocol.md §2.3). No FAILED state exists: failure is COMPLETED plus `error` and
  * `error_type`. Python's `fal_client` requires `queue_position` for IN_QUEUE and the key `logs`
  * for IN_PROGRESS/COMPLETED.
  */
@@ -222,13 +222,13 @@ export const QueueStatusSchema = Type.Object(
   { title: 'QueueStatus', additionalProperties: true },
 );
 
-/** Cancel answers per fal's queue doc: 202 / 400 / 404 with these statuses (reference §2.3). */
+/** Cancel answers per fal's queue doc: 202 / 400 / 404 with these statuses (docs/fal-protocol.md §2.3). */
 export const CancelStatusSchema = Type.Object(
   { status: stringEnum(['CANCELLATION_REQUESTED', 'ALREADY_COMPLETED', 'NOT_FOUND'] as const) },
   { title: 'CancelStatus', additionalProperties: true },
 );
 
-/** One pydantic-style issue, reference §2.7 (a). `url` is sent by fal, never by the gateway. */
+/** One pydantic-style issue, docs/fal-protocol.md §2.7 (a). `url` is sent by fal, never by the gateway. */
 export const ValidationIssueSchema = Type.Object(
   {
     loc: Type.Array(Type.Union([Type.String(), Type.Integer()])),
@@ -241,13 +241,13 @@ export const ValidationIssueSchema = Type.Object(
   { title: 'ValidationIssue' },
 );
 
-/** 422 body, fal's and the gateway's: `{"detail":[issue, …]}` (reference §2.7 (a)). */
+/** 422 body, fal's and the gateway's: `{"detail":[issue, …]}` (docs/fal-protocol.md §2.7 (a)). */
 export const FalValidationErrorSchema = Type.Object(
   { detail: Type.Array(ValidationIssueSchema) },
   { title: 'FalValidationError' },
 );
 
-/** Every other gateway-made error (DESIGN.md §1); fal's flat request errors share `detail`/`error_type`. */
+/** Every other gateway-made error (docs/design.md §1); fal's flat request errors share `detail`/`error_type`. */
 export const GatewayErrorSchema = Type.Object(
   {
     detail: Type.String({ description: 'Human-readable text.' }),

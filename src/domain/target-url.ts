@@ -1,7 +1,7 @@
 /**
  * Strict parser for `x-fal-target-url`, the header `@fal-ai/client`'s `proxyUrl` mode uses to name the
- * real fal URL (fal-protocol.md §3.1, DESIGN.md §1.2). It is the gateway's SSRF boundary
- * (perf-reliability.md B4 "API7 SSRF"): fal's own proxy went from `indexOf('fal.ai')` to a host regex
+ * real fal URL (docs/fal-protocol.md §3.1, docs/design.md §1.2). It is the gateway's SSRF boundary
+ * (docs/reliability.md B4 "API7 SSRF"): fal's own proxy went from `indexOf('fal.ai')` to a host regex
  * to a glob allowlist that still ignores the scheme, and reverse proxies keep shipping path escapes
  * (GHSA-2q7r-29rg-6m5h: `%2E%2E`). So this is an exact allowlist, not a pattern.
  *

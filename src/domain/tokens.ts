@@ -1,5 +1,5 @@
 /**
- * Short-lived browser tokens (DESIGN §1.3). A secret-key holder mints one for a page; the page uses
+ * Short-lived browser tokens (docs/design.md §1.3). A secret-key holder mints one for a page; the page uses
  * it as its fal credentials with `proxyUrl`. Tokens are stateless: `fgw_tk_<payload>.<mac>`, an
  * HMAC-SHA256 over the base64url JSON payload, so every gateway instance can verify them without a
  * shared store. What must be shared is state the token consumes (its spend and image count), and
@@ -8,10 +8,10 @@
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { randomBase62 } from './keys.js';
+import { MAX_CREDENTIAL_LENGTH, randomBase62 } from './keys.js';
 
 export const TOKEN_PREFIX = 'fgw_tk_';
-/** DESIGN: expiry ≤ 1 h. */
+/** docs/design.md §1.3: expiry ≤ 1 h. */
 export const MAX_TOKEN_TTL_S = 3600;
 
 export interface TokenClaims {
@@ -43,7 +43,8 @@ export function tokenMacKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'fal-gateway', 'browser-token v1', 32));
 }
 
-export function mintToken(macKey: Buffer, claims: Omit<TokenClaims, 'id'>): { token: string; id: string } {
+/** Mints a token, or `null` when its claims make it longer than any credential is accepted (MAX_CREDENTIAL_LENGTH). */
+export function mintToken(macKey: Buffer, claims: Omit<TokenClaims, 'id'>): { token: string; id: string } | null {
   const id = `tok_${randomBase62(16)}`;
   const payload: Payload = { v: 1, id, kid: claims.keyId, exp: claims.exp };
   if (claims.maxMicroUsd !== null) payload.usd = claims.maxMicroUsd;
@@ -51,7 +52,8 @@ export function mintToken(macKey: Buffer, claims: Omit<TokenClaims, 'id'>): { to
   if (claims.allowedOrigins.length > 0) payload.org = claims.allowedOrigins;
   if (claims.endUser !== null) payload.eu = claims.endUser;
   const body = TOKEN_PREFIX + Buffer.from(JSON.stringify(payload)).toString('base64url');
-  return { token: `${body}.${mac(macKey, body)}`, id };
+  const token = `${body}.${mac(macKey, body)}`;
+  return token.length > MAX_CREDENTIAL_LENGTH ? null : { token, id };
 }
 
 export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'malformed' | 'expired' };
@@ -59,7 +61,7 @@ export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason
 /** Verifies the MAC (constant time) and the expiry at `nowS`. */
 export function verifyToken(macKey: Buffer, token: string, nowS: number): TokenCheck {
   const dot = token.lastIndexOf('.');
-  if (!token.startsWith(TOKEN_PREFIX) || dot < 0 || token.length > 4096) return { ok: false, reason: 'malformed' };
+  if (!token.startsWith(TOKEN_PREFIX) || dot < 0 || token.length > MAX_CREDENTIAL_LENGTH) return { ok: false, reason: 'malformed' };
   const body = token.slice(0, dot);
   const given = Buffer.from(token.slice(dot + 1), 'base64url');
   const expected = Buffer.from(mac(macKey, body), 'base64url');

@@ -1,6 +1,6 @@
 /**
  * Validates a parsed request body against the mirrored schema and reports failures the way fal
- * does: FastAPI + pydantic v2 issues under `loc: ["body", …]` (reference/fal-protocol.md §2.7 (a)),
+ * does: FastAPI + pydantic v2 issues under `loc: ["body", …]` (docs/fal-protocol.md §2.7 (a)),
  * so fal clients surface gateway rejections exactly like fal's own 422s.
  *
  * The gateway forwards the client's original bytes, never a re-serialization, so what is validated

@@ -1,13 +1,13 @@
 /**
  * `fal_webhook` authorisation. Through a proxy any caller could make fal POST results to any URL,
- * leaking outputs and using fal as a request reflector (perf-reliability.md B4), so a webhook must
+ * leaking outputs and using fal as a request reflector (docs/reliability.md B4), so a webhook must
  * be https and fall under a prefix registered on the caller's key.
  */
 
 /**
  * True when `candidate` is https and starts with one of `prefixes`: same scheme, host and port,
  * and a path that extends the prefix's path at a segment boundary (`/hooks` admits `/hooks` and
- * `/hooks/x`, never `/hooks-evil`). Comparison is on parsed URLs, so `https://a.example.evil/`
+ * `/hooks/x`, never `/hooks-evil`), and, when the prefix has a query, exactly that query. Comparison is on parsed URLs, so `https://a.example.evil/`
  * never matches `https://a.example`.
  */
 export function webhookAllowed(candidate: string, prefixes: readonly string[]): boolean {
@@ -30,6 +30,9 @@ export function webhookAllowed(candidate: string, prefixes: readonly string[]): 
       return false;
     }
     if (prefix.protocol !== 'https:' || prefix.host !== url.host) return false;
+    // A registered query (`?tenant=a`, often the receiver's own secret or routing) must be sent
+    // exactly; a prefix without one leaves the query free.
+    if (prefix.search !== '' && url.search !== prefix.search) return false;
     const base = prefix.pathname;
     if (url.pathname === base) return true;
     const withSlash = base.endsWith('/') ? base : `${base}/`;

@@ -1,5 +1,5 @@
 /**
- * CORS for browser clients (DESIGN §1.3, perf-reliability.md B4 API8): explicit origins only.
+ * CORS for browser clients (docs/design.md §1.3, docs/reliability.md B4 API8): explicit origins only.
  * An origin is allowed when it is in CORS_ORIGINS or in some active key's `allowed_origins`
  * (refreshed from the store every few seconds). The allowed origin is echoed — it is on a list,
  * never reflected blindly — credentials are never allowed (the gateway authenticates with the

@@ -14,6 +14,13 @@ export interface JsonBody {
   value: unknown;
 }
 
+/**
+ * Deepest accepted nesting of arrays/objects. Far beyond any fal input (SD3.5's deepest field is
+ * `loras[].path`), and low enough that every recursive step after parsing (schema validation,
+ * the 422 that echoes `input`, logging) stays far from the stack limit.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const JSON_MEDIA = /^application\/json[ \t]*(;[ \t]*charset[ \t]*=[ \t]*"?utf-8"?[ \t]*)?$/i;
 
@@ -33,14 +40,40 @@ export function registerJsonBody(app: FastifyInstance, bodyLimit: number): void 
     if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
       return done(new GatewayError('bad_request', 'Request body must not start with a byte order mark'), undefined);
     }
+    let text: string;
+    try {
+      text = UTF8.decode(body);
+    } catch {
+      return done(new GatewayError('bad_request', 'Request body is not valid JSON'), undefined);
+    }
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      return done(new GatewayError('bad_request', `Request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    }
     let value: unknown;
     try {
-      value = sjson.parse(UTF8.decode(body), undefined, { protoAction: 'error', constructorAction: 'error' });
+      value = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch {
       return done(new GatewayError('bad_request', 'Request body is not valid JSON'), undefined);
     }
     done(null, { raw: body, value } satisfies JsonBody);
   });
+}
+
+/** Whether brackets outside strings nest deeper than `max`, in one pass (JSON.parse's own recursion is not bounded). */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /** The parsed body of a request, whatever route it reached. */

@@ -1,9 +1,9 @@
 /**
- * Turns every failure into fal's error shapes (DESIGN §1). 5xx details go to the log, never to the
+ * Turns every failure into fal's error shapes (docs/design.md §1). 5xx details go to the log, never to the
  * client.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS, GatewayError, ValidationRefusal, type ErrorCode } from '../errors.js';
+import { ERROR_STATUS, GatewayError, ValidationRefusal, isStoreUnavailable, type ErrorCode } from '../errors.js';
 import type { ValidationIssue } from '../domain/validation.js';
 
 export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
@@ -27,6 +27,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
 };
 
+const STORE_RETRY_AFTER_S = 5;
+
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | GatewayError | ValidationRefusal, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof ValidationRefusal) return sendValidation(reply, error.issues);
@@ -47,6 +49,22 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     if (mapped) return sendError(reply, new GatewayError(mapped, error.message));
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       return sendError(reply, new GatewayError('bad_request', error.message));
+    }
+    // The database did not answer. If the request never reached fal, nothing was reserved or
+    // sent, so a retry is safe: 503 + Retry-After (fal clients retry it by themselves). A POST
+    // that did reach fal stays a non-retryable 500: fal may have run it.
+    // The client went away (its socket closed, so the relayed body stream was destroyed): not a
+    // gateway fault, and nobody is left to answer. request-log.ts writes its line.
+    if (reply.raw.destroyed) {
+      request.log.info({ err: { message: error.message } }, 'client disconnected before the answer was sent');
+      return sendError(reply, new GatewayError('bad_request', 'Client disconnected'));
+    }
+    if (isStoreUnavailable(error) && request.facts.sentToFal !== true) {
+      request.log.warn({ err: error }, 'store unavailable');
+      return sendError(
+        reply,
+        new GatewayError('service_unavailable', 'The gateway database is unavailable; nothing was reserved or sent to fal, so retrying is safe', { 'retry-after': String(STORE_RETRY_AFTER_S) }),
+      );
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new GatewayError('internal_error', 'Internal error; quote the request_id when reporting it'));

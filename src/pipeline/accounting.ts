@@ -1,5 +1,5 @@
 /**
- * Steps 6 and 8 of the pipeline (DESIGN §2): quote and reserve before fal is called, settle or
+ * Steps 6 and 8 of the pipeline (docs/design.md §2): quote and reserve before fal is called, settle or
  * release when the outcome is known. Amounts are integer micro-USD; dollars appear only in headers
  * and JSON bodies.
  */
@@ -137,7 +137,7 @@ export interface AnswerSettlement {
  */
 export function settlementFromAnswer(
   ctx: PipelineContext,
-  row: Pick<LedgerRow, 'id' | 'quotedMicro'>,
+  row: Pick<LedgerRow, 'id' | 'keyId' | 'quotedMicro'>,
   statusCode: number,
   headers: IncomingHttpHeaders,
   outcome?: string,
@@ -150,7 +150,14 @@ export function settlementFromAnswer(
   const ledger = ctx.stores.ledger;
   if (billed !== null && billed.micro > 0) {
     const input = { amountMicro: billed.micro, billedUnits: billed.units, source: 'billable_units', verified: true, outcome: outcome ?? (ok ? 'ok' : 'billed_error'), httpStatus: statusCode, at, falRequestId } as const;
-    return { costMicro: billed.micro, apply: () => ledger.settle(row.id, input) };
+    const apply = async (): Promise<boolean> => {
+      const settled = await ledger.settle(row.id, input);
+      if (settled && billed.micro > row.quotedMicro) {
+        ctx.onOverrun({ ledgerId: row.id, keyId: row.keyId, quotedMicro: row.quotedMicro, settledMicro: billed.micro, billedUnits: billed.units });
+      }
+      return settled;
+    };
+    return { costMicro: billed.micro, apply };
   }
   if (ok && billed === null) {
     const input = { amountMicro: row.quotedMicro, billedUnits: null, source: 'quote', verified: false, outcome: outcome ?? 'ok', httpStatus: statusCode, at, falRequestId } as const;
@@ -159,7 +166,7 @@ export function settlementFromAnswer(
   return { costMicro: 0, apply: () => ledger.release(row.id, { outcome: ok ? 'not_billed' : 'failed', httpStatus: statusCode, at, falRequestId }) };
 }
 
-export async function settleFromAnswer(ctx: PipelineContext, row: Pick<LedgerRow, 'id' | 'quotedMicro'>, statusCode: number, headers: IncomingHttpHeaders): Promise<number | null> {
+export async function settleFromAnswer(ctx: PipelineContext, row: Pick<LedgerRow, 'id' | 'keyId' | 'quotedMicro'>, statusCode: number, headers: IncomingHttpHeaders): Promise<number | null> {
   const settlement = settlementFromAnswer(ctx, row, statusCode, headers);
   await settlement.apply();
   return settlement.costMicro;

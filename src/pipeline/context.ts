@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import type { OperationKind } from '../domain/operation.js';
 import type { InputValidation } from '../domain/validation.js';
+import type { OverrunHook } from '../store/ledger-overrun.js';
 import type { Stores } from '../store/stores.js';
 import type { FalUpstream } from '../upstream/fal-upstream.js';
 import type { CorsOrigins } from '../http/cors.js';
@@ -34,6 +35,10 @@ export interface PipelineContext {
   /** MAC key for browser tokens (domain/tokens.ts). */
   tokenMacKey: Buffer;
   now: () => Date;
+  /** Called for each settlement above its reservation (store/ledger-overrun.ts). */
+  onOverrun: OverrunHook;
+  /** Fired when the shutdown grace is over: fal calls still running are aborted and answered. */
+  shutdownSignal: AbortSignal;
 }
 
 /** Per-request facts the one log line reports (http/request-log.ts). */
@@ -42,4 +47,6 @@ export interface RequestFacts {
   door?: 'host' | 'proxy';
   keyId?: string;
   falRequestId?: string;
+  /** A POST to fal was attempted: from here a store failure must not invite a retry (reply-errors.ts). */
+  sentToFal?: boolean;
 }

@@ -1,5 +1,5 @@
 /**
- * The one pipeline every door feeds (DESIGN §2): route → authenticate → authorise → validate →
+ * The one pipeline every door feeds (docs/design.md §2): route → authenticate → authorise → validate →
  * forward → relay. Host mode and proxy mode differ only in how they produce the Operation.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';

@@ -1,5 +1,5 @@
 /**
- * Crash injection for the ledger's crash tests (perf-reliability.md R6): when FAILPOINT names the
+ * Crash injection for the ledger's crash tests (docs/reliability.md R6): when FAILPOINT names the
  * point a request has reached, the process kills itself with SIGKILL, exactly as an OOM kill or a
  * power cut would stop it: no handler runs, nothing is flushed.
  *

@@ -1,11 +1,11 @@
 /**
  * Which headers cross the gateway, in each direction. Explicit allowlists: the caller's
- * Authorization never reaches fal (fal-protocol.md §6.4), and hop-by-hop or `Connection`-named
+ * Authorization never reaches fal (docs/fal-protocol.md §6.4), and hop-by-hop or `Connection`-named
  * headers are never copied (GHSA-gwhp-pf74-vj37).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** fal platform headers a client may set (fal-protocol.md §2.5, §6.11). */
+/** fal platform headers a client may set (docs/fal-protocol.md §2.5, §6.11). */
 export const FORWARDED_REQUEST_HEADERS = [
   'x-fal-queue-priority',
   'x-fal-request-timeout',
@@ -16,7 +16,7 @@ export const FORWARDED_REQUEST_HEADERS = [
   'x-app-fal-disable-fallback',
 ] as const;
 
-/** fal response headers passed back (fal-protocol.md §2.6). */
+/** fal response headers passed back (docs/fal-protocol.md §2.6). */
 const RELAYED_RESPONSE_HEADERS = [
   'content-type',
   'x-fal-request-id',

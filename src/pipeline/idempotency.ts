@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` on sync runs and queue submits (Stripe-style, perf-reliability.md B3). The key is
+ * `Idempotency-Key` on sync runs and queue submits (Stripe-style, docs/reliability.md B3). The key is
  * unique per gateway key in the ledger, so the reservation row doubles as the idempotency record:
  * a repeat with the same request within 24 h gets the first outcome replayed (no second fal call,
  * no second charge); the same key with a different request is 422; a repeat while the first is
@@ -12,6 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, ValidationRefusal } from '../errors.js';
 import type { LedgerOperation, LedgerRow, StoredResponse } from '../store/ledger-store.js';
 import type { PipelineContext } from './context.js';
+import { replayBuffers, type ByteBudget } from './memory-bounds.js';
 
 /** Replays stored beyond this size are not kept (sync_mode bodies can be many MB). */
 const MAX_STORED_BODY = 16 * 1024 * 1024;
@@ -82,18 +83,48 @@ export async function remember(ctx: PipelineContext, ledgerId: string, response:
  * Tees a streamed answer: the client gets every chunk as it arrives; a copy (up to 16 MiB) is
  * saved for replay once the stream ends cleanly. A body that already failed (it may have broken
  * while the settlement was written) gives an output that fails at once, never one that hangs.
+ * Copies in flight share one process-wide byte allowance (`budget`, 64 MiB by default:
+ * memory-bounds.ts); a copy that does not fit is dropped and its key's repeats get the "not
+ * replayable" 422, as for a body over 16 MiB.
  */
-export function teeForReplay(ctx: PipelineContext, ledgerId: string, statusCode: number, headers: Record<string, string>, body: Readable, log: FastifyRequest['log']): Readable {
+export function teeForReplay(ctx: PipelineContext, ledgerId: string, statusCode: number, headers: Record<string, string>, body: Readable, log: FastifyRequest['log'], budget: ByteBudget = replayBuffers): Readable {
   const out = new PassThrough();
-  const chunks: Buffer[] = [];
+  let chunks: Buffer[] = [];
   let size = 0;
+  let held = 0; // bytes taken from `budget`, given back once the copy is saved or dropped
+  let keep = true;
+  const release = (): void => {
+    budget.give(held);
+    held = 0;
+  };
   body.on('data', (c: Buffer) => {
     size += c.length;
-    if (size <= MAX_STORED_BODY) chunks.push(c);
+    if (!keep) return;
+    if (size <= MAX_STORED_BODY && budget.tryTake(c.length)) {
+      held += c.length;
+      chunks.push(c);
+      return;
+    }
+    if (size <= MAX_STORED_BODY) log.warn({ ledgerId }, 'idempotent answer not stored: replay buffers are full');
+    keep = false;
+    chunks = [];
+    release();
   });
   body.on('end', () => {
-    if (size > MAX_STORED_BODY) return;
-    remember(ctx, ledgerId, { statusCode, headers, body: Buffer.concat(chunks) }).catch((err: unknown) => log.warn({ err }, 'idempotent answer not stored'));
+    if (!keep) return;
+    keep = false;
+    const copy = Buffer.concat(chunks);
+    chunks = [];
+    remember(ctx, ledgerId, { statusCode, headers, body: copy })
+      .catch((err: unknown) => log.warn({ err }, 'idempotent answer not stored'))
+      .finally(release);
+  });
+  // A body that fails or is destroyed before its end stores nothing: give its bytes back.
+  body.on('close', () => {
+    if (!keep) return;
+    keep = false;
+    chunks = [];
+    release();
   });
   // pipeline also covers a body that errored or closed before this was called (pipe would wait forever).
   pipeline(body, out, (err) => {

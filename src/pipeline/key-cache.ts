@@ -3,9 +3,13 @@
  * largest cost the status-path profile showed (BENCHMARKS.md). Answers (including "no such key")
  * are kept for `ttlMs`; any key change made through this instance's admin API clears the cache at
  * once, so revocation is immediate here and takes at most `ttlMs` on other instances (or after a
- * CLI revocation). `ttlMs = 0` turns caching off.
+ * CLI revocation). `ttlMs = 0` turns caching off. Each map is bounded by entries and bytes
+ * (memory-bounds.ts), and expired answers are dropped as new ones arrive: unknown keys are cached
+ * too, so a scan with random keys holds about TTL × scan rate entries, never more than the bound.
  */
+import type { LRUCache } from 'lru-cache';
 import type { KeyRecord, KeyStore } from '../store/key-store.js';
+import { boundedCache, dropExpiredTail, jsonBytes, KEY_CACHE_BOUNDS, stringBytes, type CacheBounds } from './memory-bounds.js';
 
 interface Entry {
   key: KeyRecord | null;
@@ -13,15 +17,24 @@ interface Entry {
 }
 
 export class KeyCache {
-  private readonly byHash = new Map<string, Entry>();
-  private readonly byId = new Map<string, Entry>();
+  private readonly byHash: LRUCache<string, Entry>;
+  private readonly byId: LRUCache<string, Entry>;
 
   constructor(
     private readonly store: KeyStore,
     private readonly ttlMs: number,
     private readonly now: () => number,
-    private readonly maxEntries = 10_000,
-  ) {}
+    bounds: CacheBounds = KEY_CACHE_BOUNDS,
+  ) {
+    const size = (e: Entry, k: string): number => stringBytes(k) + (e.key === null ? 0 : jsonBytes(e.key));
+    this.byHash = boundedCache(bounds, size);
+    this.byId = boundedCache(bounds, size);
+  }
+
+  /** Entries and estimated bytes held (both maps), for tests and diagnostics. */
+  get held(): { entries: number; bytes: number } {
+    return { entries: this.byHash.size + this.byId.size, bytes: this.byHash.calculatedSize + this.byId.calculatedSize };
+  }
 
   /** The active key with this hash, or null. */
   activeByHash(hash: string): Promise<KeyRecord | null> {
@@ -38,17 +51,14 @@ export class KeyCache {
     this.byId.clear();
   }
 
-  private async cached(map: Map<string, Entry>, k: string, load: () => Promise<KeyRecord | null>): Promise<KeyRecord | null> {
+  private async cached(map: LRUCache<string, Entry>, k: string, load: () => Promise<KeyRecord | null>): Promise<KeyRecord | null> {
     if (this.ttlMs === 0) return load();
     const hit = map.get(k);
     const t = this.now();
     if (hit && t - hit.at < this.ttlMs) return hit.key;
     const key = await load();
     map.set(k, { key, at: t });
-    if (map.size > this.maxEntries) {
-      const oldest = map.keys().next();
-      if (!oldest.done) map.delete(oldest.value);
-    }
+    dropExpiredTail(map, (e) => t - e.at >= this.ttlMs);
     return key;
   }
 }

@@ -1,18 +1,37 @@
 /**
  * Ownership lookups on the hot path. Every status poll asks "does this key own this request?";
- * owners never change once recorded, so positive answers are cached in memory (bounded, oldest
- * evicted). Unknown ids are not cached: another instance may record them a moment later.
+ * owners never change once recorded, so positive answers are cached in memory, bounded by entries
+ * and bytes (memory-bounds.ts), and an owner idle for OWNER_IDLE_MS leaves as new ones arrive. An
+ * evicted owner is read from the store again: the cache only saves a lookup. Unknown ids are not
+ * cached: another instance may record them a moment later.
  */
+import type { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
 import type { OwnershipStore } from '../store/ownership-store.js';
+import { boundedCache, dropExpiredTail, OWNER_CACHE_BOUNDS, OWNER_IDLE_MS, stringBytes, type CacheBounds } from './memory-bounds.js';
+
+interface Entry {
+  owner: string;
+  /** Last lookup (ms, from `now`). */
+  at: number;
+}
 
 export class OwnerDirectory {
-  private readonly cache = new Map<string, string>();
+  private readonly cache: LRUCache<string, Entry>;
 
   constructor(
     private readonly store: OwnershipStore,
-    private readonly maxEntries = 100_000,
-  ) {}
+    bounds: CacheBounds = OWNER_CACHE_BOUNDS,
+    private readonly idleMs = OWNER_IDLE_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.cache = boundedCache<string, Entry>(bounds, (e, requestId) => stringBytes(e.owner) + stringBytes(requestId));
+  }
+
+  /** Entries and estimated bytes held, for tests and diagnostics. */
+  get held(): { entries: number; bytes: number } {
+    return { entries: this.cache.size, bytes: this.cache.calculatedSize };
+  }
 
   /** `ownerId` is a key id, or `<key id>/<token id>` for a browser token (pipeline/principal.ts). */
   async record(requestId: string, ownerId: string, createdAt: string): Promise<void> {
@@ -30,19 +49,19 @@ export class OwnerDirectory {
    * caller learns nothing about other keys' requests.
    */
   async assertOwner(requestId: string, may: (owner: string) => boolean): Promise<void> {
-    let owner = this.cache.get(requestId);
-    if (owner === undefined) {
+    const hit = this.cache.get(requestId);
+    let owner = hit?.owner;
+    if (hit !== undefined) hit.at = this.now();
+    else {
       owner = (await this.store.ownerOf(requestId)) ?? undefined;
       if (owner !== undefined) this.remember(requestId, owner);
     }
     if (owner === undefined || !may(owner)) throw new GatewayError('not_found', 'Request not found');
   }
 
-  private remember(requestId: string, ownerId: string): void {
-    this.cache.set(requestId, ownerId);
-    if (this.cache.size > this.maxEntries) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
+  private remember(requestId: string, owner: string): void {
+    const t = this.now();
+    this.cache.set(requestId, { owner, at: t });
+    dropExpiredTail(this.cache, (e) => t - e.at >= this.idleMs);
   }
 }

@@ -1,15 +1,22 @@
 /**
- * Settles queue requests when the gateway learns their outcome (DESIGN §2 step 8). A COMPLETED
+ * Settles queue requests when the gateway learns their outcome (docs/design.md §2 step 8). A COMPLETED
  * status (from a client's poll, an SSE event, or the reconciler) triggers one background fetch of
  * the result, whose `x-fal-billable-units` is fal's bill; a client's own successful result fetch
  * settles directly from its headers. Settlement is idempotent in the ledger, and concurrent
  * triggers for one request share one attempt.
+ *
+ * Memory: both maps empty themselves (a scheduled id leaves after SETTLE_DELAY_MS, an attempt when
+ * it ends). Past SETTLER_MAX_PENDING scheduled ids (memory-bounds.ts; an id is under 100 characters,
+ * so well under 5 MiB with its timer) a COMPLETED status schedules nothing: the row stays reserved
+ * and the reconciler settles it on its next pass. `inflight` holds at most the scheduled attempts
+ * plus the one the reconciler awaits.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { REQUESTS_PREFIX } from '../domain/model.js';
 import { settleFromAnswer } from './accounting.js';
 import type { PipelineContext } from './context.js';
+import { SETTLER_MAX_PENDING } from './memory-bounds.js';
 
 /** How long a COMPLETED request waits for its client's own result fetch before the gateway fetches it. */
 const SETTLE_DELAY_MS = 2_000;
@@ -21,7 +28,13 @@ export class QueueSettler {
   constructor(
     private readonly ctx: PipelineContext,
     private readonly log: FastifyBaseLogger,
+    private readonly maxPending = SETTLER_MAX_PENDING,
   ) {}
+
+  /** Ids waiting for a background settlement or being settled now. */
+  get pending(): number {
+    return this.scheduled.size + this.inflight.size;
+  }
 
   /**
    * A status was observed; if it is terminal, settle in the background (never delays the poll).
@@ -30,6 +43,7 @@ export class QueueSettler {
    */
   onStatus(requestId: string, status: Record<string, unknown>): void {
     if (status.status !== 'COMPLETED' || this.scheduled.has(requestId)) return;
+    if (this.scheduled.size >= this.maxPending) return; // the reconciler settles it
     this.scheduled.add(requestId);
     setTimeout(() => {
       this.scheduled.delete(requestId);

@@ -1,6 +1,6 @@
 /**
  * The status stream (`GET …/requests/{id}/status/stream`, text/event-stream). Events are relayed as
- * they arrive, never buffered: each `data:` line (one JSON status, fal-protocol.md §2.3) gets the
+ * they arrive, never buffered: each `data:` line (one JSON status, docs/fal-protocol.md §2.3) gets the
  * gateway's URLs, and every other line passes through unchanged. Statuses seen on the stream also
  * refresh the poll cache, and the upstream stream is closed when the client goes away.
  */

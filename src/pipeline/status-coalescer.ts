@@ -2,8 +2,12 @@
  * Poll coalescing. `@fal-ai/client` polls every 500 ms and Python every 100 ms, per client; relayed
  * one-for-one that traffic would hit fal's queue API. Concurrent polls for one request share a
  * single upstream call (single flight), a fresh answer is reused for `freshMs`, and a COMPLETED
- * status is terminal: it is served from memory without asking fal again.
+ * status is terminal: it is served from memory without asking fal again. The cache is bounded by
+ * entries and bytes (memory-bounds.ts) and drops expired answers from its least recently used end,
+ * so it holds about what is being polled now plus recent terminal answers, not every id ever seen.
  */
+import type { LRUCache } from 'lru-cache';
+import { boundedCache, dropExpiredTail, jsonBytes, stringBytes, type CacheBounds } from './memory-bounds.js';
 
 export interface StatusSnapshot {
   statusCode: number;
@@ -19,8 +23,8 @@ export interface StatusCoalescerOptions {
   freshMs: number;
   /** How long a terminal status is kept. */
   terminalTtlMs: number;
-  /** Upper bound on cached entries (oldest evicted first). */
-  maxEntries: number;
+  /** Upper bounds on cached answers (least recently used evicted first). */
+  bounds: CacheBounds;
   now: () => number;
 }
 
@@ -28,12 +32,19 @@ export type StatusFetcher = (requestId: string, logs: boolean) => Promise<Status
 
 export class StatusCoalescer {
   private readonly inflight = new Map<string, Promise<StatusSnapshot>>();
-  private readonly cache = new Map<string, StatusSnapshot>();
+  private readonly cache: LRUCache<string, StatusSnapshot>;
 
   constructor(
     private readonly fetcher: StatusFetcher,
     private readonly opts: StatusCoalescerOptions,
-  ) {}
+  ) {
+    this.cache = boundedCache<string, StatusSnapshot>(opts.bounds, (snap, key) => stringBytes(key) + jsonBytes(snap.body));
+  }
+
+  /** Entries and estimated bytes held, for tests and diagnostics. */
+  get held(): { entries: number; bytes: number } {
+    return { entries: this.cache.size, bytes: this.cache.calculatedSize };
+  }
 
   /** The current status: cached if fresh (or terminal), else from one shared upstream call. */
   get(requestId: string, logs: boolean): Promise<StatusSnapshot> {
@@ -79,12 +90,10 @@ export class StatusCoalescer {
   private store(key: string, snap: StatusSnapshot): void {
     // Only successful answers are reused; errors are shared by concurrent callers, never cached.
     if (snap.statusCode < 200 || snap.statusCode >= 300) return;
-    this.cache.delete(key);
     this.cache.set(key, snap);
-    if (this.cache.size > this.opts.maxEntries) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
+    // A non-terminal answer is useless after `freshMs`: without this, ids nobody polls any more
+    // would sit in the cache until the bound pushed them out.
+    dropExpiredTail(this.cache, (s) => !this.usable(s));
   }
 }
 

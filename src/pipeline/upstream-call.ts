@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { FastifyRequest } from 'fastify';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import { UpstreamFailure, type UpstreamRequest } from '../upstream/fal-upstream.js';
-import type { PipelineContext } from './context.js';
+import type { PipelineContext, RequestFacts } from './context.js';
 
 /**
  * A fal call that produced no response, as the client answer, plus what the ledger needs to know:
@@ -26,10 +26,13 @@ export class UpstreamCallError extends GatewayError {
  * A call that produced no response throws UpstreamCallError (see `maybeDelivered`).
  * `request` is only used for its logger (a client request, or `{ log }` for background calls).
  */
-export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest, 'log'>, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest, 'log'> & { facts?: RequestFacts }, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+  if (req.method === 'POST' && request.facts) request.facts.sentToFal = true;
   let res: Dispatcher.ResponseData;
   try {
-    res = await ctx.upstream.request(req);
+    // The shutdown signal ends calls still running when the grace is over (http/graceful-close.ts).
+    const signal = req.signal ? AbortSignal.any([req.signal, ctx.shutdownSignal]) : ctx.shutdownSignal;
+    res = await ctx.upstream.request({ ...req, signal });
   } catch (err) {
     request.log.warn({ err, upstreamPath: req.path }, 'fal call failed');
     throw upstreamError(err, req.method);
@@ -39,7 +42,7 @@ export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest
     // caller's credentials were wrong, and never echo fal's body (it may describe the key).
     res.body.resume();
     request.log.error({ upstreamStatus: res.statusCode }, 'fal refused the gateway credentials');
-    throw new GatewayError('upstream_auth_failed', 'fal refused the gateway credentials; the operator has been notified');
+    throw new GatewayError('upstream_auth_failed', 'fal refused the gateway credentials (FAL_KEY); the gateway operator must fix its configuration');
   }
   return res;
 }

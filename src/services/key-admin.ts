@@ -10,8 +10,10 @@ import { microToUsdNumber, usdToMicro } from '../domain/pricing.js';
 import type { KeyPatch, KeyRecord, KeyStore } from '../store/key-store.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
+/** A team name, for keys and for PUT /admin/teams/:name alike (one rule, so every key's team can be given budgets). */
+export const TEAM_NAME = /^[\w.-]{1,100}$/;
 const Limits = {
-  team: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
+  team: Type.Optional(Type.Union([Type.String({ pattern: TEAM_NAME.source, description: 'Letters, digits, _ . - (1 to 100)' }), Type.Null()])),
   budget_usd: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()], { description: 'Lifetime budget in USD' })),
   budget_daily_usd: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()], { description: 'Budget per UTC day in USD' })),
   budget_monthly_usd: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()], { description: 'Budget per UTC month in USD' })),
@@ -88,7 +90,7 @@ export function invalidWebhookPrefixes(urls: readonly string[]): string[] {
   return urls.filter((u) => {
     try {
       const p = new URL(u);
-      return p.protocol !== 'https:' || p.username !== '' || p.password !== '';
+      return p.protocol !== 'https:' || p.username !== '' || p.password !== '' || p.hash !== '';
     } catch {
       return true;
     }
@@ -103,6 +105,8 @@ export function originProblems(kind: 'secret' | 'publishable', origins: readonly
 }
 
 export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date): Promise<{ record: KeyRecord; secret: string }> {
+  // The admin API's schema checks this too; the CLI reaches here directly.
+  if (typeof input.team === 'string' && !TEAM_NAME.test(input.team)) throw new Error('team must be 1 to 100 letters, digits, _ . or -');
   const kind = input.kind ?? 'secret';
   const secret = kind === 'publishable' ? generatePublishableKey() : generateSecretKey();
   const record = await keys.create({

@@ -1,7 +1,7 @@
 /** Team budgets, shared by the admin API and the CLI. A team exists once a key names it. */
 import { Type, type Static } from '@sinclair/typebox';
 import type { TeamRecord, TeamStore } from '../store/team-store.js';
-import { microOrNull, usdOrNull } from './key-admin.js';
+import { TEAM_NAME, microOrNull, usdOrNull } from './key-admin.js';
 
 const Usd = Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()]));
 export const TeamBody = Type.Object(
@@ -9,7 +9,7 @@ export const TeamBody = Type.Object(
   { additionalProperties: false },
 );
 export type TeamInput = Static<typeof TeamBody>;
-export const TEAM_NAME = /^[\w.-]{1,100}$/;
+export { TEAM_NAME };
 
 export function teamView(t: TeamRecord) {
   return {

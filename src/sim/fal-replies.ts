@@ -1,5 +1,5 @@
 /**
- * The one catalog of what the sim answers, in fal's shapes (reference §2.7): pydantic-style 422
+ * The one catalog of what the sim answers, in fal's shapes (docs/fal-protocol.md §2.7): pydantic-style 422
  * `{"detail":[...]}` for input problems, flat `{"detail","error_type"}` plus `X-Fal-Error-Type`
  * for infrastructure errors. Bodies are pre-serialized JSON text so the raw seed survives.
  */
@@ -21,12 +21,12 @@ export function unauthorized(): SimReply {
   return reply(401, { detail: 'No user found for Key ID and Secret' });
 }
 
-/** Input validation: fal's framework stamps these with zero billable units (reference §2.6). */
+/** Input validation: fal's framework stamps these with zero billable units (docs/fal-protocol.md §2.6). */
 export function validationFailed(requestId: string, errors: FieldError[]): SimReply {
   return reply(422, { detail: errors }, { 'x-fal-request-id': requestId, 'x-fal-billable-units': '0' });
 }
 
-/** A late model error after generation ran, so it is billed (reference §4, FAQ on 422). */
+/** A late model error after generation ran, so it is billed (docs/fal-protocol.md §4, FAQ on 422). */
 export function contentPolicyViolation(requestId: string, units: number): SimReply {
   const detail = [{ loc: ['body'], msg: 'The generated image was flagged by the content checker.', type: 'content_policy_violation', url: 'https://docs.fal.ai/errors/#content_policy_violation' }];
   return reply(422, { detail }, { 'x-fal-request-id': requestId, 'x-fal-billable-units': String(units) });
@@ -36,7 +36,7 @@ export function runnerServerError(requestId: string): SimReply {
   return infraError(500, 'runner_server_error', 'Internal server error in the runner (simulated).', requestId);
 }
 
-/** Sync over the concurrency limit (reference §2.2, §2.8). */
+/** Sync over the concurrency limit (docs/fal-protocol.md §2.2, §2.8). */
 export function concurrentRequestsLimit(requestId: string): SimReply {
   const r = infraError(429, 'concurrent_requests_limit', 'Too many concurrent requests; retry with backoff (simulated).', requestId);
   r.headers['x-fal-needs-retry'] = '1';
@@ -55,7 +55,7 @@ export function requestNotFound(): SimReply {
   return reply(404, { status: 'NOT_FOUND' });
 }
 
-/** Unknown path, as fal's framework answers it (zero billable units, reference §2.6). */
+/** Unknown path, as fal's framework answers it (zero billable units, docs/fal-protocol.md §2.6). */
 export function pathNotFound(): SimReply {
   return reply(404, { detail: 'Not Found' }, { 'x-fal-billable-units': '0' });
 }

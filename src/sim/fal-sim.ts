@@ -2,7 +2,7 @@
  * The simulated fal: the only upstream this project can reach (there is no route to real fal).
  * Two loopback listeners share one state: `runUrl` plays https://fal.run and `queueUrl` plays
  * https://queue.fal.run, because the sync run and the queue submit share the path `MODEL_PATH`
- * (reference/fal-protocol.md §1.1, §2.2, §2.3). Tests, benchmarks and the demo all use it.
+ * (docs/fal-protocol.md §1.1, §2.2, §2.3). Tests, benchmarks and the demo all use it.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

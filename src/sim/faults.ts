@@ -4,7 +4,7 @@
  *
  * Where each fault applies, and why:
  * - 429 (rate429) only on sync runs: fal's queue absorbs concurrency limits and never rejects a
- *   submit for them (reference §2.3, §2.8). The `[sim:429]` trigger also works on submit so tests
+ *   submit for them (docs/fal-protocol.md §2.3, §2.8). The `[sim:429]` trigger also works on submit so tests
  *   can exercise a 429 on submit (fal sends one for `fal_max_queue_length`).
  * - hang/reset apply to the calls whose answer carries the model's work: run, submit and result.
  *   A hung or reset submit still creates the job, as when fal accepted it but the answer was lost.

@@ -1,6 +1,6 @@
 /**
  * Generated files served at `${runUrl}/files/<request_id>/<index>.<ext>`, playing fal's public CDN
- * (v3.fal.media URLs need no auth, reference §1.5). Held in memory, bounded in count and age so a
+ * (v3.fal.media URLs need no auth, docs/fal-protocol.md §1.5). Held in memory, bounded in count and age so a
  * long benchmark cannot grow the sim without limit; buffers are often shared with the image cache.
  */
 export interface StoredFile {

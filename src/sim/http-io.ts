@@ -80,7 +80,7 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   }
 }
 
-/** `logs=1|true` turns logs on (JS sends 0/1, Python true/false; reference §2.3). */
+/** `logs=1|true` turns logs on (JS sends 0/1, Python true/false; docs/fal-protocol.md §2.3). */
 export function wantsLogs(url: URL): boolean {
   const v = url.searchParams.get('logs');
   return v === '1' || v === 'true';

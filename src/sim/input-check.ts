@@ -1,6 +1,6 @@
 /**
  * The sim's own light version of fal's pydantic validation for SD3.5-Medium's input
- * (reference §1.2, §1.3, §2.7), independent of the gateway's checks so tests can tell them apart.
+ * (docs/fal-protocol.md §1.2, §1.3, §2.7), independent of the gateway's checks so tests can tell them apart.
  * Errors are collected, not short-circuited, as pydantic does.
  *
  * auto_fix: fal does not publish SD3.5-M's "compatible" sizes. The sim's documented choice is

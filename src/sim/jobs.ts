@@ -1,6 +1,6 @@
 /**
  * The sim's queue: FIFO, at most `concurrency()` jobs IN_PROGRESS at once, each for its latency,
- * then COMPLETED (reference §2.3; fal has no FAILED state, failures are COMPLETED + error).
+ * then COMPLETED (docs/fal-protocol.md §2.3; fal has no FAILED state, failures are COMPLETED + error).
  * Watchers hear about every change so SSE streams can report position and state moves.
  */
 import type { Outcome } from './faults.js';

@@ -1,5 +1,5 @@
 /**
- * The model's output for one request (reference §1.4), written as JSON text by hand so the seed
+ * The model's output for one request (docs/fal-protocol.md §1.4), written as JSON text by hand so the seed
  * goes out as raw digits, and the billable units fal would charge for it.
  */
 import { CONTENT_TYPES } from './images.js';
@@ -8,7 +8,7 @@ import type { SimCore } from './sim-state.js';
 
 /**
  * Σ over images of ceil(width·height / 10⁶): whole megapixels per image, rounded up (fal's wording
- * for per-MP models; reference §4). square_hd 1024² = 1.05 MP → 2 units.
+ * for per-MP models; docs/fal-protocol.md §4). square_hd 1024² = 1.05 MP → 2 units.
  */
 export function billableUnits(input: Pick<SimInput, 'width' | 'height' | 'numImages'>): number {
   return Math.ceil((input.width * input.height) / 1e6) * input.numImages;
@@ -25,7 +25,7 @@ interface OutputImage {
 
 /**
  * Renders the images and returns the output JSON text. With sync_mode the images are data URIs
- * and nothing is stored (reference §1.5); otherwise they are served from `${runUrl}/files/...`.
+ * and nothing is stored (docs/fal-protocol.md §1.5); otherwise they are served from `${runUrl}/files/...`.
  */
 export function generateOutput(core: SimCore, requestId: string, input: SimInput, seed: string, inferenceSeconds: number): string {
   const contentType = CONTENT_TYPES[input.format];

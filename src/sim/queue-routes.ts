@@ -1,5 +1,5 @@
 /**
- * The queue listener, playing https://queue.fal.run for the one model (reference §2.3):
+ * The queue listener, playing https://queue.fal.run for the one model (docs/fal-protocol.md §2.3):
  * submit on MODEL_PATH, then status, status stream, result (both path forms) and cancel under
  * REQUESTS_PREFIX. Every call needs the fal key.
  */

@@ -22,7 +22,7 @@ export class QueueRunner extends JobQueue {
 
 /**
  * Bills exactly once, when the job completes: successes and late 422s (generation ran), never
- * runner errors (fal: "server errors are never billed", reference §4).
+ * runner errors (fal: "server errors are never billed", docs/fal-protocol.md §4).
  */
 function finishJob(core: SimCore, job: Job, inferenceSeconds: number): JobResult {
   const { id, spec } = job;

@@ -1,5 +1,5 @@
 /**
- * QueueStatus bodies (reference §2.3). The Python client parses strictly: IN_QUEUE must carry
+ * QueueStatus bodies (docs/fal-protocol.md §2.3). The Python client parses strictly: IN_QUEUE must carry
  * `queue_position`, IN_PROGRESS and COMPLETED must carry the key `logs` (null is fine).
  */
 import { REQUESTS_PREFIX } from '../domain/model.js';

@@ -1,7 +1,7 @@
 /**
  * Seeds as digit strings. fal's docs show seeds like 196619188014358660 (above 2^53), which
  * JSON.parse would round; the sim echoes the caller's seed exactly, so it reads the raw text of
- * the top-level `seed` member and writes it back verbatim (reference §1.4 "seed precision").
+ * the top-level `seed` member and writes it back verbatim (docs/fal-protocol.md §1.4 "seed precision").
  */
 
 /**

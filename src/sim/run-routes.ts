@@ -1,5 +1,5 @@
 /**
- * The run listener, playing https://fal.run (reference §2.2): the sync call on MODEL_PATH, the
+ * The run listener, playing https://fal.run (docs/fal-protocol.md §2.2): the sync call on MODEL_PATH, the
  * generated files under `/files/` (public, like fal's CDN) and the `/_sim/` control endpoints.
  */
 import { randomUUID } from 'node:crypto';
@@ -32,7 +32,7 @@ export async function handleRunRequest(state: SimState, req: IncomingMessage, re
   sendReply(res, op === 'other' ? pathNotFound() : methodNotAllowed());
 }
 
-/** Files need no auth: fal CDN URLs are public to whoever holds them (reference §1.5). */
+/** Files need no auth: fal CDN URLs are public to whoever holds them (docs/fal-protocol.md §1.5). */
 function serveFile(state: SimState, req: IncomingMessage, res: ServerResponse, path: string): void {
   req.resume();
   let file: ReturnType<SimState['files']['get']>;

@@ -1,6 +1,6 @@
 /**
  * `GET …/requests/{id}/status/stream`: Server-Sent Events, one `data: <QueueStatus JSON>` per
- * change, closed after COMPLETED (reference §2.3; fal-js ignores event names and parses `data`).
+ * change, closed after COMPLETED (docs/fal-protocol.md §2.3; fal-js ignores event names and parses `data`).
  * Each event is written straight to the socket (no buffering), so clients see moves as they happen.
  */
 import type { ServerResponse } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * fal's completion webhook (reference §2.4), delivered only to loopback hosts: the sim must never
+ * fal's completion webhook (docs/fal-protocol.md §2.4), delivered only to loopback hosts: the sim must never
  * send traffic off the machine, whatever URL a caller supplies. One attempt, no signature (the
  * sim has no fal key pair to sign with).
  */

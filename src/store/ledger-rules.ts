@@ -97,7 +97,7 @@ export function assertSettle(input: SettleInput): void {
   assertMicro(input.amountMicro, 'amountMicro');
 }
 
-/** Money is integer micro-USD (DESIGN §3): a fraction or a negative amount is a bug, never rounded. */
+/** Money is integer micro-USD (docs/design.md §3): a fraction or a negative amount is a bug, never rounded. */
 function assertMicro(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer micro-USD amount, got ${value}`);
 }

@@ -1,7 +1,7 @@
 /**
  * Who submitted each fal request. One fal key serves every client, so fal would answer any
  * status/result/cancel for any request id; the gateway answers only the key that submitted it
- * (perf-reliability.md B4, API1 BOLA). Records are immutable once written.
+ * (docs/reliability.md B4, API1 BOLA). Records are immutable once written.
  */
 export interface OwnershipRecord {
   requestId: string;

@@ -1,6 +1,6 @@
 /**
  * The gateway's persistent stores, opened from DATABASE_URL: `sqlite:<path>` for one process,
- * `postgres://…` when several instances share state (DESIGN §4). Each concern is an interface with
+ * `postgres://…` when several instances share state (docs/design.md §4). Each concern is an interface with
  * an in-memory twin for tests, and one SQL implementation (sql/) for both databases.
  */
 import type { KeyStore } from './key-store.js';

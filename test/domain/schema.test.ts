@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ImageSizeSchema, Sd35InputSchema, Sd35OutputSchema } from '../../src/domain/schema.js';
 
-/** Facts from reference/fal-protocol.md §1.2–§1.4, checked field by field. */
+/** Facts from docs/fal-protocol.md §1.2–§1.4, checked field by field. */
 describe('mirrored schema', () => {
   const props = JSON.parse(JSON.stringify(Sd35InputSchema.properties)) as Record<string, Record<string, unknown>>;
 

@@ -20,7 +20,7 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
     const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 30_000);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      const m = /"url":"(https?:\/\/[^"]+)"/.exec(out);
       if (m?.[1]) {
         clearTimeout(timer);
         const url = m[1];

@@ -38,6 +38,8 @@ export interface TestGatewayOptions {
   simFaults?: Partial<import('../../src/sim/fal-sim.js').SimFaults>;
   /** The gateway's clock (default the real one), e.g. to play an instance whose clock runs ahead. */
   now?: () => Date;
+  /** Smaller in-memory cache bounds, to make the caches evict. */
+  cacheBounds?: import('../../src/app.js').AppDeps['cacheBounds'];
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -58,7 +60,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const logger = pino(loggerOptions(config.logLevel), { write: (line: string) => void logs.push(line) });
   const stores = opts.stores ?? memoryStores();
   const upstream = createFalUpstream({ runUrl: config.falRunUrl, queueUrl: config.falQueueUrl, falKey, userAgent: 'fal-gateway/test' });
-  const app = await buildApp({ config, stores, upstream, logger, ...(opts.now ? { now: opts.now } : {}) });
+  const app = await buildApp({ config, stores, upstream, logger, ...(opts.now ? { now: opts.now } : {}), ...(opts.cacheBounds ? { cacheBounds: opts.cacheBounds } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
 
   return {

@@ -26,7 +26,7 @@ const log = { warn: () => undefined, error: () => undefined } as unknown as Para
 
 describe('an aborted fal call', () => {
   it.each(['run', 'queue'] as const)('on %s: upstream_outcome_unknown, maybe delivered', async (origin) => {
-    const ctx = { upstream } as unknown as PipelineContext;
+    const ctx = { upstream, shutdownSignal: new AbortController().signal } as unknown as PipelineContext;
     const abort = new AbortController();
     const call = callFal(ctx, { log }, {
       origin,

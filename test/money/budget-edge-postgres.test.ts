@@ -1,7 +1,7 @@
 /**
  * Budget edge across instances: two gateway processes share one Postgres database; 200 concurrent
  * requests split between them against a budget that fits exactly 10 images → exactly 10 admitted,
- * overspend 0 (perf-reliability.md R2). Needs TEST_DATABASE_URL (CI sets it).
+ * overspend 0 (docs/reliability.md R2). Needs TEST_DATABASE_URL (CI sets it).
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';

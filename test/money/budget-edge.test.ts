@@ -1,6 +1,6 @@
 /**
  * A key whose budget fits exactly 10 images gets exactly 10 of 200 concurrent requests; the rest
- * are refused with 402 (never 429) and nothing is overspent (perf-reliability.md R1).
+ * are refused with 402 (never 429) and nothing is overspent (docs/reliability.md R1).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

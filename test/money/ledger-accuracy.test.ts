@@ -1,6 +1,6 @@
 /**
  * A 1,000-request mixed run (sync and queue, every preset, custom sizes, 1–4 images): the ledger's
- * settled total equals what the simulated fal billed, to the micro-dollar (perf-reliability.md R4).
+ * settled total equals what the simulated fal billed, to the micro-dollar (docs/reliability.md R4).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';

@@ -1,5 +1,5 @@
 /**
- * The budget edge (perf-reliability.md R1/R2): a key budget that fits exactly 10 quotes and 200
+ * The budget edge (docs/reliability.md R1/R2): a key budget that fits exactly 10 quotes and 200
  * reservations racing for it, split over two handles on one database (two connections to one
  * SQLite file, two Postgres pools) as two gateway instances would be. Overspend must be 0.
  */

@@ -1,5 +1,5 @@
 /**
- * Property (perf-reliability.md R3): random budgets, requests, outcomes and interleavings against
+ * Property (docs/reliability.md R3): random budgets, requests, outcomes and interleavings against
  * a plain model of the counters. After every step the store's counters equal the model's and no
  * limited counter holds more than its limit; a reservation made alone is accepted exactly when the
  * model says it fits, and refused with the model's scope, period and remaining. Steps are sometimes

@@ -1,5 +1,5 @@
 /**
- * The budget edge across processes (perf-reliability.md R2): two child processes, each with its
+ * The budget edge across processes (docs/reliability.md R2): two child processes, each with its
  * own connection to one SQLite file, race 100 reservations each against a budget of 10 quotes.
  * BEGIN IMMEDIATE serialises the reserve transactions and busy_timeout makes the loser wait, so
  * exactly 10 are accepted and no SQLITE_BUSY surfaces.

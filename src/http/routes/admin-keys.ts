@@ -12,13 +12,20 @@ import { CreateKeyBody, UpdateKeyBody, createKey, invalidWebhookPrefixes, keyVie
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function requireAdmin(ctx: PipelineContext, request: FastifyRequest): void {
+/**
+ * ADMIN_TOKEN check. Wrong or missing tokens count against the client IP's failed-authentication
+ * limit shared with the client API (AUTH_FAILURES_PER_MINUTE), so the token cannot be guessed at
+ * line rate; an IP over the limit is refused before the comparison.
+ */
+export async function requireAdmin(ctx: PipelineContext, request: FastifyRequest): Promise<void> {
   request.facts.op = 'admin';
   const token = ctx.config.adminToken;
   if (token === undefined) throw new GatewayError('forbidden', 'The admin API is disabled: set ADMIN_TOKEN to enable it');
+  await ctx.limits.checkAuthFailures(request);
   const header = request.headers.authorization;
   const presented = header !== undefined && /^bearer[ \t]/i.test(header) ? parseAuthorization(header) : null;
   if (presented === null || !secretsEqual(presented, token)) {
+    await ctx.limits.countAuthFailure(request);
     throw new GatewayError('unauthorized', 'Admin endpoints need `Authorization: Bearer <ADMIN_TOKEN>`');
   }
 }
@@ -31,10 +38,7 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
     if (bad.length > 0) throw new GatewayError('bad_request', 'allowed_webhook_urls must be https URLs without credentials');
   };
 
-  app.addHook('onRequest', (request, _reply, done) => {
-    requireAdmin(ctx, request);
-    done();
-  });
+  app.addHook('onRequest', async (request) => requireAdmin(ctx, request));
   // After a change is stored and before the answer leaves: revocations, limits and allowed_origins
   // (CORS) take effect at once on this instance.
   app.addHook('onSend', (request, _reply, payload, done) => {

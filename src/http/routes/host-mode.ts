@@ -1,5 +1,5 @@
 /**
- * Host mode: fal's own paths, for curl, HTTP and Python clients (DESIGN §1.1).
+ * Host mode: fal's own paths, for curl, HTTP and Python clients (docs/design.md §1.1).
  * - `POST /fal-ai/stable-diffusion-v35-medium` is the sync run (as https://fal.run/…);
  * - `/queue/fal-ai/stable-diffusion-v35-medium[/requests/{id}/…]` is the queue API;
  * - on a `queue.` Host, the bare paths are the queue API (Python's FAL_QUEUE_RUN_HOST).

@@ -1,5 +1,5 @@
 /**
- * Proxy mode: `@fal-ai/client`'s `proxyUrl` protocol (DESIGN §1.2). The real fal URL arrives in
+ * Proxy mode: `@fal-ai/client`'s `proxyUrl` protocol (docs/design.md §1.2). The real fal URL arrives in
  * `x-fal-target-url`; only this model's targets pass, and they enter the same pipeline as host mode.
  * Everything else is refused with 403 and sent nowhere.
  */

@@ -11,10 +11,12 @@ import { authenticate } from '../../pipeline/principal.js';
 import { selfUsage } from '../../services/usage-report.js';
 
 export function selfServiceRoutes(app: FastifyInstance, ctx: PipelineContext): void {
-  app.get('/v1/usage', async (request) => {
+  app.get('/v1/usage', async (request, reply) => {
     request.facts.op = 'usage';
     const principal = await authenticate(ctx, request);
     request.facts.keyId = principal.keyId;
+    // Counted with polling calls (a read, no fal call).
+    await ctx.limits.check(request, reply, principal.keyId, principal.key.rpm, 'polling');
     if (principal.token) return tokenUsage(ctx, principal.token);
     return selfUsage(ctx.stores.ledger, ctx.stores.teams, principal.key, ctx.now());
   });

@@ -27,6 +27,9 @@ export function tokenRoutes(app: FastifyInstance, ctx: PipelineContext): void {
       request.facts.op = 'token';
       const principal = await authenticate(ctx, request);
       request.facts.keyId = principal.keyId;
+      // Counted like polling (cheap, no fal call), so a page minting a token per visitor never
+      // eats the key's generation allowance, yet cannot mint without limit.
+      await ctx.limits.check(request, reply, principal.keyId, principal.key.rpm, 'polling');
       if (principal.token !== null || principal.key.kind !== 'secret') {
         throw new GatewayError('forbidden', 'Only a secret key can mint tokens');
       }
@@ -35,7 +38,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: PipelineContext): void {
       if (!origins.every(isOrigin)) throw new GatewayError('bad_request', 'allowed_origins must be exact origins like https://app.example.com');
       const exp = Math.floor(ctx.now().getTime() / 1000) + (input.expires_in ?? 900);
       const maxMicroUsd = input.max_usd === undefined ? null : usdToMicro(input.max_usd);
-      const { token, id } = mintToken(ctx.tokenMacKey, {
+      const minted = mintToken(ctx.tokenMacKey, {
         keyId: principal.keyId,
         exp,
         maxMicroUsd,
@@ -43,6 +46,8 @@ export function tokenRoutes(app: FastifyInstance, ctx: PipelineContext): void {
         allowedOrigins: origins,
         endUser: input.end_user ?? null,
       });
+      if (minted === null) throw new GatewayError('bad_request', 'These allowed_origins and end_user make the token too long; list fewer or shorter origins');
+      const { token, id } = minted;
       return reply.code(201).send({
         token,
         token_id: id,

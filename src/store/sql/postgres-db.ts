@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { isStoreUnavailable } from '../../errors.js';
 import { driveAsync, type Op, type Plan, type SqlDb, type SqlValue } from './sql-plan.js';
 import { postgresText } from './sql-text.js';
 import type { PgPool } from './postgres-pool.js';
@@ -33,6 +34,11 @@ export class PostgresDb implements SqlDb {
   async transaction<T>(plan: Plan<T>, flush?: (result: T) => Plan<unknown> | null): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no 'error' listener (pg-pool removes its own), so a connection lost
+    // between two statements (database restarted) would be an uncaught exception and kill the
+    // process. Record it instead: the next statement fails and release(broken) discards the client.
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       // One round trip for both (simple query protocol); LOCAL: the setting ends with the transaction.
       await client.query(flush ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
@@ -42,10 +48,17 @@ export class PostgresDb implements SqlDb {
       if (flushing) await driveAsync(flushing, (op) => this.exec(client, op));
       return result;
     } catch (err) {
-      // A failed ROLLBACK means a broken connection: release(broken) then discards it.
-      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+      if (isStoreUnavailable(err)) {
+        // Lost or timed out: a ROLLBACK would wait out another timeout behind the stuck statement.
+        // Discarding the connection ends the transaction on the server just the same.
+        broken = err instanceof Error ? err : new Error(String(err));
+      } else {
+        // A failed ROLLBACK means a broken connection: release(broken) then discards it.
+        await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+      }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

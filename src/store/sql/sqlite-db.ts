@@ -6,7 +6,7 @@
  * check-and-charge is atomic against every connection to the file (busy_timeout makes a second
  * writer wait instead of failing).
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
@@ -17,7 +17,12 @@ import { sqliteMigration, sqliteText } from './sql-text.js';
 const MAX_CACHED = 500;
 
 export function openSqliteDb(path: string): SqlDb {
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && path !== '') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // The ledger and key hashes are private: a new file is created owner-only (0600), and SQLite
+    // gives its -wal and -shm files the database file's own mode. An existing file keeps its mode.
+    closeSync(openSync(path, 'a', 0o600));
+  }
   const db = new Database(path === '' ? ':memory:' : path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
