@@ -50,7 +50,7 @@ export class KyselyLedger {
   async reserve(input: ReserveInput): Promise<void> {
     const refs = reserveCounters(input);
     const row = reservedRow(input);
-    const limits = refs.filter((r) => r.limitMicro !== null).map((r) => sql`WHEN excluded.scope = ${r.scope} AND excluded.bucket = ${r.bucket} THEN CAST(${r.limitMicro} AS BIGINT)`);
+    const limits = refs.filter((r) => r.limit !== null).map((r) => sql`WHEN excluded.scope = ${r.scope} AND excluded.bucket = ${r.bucket} THEN CAST(${r.limit} AS BIGINT)`);
     const limit: RawBuilder<number | null> = limits.length === 0 ? sql`NULL` : sql`CASE ${sql.join(limits, sql` `)} ELSE NULL END`;
     await this.inTransaction(async (trx) => {
       await trx

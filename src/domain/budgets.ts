@@ -26,7 +26,7 @@ export interface CounterRef {
   /** `all`, a UTC day `2026-11-26`, or a UTC month `2026-11`. */
   bucket: string;
   /** Limit that applies at reservation time (micro-USD, or images when `unit` is `images`); null = count only. */
-  limitMicro: number | null;
+  limit: number | null;
   /** What the counter counts: micro-USD (the default) or images (a token's `max_images`). */
   unit?: 'micro_usd' | 'images';
 }
@@ -41,8 +41,8 @@ export interface TokenCaps {
 /** The counters a token adds: its spend and its image count, both over its lifetime. */
 export function tokenCounters(token: TokenCaps): CounterRef[] {
   return [
-    { scope: `token:${token.tokenId}`, scopeKind: 'token', period: 'lifetime', bucket: 'all', limitMicro: token.maxMicroUsd, unit: 'micro_usd' },
-    { scope: `token-images:${token.tokenId}`, scopeKind: 'token', period: 'lifetime', bucket: 'all', limitMicro: token.maxImages, unit: 'images' },
+    { scope: `token:${token.tokenId}`, scopeKind: 'token', period: 'lifetime', bucket: 'all', limit: token.maxMicroUsd, unit: 'micro_usd' },
+    { scope: `token-images:${token.tokenId}`, scopeKind: 'token', period: 'lifetime', bucket: 'all', limit: token.maxImages, unit: 'images' },
   ];
 }
 
@@ -56,9 +56,9 @@ export function monthBucket(at: Date): string {
 
 function scopeCounters(scope: string, scopeKind: 'key' | 'team', limits: BudgetLimits, at: Date): CounterRef[] {
   return [
-    { scope, scopeKind, period: 'lifetime', bucket: 'all', limitMicro: limits.lifetime },
-    { scope, scopeKind, period: 'day', bucket: dayBucket(at), limitMicro: limits.day },
-    { scope, scopeKind, period: 'month', bucket: monthBucket(at), limitMicro: limits.month },
+    { scope, scopeKind, period: 'lifetime', bucket: 'all', limit: limits.lifetime },
+    { scope, scopeKind, period: 'day', bucket: dayBucket(at), limit: limits.day },
+    { scope, scopeKind, period: 'month', bucket: monthBucket(at), limit: limits.month },
   ];
 }
 
@@ -71,6 +71,6 @@ export function countersFor(keyId: string, keyLimits: BudgetLimits, team: string
 }
 
 /** Whether `amount` more fits a counter with the given totals. */
-export function fits(limitMicro: number | null, spentMicro: number, reservedMicro: number, amountMicro: number): boolean {
-  return limitMicro === null || spentMicro + reservedMicro + amountMicro <= limitMicro;
+export function fits(limit: number | null, spentMicro: number, reservedMicro: number, amountMicro: number): boolean {
+  return limit === null || spentMicro + reservedMicro + amountMicro <= limit;
 }

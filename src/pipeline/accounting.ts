@@ -191,13 +191,13 @@ export async function costHeaders(ctx: PipelineContext, r: Reservation, costMicr
     'x-gateway-cost-usd': microToUsd(costMicro),
     'x-gateway-megapixels': r.quote.megapixels.toFixed(6),
   };
-  const limited = r.counters.filter((c) => c.limitMicro !== null);
+  const limited = r.counters.filter((c) => c.limit !== null);
   if (limited.length > 0) {
     const totals = await ctx.stores.ledger.counterTotals(limited);
     let remaining = Number.MAX_SAFE_INTEGER;
     limited.forEach((c, i) => {
       const t = totals[i] ?? { spentMicro: 0, reservedMicro: 0 };
-      remaining = Math.min(remaining, Math.max(0, (c.limitMicro ?? 0) - t.spentMicro - t.reservedMicro));
+      remaining = Math.min(remaining, Math.max(0, (c.limit ?? 0) - t.spentMicro - t.reservedMicro));
     });
     headers['x-gateway-budget-remaining-usd'] = microToUsd(remaining);
   }

@@ -78,7 +78,7 @@ export async function selfUsage(ledger: LedgerStore, teams: TeamStore, key: KeyR
   const view = (i: number): PeriodView => {
     const ref = refs[i];
     const t = totals[i] ?? { spentMicro: 0, reservedMicro: 0 };
-    const limit = ref?.limitMicro ?? null;
+    const limit = ref?.limit ?? null;
     return {
       spent_usd: microToUsdNumber(t.spentMicro),
       reserved_usd: microToUsdNumber(t.reservedMicro),

@@ -33,9 +33,9 @@ export function withFreshLimits(refs: CounterRef[], fresh: FreshLimits): Counter
   const limitOf = (ref: CounterRef): number | null => {
     if (ref.scopeKind === 'key') return keyLimits[ref.period];
     if (ref.scopeKind === 'team') return fresh.team[ref.period];
-    return ref.limitMicro;
+    return ref.limit;
   };
-  return refs.map((ref) => ({ ...ref, limitMicro: limitOf(ref) }));
+  return refs.map((ref) => ({ ...ref, limit: limitOf(ref) }));
 }
 
 /** A team's budgets from its stored columns; no record means no limits. */

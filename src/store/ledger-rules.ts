@@ -86,9 +86,9 @@ export function reserveCounters(input: ReserveInput): CounterRef[] {
     });
   if (!same) throw new Error('reserve: counters must be countersFor(keyId, …, team, …, at, token) of the row');
   for (const c of given) {
-    if (c.limitMicro === null) continue;
-    if (unitOf(c) === 'images') assertCount(c.limitMicro, 0, 'image limit');
-    else assertMicro(c.limitMicro, 'limitMicro');
+    if (c.limit === null) continue;
+    if (unitOf(c) === 'images') assertCount(c.limit, 0, 'image limit');
+    else assertMicro(c.limit, 'limit');
   }
   return given;
 }

@@ -59,7 +59,7 @@ export const charge = (c: CounterRef, r: Req): number => (c.unit === 'images' ? 
 
 /** One property execution: its own key, team and token names, so runs share a database without interfering. */
 export class Run {
-  readonly model = new Map<string, { spentMicro: number; reservedMicro: number; limitMicro: number | null }>();
+  readonly model = new Map<string, { spentMicro: number; reservedMicro: number; limit: number | null }>();
   readonly settledByKey = new Map<string, number>();
   readonly allRefs: CounterRef[];
 
@@ -72,7 +72,7 @@ export class Run {
       ...TOKEN_PARENTS.map((who, token): Req => ({ who, units: 1, images: 1, token, time, outcome: { kind: 'release' } })),
     ]);
     const refs = probes.flatMap((r) => this.counters(r));
-    for (const ref of refs) this.model.set(id(ref), { spentMicro: 0, reservedMicro: 0, limitMicro: ref.limitMicro });
+    for (const ref of refs) this.model.set(id(ref), { spentMicro: 0, reservedMicro: 0, limit: ref.limit });
     this.allRefs = [...new Map(refs.map((ref) => [id(ref), ref])).values()];
   }
 
@@ -103,7 +103,7 @@ export class Run {
   predict(r: Req): CounterRef | null {
     return [...this.counters(r)].sort(counterOrder).find((c) => {
       const m = this.model.get(id(c));
-      return c.limitMicro !== null && m !== undefined && m.spentMicro + m.reservedMicro + charge(c, r) > c.limitMicro;
+      return c.limit !== null && m !== undefined && m.spentMicro + m.reservedMicro + charge(c, r) > c.limit;
     }) ?? null;
   }
 
@@ -125,7 +125,7 @@ export class Run {
     this.allRefs.forEach((ref, i) => {
       const m = this.model.get(id(ref));
       expect(totals[i], id(ref)).toEqual({ spentMicro: m?.spentMicro, reservedMicro: m?.reservedMicro });
-      if (ref.limitMicro !== null) expect((totals[i]?.spentMicro ?? 0) + (totals[i]?.reservedMicro ?? 0), id(ref)).toBeLessThanOrEqual(ref.limitMicro);
+      if (ref.limit !== null) expect((totals[i]?.spentMicro ?? 0) + (totals[i]?.reservedMicro ?? 0), id(ref)).toBeLessThanOrEqual(ref.limit);
     });
   }
 }

@@ -117,7 +117,7 @@ function expectPrediction(result: ReserveResult, refusing: CounterRef | null, ru
     return;
   }
   const m = run.model.get(id(refusing));
-  const limit = refusing.limitMicro ?? 0;
+  const limit = refusing.limit ?? 0;
   const remaining = Math.max(0, limit - (m?.spentMicro ?? 0) - (m?.reservedMicro ?? 0));
   const unit = refusing.unit ?? 'micro_usd';
   expect(result, `refusal of ${r.units} units, ${r.images} images`).toEqual({ ok: false, reason: 'budget', scopeKind: refusing.scopeKind, period: refusing.period, unit, limit, remaining });

@@ -128,7 +128,7 @@ describeBackends('Ledger tokens', (fresh) => {
     const swapped = input.counters.map((c) => (c.scopeKind === 'token' ? { ...c, unit: c.unit === 'images' ? ('micro_usd' as const) : ('images' as const) } : c));
     await expect(ledger.reserve({ ...input, counters: swapped })).rejects.toThrow(/counters/);
     for (const images of [0, -1, 1.5, Number.NaN]) await expect(ledger.reserve({ ...input, images })).rejects.toThrow(RangeError);
-    const fractional = input.counters.map((c) => (c.unit === 'images' ? { ...c, limitMicro: 2.5 } : c));
+    const fractional = input.counters.map((c) => (c.unit === 'images' ? { ...c, limit: 2.5 } : c));
     await expect(ledger.reserve({ ...input, counters: fractional })).rejects.toThrow(RangeError);
     expect(await ledger.counterTotals([...tokenRefs('tok_1'), ...scopeRefs('key:key_a')])).toEqual([zero, zero, zero, zero, zero]);
     expect(await ledger.pending(10)).toEqual([]);

@@ -56,8 +56,8 @@ export class MemoryLedgerStore implements LedgerStore {
       // Check every counter before charging any: nothing to roll back on refusal.
       for (const ref of refs) {
         const t = this.totals(ref);
-        if (ref.limitMicro !== null && t.spentMicro + t.reservedMicro + reserveAmount(ref, input) > ref.limitMicro) {
-          return budgetRefusal(ref, ref.limitMicro, t.spentMicro, t.reservedMicro);
+        if (ref.limit !== null && t.spentMicro + t.reservedMicro + reserveAmount(ref, input) > ref.limit) {
+          return budgetRefusal(ref, ref.limit, t.spentMicro, t.reservedMicro);
         }
       }
       const open = () => [...this.rows.values()].filter((r) => r.state === 'reserved');

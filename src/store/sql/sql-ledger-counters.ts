@@ -42,10 +42,10 @@ function shaped(key: string, build: () => string): Statement {
  * cost on SQLite).
  */
 function chargeSql(refs: CounterRef[]): Statement {
-  const mask = refs.map((r) => (r.limitMicro === null ? '0' : '1')).join('');
+  const mask = refs.map((r) => (r.limit === null ? '0' : '1')).join('');
   return shaped(`charge:${mask}`, () => {
     const rows = refs.map((_, i) => `(@s${i}::text, @b${i}::text, @a${i}::bigint, @l${i}::bigint)`).join(', ');
-    const limit = perCounter(refs.length, 'l', (i) => refs[i]?.limitMicro != null, 'NULL');
+    const limit = perCounter(refs.length, 'l', (i) => refs[i]?.limit != null, 'NULL');
     return `INSERT INTO budget_counters (scope, bucket, reserved_micro)
       SELECT column1, column2, column3 FROM (VALUES ${rows}) AS v WHERE column4 IS NULL OR column3 <= column4
       ON CONFLICT (scope, bucket) DO UPDATE SET reserved_micro = budget_counters.reserved_micro + excluded.reserved_micro
@@ -85,7 +85,7 @@ export function* chargeCounters(input: ReserveInput, refs: CounterRef[]): Plan<v
   refs.forEach((ref, i) => {
     const n = names(i);
     params[n.a] = reserveAmount(ref, input);
-    params[n.l] = ref.limitMicro;
+    params[n.l] = ref.limit;
   });
   if ((yield* query(chargeSql(refs), params)).count !== refs.length) throw new CountersFull(refs);
 }
@@ -99,8 +99,8 @@ export function* refusal(input: ReserveInput, refs: CounterRef[]): Plan<ReserveR
   const now = yield* totals(refs);
   for (const [i, ref] of refs.entries()) {
     const t = now[i];
-    if (ref.limitMicro === null || t === undefined) continue;
-    if (!fits(ref.limitMicro, t.spentMicro, t.reservedMicro, reserveAmount(ref, input))) return budgetRefusal(ref, ref.limitMicro, t.spentMicro, t.reservedMicro);
+    if (ref.limit === null || t === undefined) continue;
+    if (!fits(ref.limit, t.spentMicro, t.reservedMicro, reserveAmount(ref, input))) return budgetRefusal(ref, ref.limit, t.spentMicro, t.reservedMicro);
   }
   return null;
 }
