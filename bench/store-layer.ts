@@ -18,7 +18,7 @@ import type { ReserveInput, SettleInput } from '../src/store/ledger-store.js';
 import { openPostgres } from '../src/store/sql/postgres-pool.js';
 import { openStores, type Stores } from '../src/store/stores.js';
 import { KyselyLedger } from './lib/kysely-ledger.js';
-import { benchReservation, benchSettlement } from './lib/reservation.js';
+import { benchReservation, benchSettlement, forRelease } from './lib/reservation.js';
 import { median } from './lib/stats.js';
 
 interface Ledgerish {
@@ -80,7 +80,8 @@ if (release !== undefined) {
   openers.release = async (backend) => {
     const mod = (await import(join(release, 'src/store/stores.ts'))) as { openStores: typeof openStores };
     const at = await location(backend);
-    return fromStores(await mod.openStores(at.url, { schema: at.schema, max: 10 }));
+    const stores = await mod.openStores(at.url, { schema: at.schema, max: 10 });
+    return { ...fromStores(stores), reserve: (i) => stores.ledger.reserve(forRelease(i)) };
   };
 }
 

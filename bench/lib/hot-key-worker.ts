@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { ReserveInput } from '../../src/store/ledger-store.js';
 import { openStores as ownStores } from '../../src/store/stores.js';
-import { benchReservation, benchSettlement } from './reservation.js';
+import { benchReservation, benchSettlement, forRelease } from './reservation.js';
 
 const [url = '', schema = '', keyId = 'key_hot', secondsText = '3', concText = '8', globalCap = '', storesModule = ''] = process.argv.slice(2);
 // Another checkout's stores (bench/hot-key.ts --release=DIR), for before/after in one run.
@@ -22,7 +22,8 @@ const until = Date.now() + Number(secondsText) * 1000;
 let pairs = 0;
 let refused = 0;
 const inFlightLimits = { key: null, global: globalCap === '' ? null : Number(globalCap) };
-const input = (): ReserveInput => benchReservation(keyId, null, { day: 1e15 }, { inFlightLimits });
+const own = (): ReserveInput => benchReservation(keyId, null, { day: 1e15 }, { inFlightLimits });
+const input = storesModule === '' ? own : () => forRelease(own());
 await Promise.all(
   Array.from({ length: Number(concText) }, async () => {
     while (Date.now() < until) {

@@ -27,3 +27,8 @@ export function benchReservation(keyId: string, team: string | null, keyLimits: 
 export function benchSettlement(): SettleInput {
   return { amountMicro: 20_000, billedUnits: 1, source: 'billable_units', verified: true, outcome: 'ok', httpStatus: 200, at: new Date().toISOString() };
 }
+
+/** For another checkout's stores (--release=DIR): before issue #12 a counter's limit was `limitMicro`. */
+export function forRelease(input: ReserveInput): ReserveInput {
+  return { ...input, counters: input.counters.map((c) => Object.assign({ limitMicro: c.limit }, c)) };
+}
