@@ -124,8 +124,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
   app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs));
   app.addHook('onClose', async () => {
+    // A last try for held settlements first (what still fails is charged at its quote by
+    // recovery), then the reconciler, which stops after the row in hand.
+    await ctx.ledgerRetry.flush();
     await app.reconciler.stop();
-    // A last try for held settlements; what still fails is charged at its quote by recovery.
     await ctx.ledgerRetry.flush();
     ctx.ledgerRetry.stop();
   });
