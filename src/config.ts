@@ -78,7 +78,8 @@ export interface Config {
 
 /** A URL as it may appear in a message: any user:password@ part replaced, so config errors never print secrets. */
 export function redactUrl(raw: string): string {
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1***@');
+  // Up to the last `@`: an unencoded `/`, `?`, `#` or `@` in a password must not end the match early.
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/*).*@/i, '$1***@');
 }
 
 /**
@@ -146,6 +147,12 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     return fallback;
   };
 
+  /** Crash injection kills the process on purpose: refused outside tests (NODE_ENV=test), never a stray setting. */
+  const failpoint = (): string | undefined => {
+    const v = str('FAILPOINT');
+    if (v !== undefined && env.NODE_ENV !== 'test') problems.push('FAILPOINT is for the crash tests only (it needs NODE_ENV=test)');
+    return v;
+  };
   const redisUrl = (): string | undefined => {
     const raw = str('REDIS_URL');
     if (raw !== undefined && !/^rediss?:\/\//.test(raw)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
@@ -215,7 +222,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     pollTimeoutMs: int('POLL_TIMEOUT_MS', 15_000, 100, 600_000),
     statusFreshMs: int('STATUS_CACHE_MS', 250, 0, 10_000),
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5_000, 100, 3_600_000),
-    failpoint: str('FAILPOINT'),
+    failpoint: failpoint(),
     rateLimitRpm: int('RATE_LIMIT_RPM', 60, 1, 10_000_000),
     pollRateLimitRpm: int('POLL_RATE_LIMIT_RPM', 6000, 1, 10_000_000),
     authFailuresPerMinute: int('AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
