@@ -17,6 +17,9 @@ export class CallRecorder {
   private billedUnits = 0;
   private billedByRequest = new Map<string, number>();
 
+  /** `onBill` sees each first charge of a request (the account's bill, account-bill.ts). */
+  constructor(private readonly onBill: (requestId: string, units: number) => void = () => undefined) {}
+
   /** Logs one received request; the returned record may get its requestId later. */
   record(op: SimCall['op'], req: IncomingMessage, path: string): SimCall {
     const call: SimCall = { op, method: req.method ?? 'GET', path, headers: { ...req.headers } };
@@ -32,6 +35,7 @@ export class CallRecorder {
     if (this.billedByRequest.has(requestId)) return;
     this.billedByRequest.set(requestId, units);
     this.billedUnits += units;
+    this.onBill(requestId, units);
   }
 
   stats(): SimStats {
