@@ -12,18 +12,24 @@ import { hasFalKey, sendJson } from './http-io.js';
 import type { SimState } from './sim-state.js';
 import { parseUsageQuery, usagePage } from './usage-api.js';
 
-const ROUTES = new Set(['/v1/models/usage', '/v1/models/pricing', '/.well-known/jwks.json']);
+const ROUTES: Record<string, 'usage' | 'pricing' | 'keys'> = {
+  '/v1/models/usage': 'usage',
+  '/v1/models/pricing': 'pricing',
+  '/.well-known/jwks.json': 'keys',
+};
 
 export function handleApiRequest(state: SimState, req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   const url = new URL(req.url ?? '/', 'http://sim');
-  if (!ROUTES.has(url.pathname)) return platformError(res, 404, 'not_found', 'Not Found');
+  const op = ROUTES[url.pathname] ?? 'other';
+  state.recorder.record(op, req, url.pathname + url.search);
+  if (op === 'other') return platformError(res, 404, 'not_found', 'Not Found');
   if (req.method !== 'GET') return platformError(res, 405, 'method_not_allowed', 'Method Not Allowed');
-  if (url.pathname === '/.well-known/jwks.json') {
+  if (op === 'keys') {
     // Public, cacheable: fal's docs tell receivers to cache the keys for at most 24 h.
     return sendJson(res, 200, state.signer.jwks(), { 'cache-control': 'public, max-age=86400' });
   }
-  if (url.pathname === '/v1/models/usage') return usage(state, req, res, url);
+  if (op === 'usage') return usage(state, req, res, url);
   pricing(state, req, res, url);
 }
 

@@ -8,7 +8,7 @@ import type { SimCall, SimStats } from './fal-sim.js';
 const MAX_CALLS = 10_000;
 
 function zeroCounts(): SimStats['calls'] {
-  return { run: 0, submit: 0, status: 0, stream: 0, result: 0, cancel: 0, file: 0, other: 0 };
+  return { run: 0, submit: 0, status: 0, stream: 0, result: 0, cancel: 0, file: 0, usage: 0, pricing: 0, keys: 0, other: 0 };
 }
 
 export class CallRecorder {

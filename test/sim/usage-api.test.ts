@@ -148,6 +148,8 @@ describe('usage API fault knobs', () => {
     expect(json(limited)).toMatchObject({ error: { type: 'rate_limited' } });
     await post(`${sim.runUrl}/_sim/faults`, { usageRate429: 0 }, {});
     expect((await call(usageUrl({}), 'GET', ADMIN)).status).toBe(200);
+    expect(sim.stats().calls.usage).toBe(2); // both reached fal's side and are in the call log
+    expect(sim.calls().map((c) => c.op)).toEqual(['usage', 'usage']);
   });
 
   it('bill one request twice: the usage API differs from the stats by exactly that request\'s units', async () => {
