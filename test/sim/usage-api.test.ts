@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MODEL_ID } from '../../src/domain/model.js';
 import type { FalSim } from '../../src/sim/fal-sim.js';
-import { AUTH, call, json, post, runModel, startSim, TINY } from './sim-client.js';
+import { AUTH, call, json, post, runModel, startSim, submit, TINY, waitCompleted } from './sim-client.js';
 
 const ADMIN_KEY = 'admin-key-id:admin-key-secret';
 const ADMIN = { authorization: `Key ${ADMIN_KEY}` };
@@ -78,6 +78,26 @@ describe('usage API (GET /v1/models/usage on apiUrl)', () => {
     expect(sim.stats().billedUnits).toBe(7);
     expect(buckets[0]?.results).toEqual([{ endpoint_id: MODEL_ID, unit: 'megapixels', quantity: 3, unit_price: 0.02, cost: 0.06, currency: 'USD' }]);
     expect(pages[1]?.next_cursor).toBe(Buffer.from('3').toString('base64'));
+  });
+
+  it('bills a queue job in the bucket of its completion, like a sync run', async () => {
+    await start();
+    clock = T0 + 2 * HOUR;
+    await waitCompleted(await submit(sim, { prompt: 'x', image_size: TINY, num_images: 4, seed: 2 }));
+    await billedRun(1);
+    const [bucket, ...rest] = (await page({})).time_series ?? [];
+    expect(rest).toEqual([]);
+    expect(bucket).toMatchObject({ bucket: '2026-03-10T12:00:00+00:00', results: [{ quantity: 5 }] });
+    expect(sim.stats().billedUnits).toBe(5);
+  });
+
+  it('keeps to the asked window, aligned to whole buckets unless bound_to_timeframe=false', async () => {
+    await start();
+    await mixedDay();
+    const window = { start: '2026-03-10T11:30:00Z', end: '2026-03-10T12:00:00Z' };
+    expect(units((await page(window)).time_series ?? [])).toBe(1); // 11:30 aligns down to 11:00
+    expect(units((await page({ ...window, bound_to_timeframe: 'false' })).time_series ?? [])).toBe(0);
+    expect(units((await page({ endpoint_id: 'fal-ai/flux/dev' })).time_series ?? [])).toBe(0);
   });
 
   it('sums the same bill into UTC day buckets and a summary', async () => {
