@@ -33,8 +33,8 @@ export async function startFalSim(opts: SimOptions): Promise<FalSim> {
   if (typeof checkedPrice === 'string') throw new RangeError(checkedPrice);
   const initialPrice: SimPrice = checkedPrice;
   const now = opts.now ?? Date.now;
-  let price = { ...initialPrice };
-  const bill = new AccountBill(MODEL_ID, now, () => price);
+  // The bill reads the price in force when it charges (core is defined by then).
+  const bill = new AccountBill(MODEL_ID, now, () => core.price);
   const core: SimCore = {
     falKey: opts.falKey,
     adminKey,
@@ -47,12 +47,7 @@ export async function startFalSim(opts: SimOptions): Promise<FalSim> {
     images: sharedImages,
     urls: { run: '', queue: '', api: '' },
     bill,
-    get price() {
-      return price;
-    },
-    set price(p: SimPrice) {
-      price = p;
-    },
+    price: { ...initialPrice },
     signer: new WebhookSigner(opts.userId ?? 'sim-user'),
     webhookLog: [],
     syncInFlight: 0,
