@@ -48,8 +48,8 @@ async function verifies(d: Delivery, body: Buffer = d.body): Promise<boolean> {
   return keys.some((jwk) => verify(null, message, createPublicKey({ key: jwk, format: 'jwk' }), signature));
 }
 
-async function submitWithHook(faults: Partial<SimFaults>, answers: number[]): Promise<{ id: string; got: Delivery[] }> {
-  sim = await startSim({ faults: { latencyMs: 5, webhookBackoffMs: 5, ...faults }, userId: 'user-42' });
+async function submitWithHook(faults: Partial<SimFaults>, answers: number[], now?: () => number): Promise<{ id: string; got: Delivery[] }> {
+  sim = await startSim({ faults: { latencyMs: 5, webhookBackoffMs: 5, ...faults }, userId: 'user-42', ...(now ? { now } : {}) });
   const { url, got } = await startReceiver(answers);
   const job = await submit(sim, { prompt: 'x', image_size: TINY, seed: 1 }, `?fal_webhook=${encodeURIComponent(url)}`);
   return { id: job.request_id, got };
@@ -107,6 +107,15 @@ describe('signed webhook deliveries', () => {
 });
 
 describe('webhook fault knobs', () => {
+  it('stale deliveries: the sim clock stamps the timestamp, so a validly signed delivery can be 10 min old', async () => {
+    const { got } = await submitWithHook({}, [200], () => Date.now() - 600_000);
+    await waitFor(() => got.length === 1, 'the delivery');
+    const [d] = got;
+    if (d === undefined) throw new Error('no delivery');
+    expect(Date.now() / 1000 - Number(d.headers['x-fal-webhook-timestamp'])).toBeGreaterThan(590);
+    expect(await verifies(d)).toBe(true);
+  });
+
   it('bad signatures: signed with a key the JWKS does not hold, so verification fails', async () => {
     const { got } = await submitWithHook({ webhookBadSignatureRate: 1 }, [200]);
     await waitFor(() => got.length === 1, 'the delivery');
