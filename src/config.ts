@@ -20,6 +20,8 @@ export interface Config {
   /** `sqlite:<path>` (embedded default) or `postgres://…`. */
   databaseUrl: string;
   adminToken: string | undefined;
+  /** Bearer token GET /metrics requires; unset = /metrics is open (keep it on an internal network). */
+  metricsToken: string | undefined;
   microUsdPerMegapixel: number;
   rounding: RoundingRule;
   unknownFields: UnknownFieldPolicy;
@@ -193,6 +195,11 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     problems.push('ADMIN_TOKEN must be at least 16 characters');
   }
 
+  const metricsToken = str('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    problems.push('METRICS_TOKEN must be at least 16 characters');
+  }
+
   const priceRaw = str('PRICE_PER_MEGAPIXEL_USD') ?? '0.02';
   const price = parsePricePerMegapixel(priceRaw);
   if (price === null) problems.push(`PRICE_PER_MEGAPIXEL_USD must be a non-negative decimal in USD (got "${priceRaw}")`);
@@ -206,6 +213,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     publicUrl: url('PUBLIC_URL', undefined),
     databaseUrl,
     adminToken,
+    metricsToken,
     microUsdPerMegapixel: price ?? 0,
     rounding: oneOf<RoundingRule>('PRICE_ROUNDING', ['ceil_per_image', 'exact'], 'ceil_per_image'),
     unknownFields: oneOf<UnknownFieldPolicy>('UNKNOWN_FIELDS', ['reject', 'forward'], 'reject'),
