@@ -108,7 +108,9 @@ export function registerBudgetGauges(metrics: GatewayMetrics, stores: Stores, no
     async collect() {
       const snap = await snapshot();
       this.reset();
+      // remove(): no sample at all while the store is unreachable, rather than a false 0.
       if (snap) this.set(snap.inFlight);
+      else this.remove();
     },
   });
 }

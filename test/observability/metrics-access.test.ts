@@ -92,3 +92,17 @@ describe('scrape storm', () => {
     expect(lists - before).toBeLessThanOrEqual(windows);
   });
 });
+
+describe('store unreachable at scrape time', () => {
+  it('still answers, leaving the database-read gauges out rather than reporting false values', async () => {
+    const stores = memoryStores();
+    const gw = await startTestGateway({ stores });
+    opened.push(gw);
+    await gw.createKey({ name: 'b', budget_usd: 1 });
+    stores.keys.list = () => Promise.reject(new Error('database down'));
+    const m = await scrape(gw.url);
+    expect(m.filter((s) => s.name.includes('budget') || s.name === 'gateway_reservations_in_flight')).toEqual([]);
+    expect(sum(m, 'gateway_requests_total', { operation: 'admin' })).toBe(1);
+    expect(gw.logs.join('\n')).toContain('metrics: could not read budgets from the store');
+  });
+});
