@@ -16,8 +16,9 @@ const REFUSALS: Partial<Record<string, RefusalReason>> = {
   validation: 'validation',
 };
 
+/** Refusals of model API requests (host and proxy doors); an admin call's 422 or 403 is not one. */
 export function refusalReason(facts: RequestFacts): RefusalReason | undefined {
-  if (facts.errorType === undefined) return undefined;
+  if (facts.errorType === undefined || facts.door === undefined) return undefined;
   return facts.refusal ?? REFUSALS[facts.errorType];
 }
 

@@ -32,6 +32,11 @@ it('counts policy, forbidden, validation and concurrency refusals under their ow
   expect(await run(single.key, validInput())).toBe(429);
   expect(await first).toBe(200);
 
+  // An admin call's 422 is not a refusal of the model API.
+  const badAdmin = await fetch(`${gw.url}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${gw.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 5 }) });
+  expect(badAdmin.status).toBe(422);
+  await badAdmin.arrayBuffer();
+
   const m = await scrape(gw.url);
   expect(sum(m, 'gateway_refusals_total', { reason: 'policy' })).toBe(2);
   expect(sum(m, 'gateway_refusals_total', { reason: 'forbidden' })).toBe(1);
