@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { loadConfig, startupFacts } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { startupFacts } from '../../src/observability/startup-facts.js';
 import { startFalSim } from '../../src/sim/fal-sim.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fgw-env-'));
