@@ -26,9 +26,9 @@ it('counts policy, forbidden, validation and concurrency refusals under their ow
   expect(await run(strict.key, validInput(), { origin: 'https://evil.example' })).toBe(403);
   expect(await run(strict.key, { prompt: 5 })).toBe(422);
 
-  gw.sim.setFaults({ latencyMs: 3000 });
+  gw.sim.setFaults({ latencyMs: 5000 });
   const first = run(single.key, validInput());
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1000));
   expect(await run(single.key, validInput())).toBe(429);
   expect(await first).toBe(200);
 
