@@ -20,6 +20,8 @@ export interface Config {
   /** `sqlite:<path>` (embedded default) or `postgres://…`. */
   databaseUrl: string;
   adminToken: string | undefined;
+  /** Bearer token GET /metrics requires; unset = /metrics is open (keep it on an internal network). */
+  metricsToken: string | undefined;
   microUsdPerMegapixel: number;
   rounding: RoundingRule;
   unknownFields: UnknownFieldPolicy;
@@ -93,6 +95,16 @@ export function configWarnings(config: Config): string[] {
     out.push('TRUST_PROXY=true trusts X-Forwarded-For from anyone, so a client can choose its own IP (rate limits, failed-login limit); set TRUST_PROXY to your proxy\'s address or CIDR (e.g. 10.0.0.0/8) or a hop count');
   }
   return out;
+}
+
+/**
+ * The env file server.ts loads before reading the config (ENV_FILE, default `.env`; `off` loads
+ * none). Variables already set in the environment win over the file's (process.loadEnvFile).
+ */
+export function envFilePath(env: Env): { path: string; explicit: boolean } | undefined {
+  const raw = env.ENV_FILE?.trim();
+  if (raw === 'off') return undefined;
+  return raw === undefined || raw === '' ? { path: '.env', explicit: false } : { path: raw, explicit: true };
 }
 
 export class ConfigError extends Error {
@@ -200,6 +212,11 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     problems.push('ADMIN_TOKEN must be at least 16 characters');
   }
 
+  const metricsToken = str('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    problems.push('METRICS_TOKEN must be at least 16 characters');
+  }
+
   const priceRaw = str('PRICE_PER_MEGAPIXEL_USD') ?? '0.02';
   const price = parsePricePerMegapixel(priceRaw);
   if (price === null) problems.push(`PRICE_PER_MEGAPIXEL_USD must be a non-negative decimal in USD (got "${priceRaw}")`);
@@ -213,6 +230,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     publicUrl: url('PUBLIC_URL', undefined),
     databaseUrl,
     adminToken,
+    metricsToken,
     microUsdPerMegapixel: price ?? 0,
     rounding: oneOf<RoundingRule>('PRICE_ROUNDING', ['ceil_per_image', 'exact'], 'ceil_per_image'),
     unknownFields: oneOf<UnknownFieldPolicy>('UNKNOWN_FIELDS', ['reject', 'forward'], 'reject'),
