@@ -34,6 +34,12 @@ import { QueueSettler } from './pipeline/queue-settler.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { StatusCoalescer } from './pipeline/status-coalescer.js';
 import { logOverruns } from './store/ledger-overrun.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { registerBudgetGauges } from './observability/budget-gauges.js';
+import { meteredLedger } from './observability/metered-ledger.js';
+import { meteredUpstream } from './observability/metered-upstream.js';
+import { GatewayMetrics } from './observability/metrics.js';
+import { registerRequestMetrics } from './observability/request-metrics.js';
 import { RATE_LIMIT_STORE_ENTRIES, STATUS_CACHE_BOUNDS, type CacheBounds } from './pipeline/memory-bounds.js';
 import type { Stores } from './store/stores.js';
 import type { FalUpstream } from './upstream/fal-upstream.js';
@@ -94,10 +100,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
   const falKey = deps.config.tokenSecret ?? deps.config.falKey;
   if (falKey === undefined) throw new Error('FAL_KEY (or TOKEN_SECRET) is required to sign browser tokens');
+  // Metrics wrap the ledger (settlements) and fal's client (latency, failures): observability/.
+  const metrics = new GatewayMetrics();
+  const stores: Stores = { ...deps.stores, ledger: meteredLedger(deps.stores.ledger, metrics, app.log) };
+  const logOverrun = logOverruns(app.log);
   const ctx: PipelineContext = {
     config: deps.config,
-    stores: deps.stores,
-    upstream: deps.upstream,
+    stores,
+    upstream: meteredUpstream(deps.upstream, metrics),
     validateInput: createInputValidator({ unknownFields: deps.config.unknownFields }),
     owners: new OwnerDirectory(deps.stores.owners, deps.cacheBounds?.owners),
     // Both replaced just below: they need the finished context.
@@ -110,7 +120,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     corsOrigins,
     tokenMacKey: tokenMacKey(falKey),
     now,
-    onOverrun: logOverruns(app.log),
+    onOverrun: (o) => {
+      logOverrun(o);
+      metrics.overruns.inc();
+      metrics.overrunMicro.inc(o.settledMicro - o.quotedMicro);
+    },
     shutdownSignal: graceful.signal,
   };
   ctx.settler = new QueueSettler(ctx, app.log);
@@ -120,12 +134,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     terminalTtlMs: 2 * 60_000,
     bounds: deps.cacheBounds?.statuses ?? STATUS_CACHE_BOUNDS,
     now: () => now().getTime(),
+    onLookup: (outcome) => metrics.statusLookup(outcome),
   });
+  registerBudgetGauges(metrics, stores, now, app.log);
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
   app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs));
   app.addHook('onClose', async () => {
+    // A last try for held settlements first (what still fails is charged at its quote by
+    // recovery), then the reconciler, which stops after the row in hand.
+    await ctx.ledgerRetry.flush();
     await app.reconciler.stop();
-    // A last try for held settlements; what still fails is charged at its quote by recovery.
     await ctx.ledgerRetry.flush();
     ctx.ledgerRetry.stop();
   });
@@ -133,6 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerJsonBody(app, deps.config.bodyLimit);
   registerErrorHandlers(app);
   registerRequestLog(app);
+  registerRequestMetrics(app, metrics);
+  metricsRoutes(app, metrics, deps.config.metricsToken);
   healthRoutes(app, ctx, () => graceful.isClosing());
   await docsRoutes(app, deps.config.publicUrl, deps.config.unknownFields);
   await app.register((admin, _opts, done) => {

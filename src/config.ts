@@ -20,6 +20,8 @@ export interface Config {
   /** `sqlite:<path>` (embedded default) or `postgres://…`. */
   databaseUrl: string;
   adminToken: string | undefined;
+  /** Bearer token GET /metrics requires; unset = /metrics is open (keep it on an internal network). */
+  metricsToken: string | undefined;
   microUsdPerMegapixel: number;
   rounding: RoundingRule;
   unknownFields: UnknownFieldPolicy;
@@ -78,7 +80,8 @@ export interface Config {
 
 /** A URL as it may appear in a message: any user:password@ part replaced, so config errors never print secrets. */
 export function redactUrl(raw: string): string {
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1***@');
+  // Up to the last `@`: an unencoded `/`, `?`, `#` or `@` in a password must not end the match early.
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/*).*@/i, '$1***@');
 }
 
 /**
@@ -92,6 +95,16 @@ export function configWarnings(config: Config): string[] {
     out.push('TRUST_PROXY=true trusts X-Forwarded-For from anyone, so a client can choose its own IP (rate limits, failed-login limit); set TRUST_PROXY to your proxy\'s address or CIDR (e.g. 10.0.0.0/8) or a hop count');
   }
   return out;
+}
+
+/**
+ * The env file server.ts loads before reading the config (ENV_FILE, default `.env`; `off` loads
+ * none). Variables already set in the environment win over the file's (process.loadEnvFile).
+ */
+export function envFilePath(env: Env): { path: string; explicit: boolean } | undefined {
+  const raw = env.ENV_FILE?.trim();
+  if (raw === 'off') return undefined;
+  return raw === undefined || raw === '' ? { path: '.env', explicit: false } : { path: raw, explicit: true };
 }
 
 export class ConfigError extends Error {
@@ -146,6 +159,12 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     return fallback;
   };
 
+  /** Crash injection kills the process on purpose: refused outside tests (NODE_ENV=test), never a stray setting. */
+  const failpoint = (): string | undefined => {
+    const v = str('FAILPOINT');
+    if (v !== undefined && env.NODE_ENV !== 'test') problems.push('FAILPOINT is for the crash tests only (it needs NODE_ENV=test)');
+    return v;
+  };
   const redisUrl = (): string | undefined => {
     const raw = str('REDIS_URL');
     if (raw !== undefined && !/^rediss?:\/\//.test(raw)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
@@ -193,6 +212,11 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     problems.push('ADMIN_TOKEN must be at least 16 characters');
   }
 
+  const metricsToken = str('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    problems.push('METRICS_TOKEN must be at least 16 characters');
+  }
+
   const priceRaw = str('PRICE_PER_MEGAPIXEL_USD') ?? '0.02';
   const price = parsePricePerMegapixel(priceRaw);
   if (price === null) problems.push(`PRICE_PER_MEGAPIXEL_USD must be a non-negative decimal in USD (got "${priceRaw}")`);
@@ -206,6 +230,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     publicUrl: url('PUBLIC_URL', undefined),
     databaseUrl,
     adminToken,
+    metricsToken,
     microUsdPerMegapixel: price ?? 0,
     rounding: oneOf<RoundingRule>('PRICE_ROUNDING', ['ceil_per_image', 'exact'], 'ceil_per_image'),
     unknownFields: oneOf<UnknownFieldPolicy>('UNKNOWN_FIELDS', ['reject', 'forward'], 'reject'),
@@ -215,7 +240,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     pollTimeoutMs: int('POLL_TIMEOUT_MS', 15_000, 100, 600_000),
     statusFreshMs: int('STATUS_CACHE_MS', 250, 0, 10_000),
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5_000, 100, 3_600_000),
-    failpoint: str('FAILPOINT'),
+    failpoint: failpoint(),
     rateLimitRpm: int('RATE_LIMIT_RPM', 60, 1, 10_000_000),
     pollRateLimitRpm: int('POLL_RATE_LIMIT_RPM', 6000, 1, 10_000_000),
     authFailuresPerMinute: int('AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),

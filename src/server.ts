@@ -4,7 +4,7 @@
  * readiness 503 first (drain), stop accepting, let in-flight requests finish within the grace,
  * answer what is left (http/graceful-close.ts), then close fal's pools and the stores, last.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Server as HttpsServer } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -13,9 +13,10 @@ import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, envFilePath, loadConfig, type Config } from './config.js';
 import { ANSWER_WINDOW_MS } from './http/graceful-close.js';
 import { loggerOptions } from './logger.js';
+import { startupFacts } from './observability/startup-facts.js';
 import { openStores, type Stores } from './store/stores.js';
 import { createFalUpstream } from './upstream/fal-upstream.js';
 import { GATEWAY_USER_AGENT } from './version.js';
@@ -131,10 +132,27 @@ export function handleSignals(gateway: RunningGateway, config: Config, logger: L
   });
 }
 
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/**
+ * Loads the env file into process.env (only here: tests build the app from explicit config). A
+ * missing `.env` is normal; a missing file named by ENV_FILE is a mistake worth stopping for.
+ */
+function loadEnvFile(): string | undefined {
+  const file = envFilePath(process.env);
+  if (file === undefined) return undefined;
+  if (!existsSync(file.path)) {
+    if (file.explicit) throw new ConfigError([`ENV_FILE names ${file.path}, which does not exist`]);
+    return undefined;
+  }
+  process.loadEnvFile(file.path);
+  return file.path;
+}
+
+export async function main(): Promise<void> {
   let config: Config;
+  let envFile: string | undefined;
   try {
-    config = loadConfig(env);
+    envFile = loadEnvFile();
+    config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -144,7 +162,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   const logger = pino(loggerOptions(config.logLevel));
   const gateway = await startGateway(config, logger);
-  logger.info({ url: gateway.url }, 'fal-gateway listening');
+  // One line with what an operator checks first: where state lives, Redis, admin mode.
+  logger.info({ url: gateway.url, ...startupFacts(config), env_file: envFile ?? 'none' }, 'fal-gateway listening');
   handleSignals(gateway, config, logger);
 }
 

@@ -3,7 +3,7 @@
  *  1. drain(): /readyz answers 503 while requests are still served, so balancers route elsewhere
  *     before this instance stops accepting (SHUTDOWN_DRAIN_MS);
  *  2. app.close(): no new connections; open status streams end now (clients reconnect elsewhere);
- *  3. at SHUTDOWN_GRACE_MS the shutdown signal aborts every fal call still running (callFal passes
+ *  3. at SHUTDOWN_GRACE_MS the shutdown signal aborts every fal call still waiting for its headers (callFal passes
  *     it): a POST fal may have run then gets a complete 500 upstream_outcome_unknown and its row is
  *     charged at the quote, flagged. Never a cut socket: @fal-ai/client and fal_client retry those,
  *     and fal bills the retry as a second generation;

@@ -5,8 +5,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_STATUS, GatewayError, ValidationRefusal, isStoreUnavailable, type ErrorCode } from '../errors.js';
 import type { ValidationIssue } from '../domain/validation.js';
+import type { RequestFacts } from '../pipeline/context.js';
 
 export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
+  noteError(reply, err.code);
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   return reply
     .code(err.status)
@@ -16,7 +18,14 @@ export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply 
 
 /** fal's validation shape: 422 `{"detail": [{loc, msg, type, ctx?, input?}]}`. */
 export function sendValidation(reply: FastifyReply, issues: ValidationIssue[]): FastifyReply {
+  noteError(reply, 'validation');
   return reply.code(422).type('application/json').send({ detail: issues });
+}
+
+/** For the request metrics (refusals by reason); facts are null before the onRequest hooks ran. */
+function noteError(reply: FastifyReply, code: string): void {
+  const facts = reply.request.facts as RequestFacts | null;
+  if (facts) facts.errorType = code;
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {

@@ -49,4 +49,8 @@ export interface RequestFacts {
   falRequestId?: string;
   /** A POST to fal was attempted: from here a store failure must not invite a retry (reply-errors.ts). */
   sentToFal?: boolean;
+  /** The error code answered (errors.ts), or `validation` for a 422 (observability/request-metrics.ts). */
+  errorType?: string;
+  /** Set when a refusal comes from the key's policy, which answers as `forbidden` or a 422. */
+  refusal?: 'policy';
 }

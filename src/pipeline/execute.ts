@@ -27,6 +27,7 @@ export async function execute(ctx: PipelineContext, op: Operation, request: Fast
     // Policy before any spend: what this key may ask fal for.
     const verdict = checkPolicy(input.input, principal.key.policy, ctx.config.maxMegapixelsPerImage);
     if (!verdict.ok) {
+      request.facts.refusal = 'policy';
       if (verdict.status === 403) throw new GatewayError('forbidden', verdict.detail);
       return sendValidation(reply, verdict.issues);
     }

@@ -6,6 +6,7 @@
  * flagged (reconciler.ts). Writes for one row run in the order they were given.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { isStoreUnavailable } from '../errors.js';
 
 export type LedgerWrite = () => Promise<unknown>;
 
@@ -32,6 +33,12 @@ export class LedgerRetry {
       await write();
       return true;
     } catch (err) {
+      if (!isStoreUnavailable(err)) {
+        // A write the database refused (a conflict, a bug) will never land by retrying: leave the
+        // row reserved for the reconciler, which settles it by its own rules.
+        this.log.error({ err, ledgerId: rowId, write: what }, 'ledger write refused; the reconciler will settle the row');
+        return false;
+      }
       if (this.queued.size >= this.maxRows) {
         this.log.error({ err, ledgerId: rowId, write: what }, 'ledger write lost (retry queue full); recovery will charge the row at its quote');
         return false;

@@ -47,15 +47,19 @@ export class QueueSettler {
     this.scheduled.add(requestId);
     setTimeout(() => {
       this.scheduled.delete(requestId);
-      void this.settle(requestId);
+      void this.settle(requestId, jobFailed(status));
     }, SETTLE_DELAY_MS).unref();
   }
 
-  /** Settles from the outcome fal reports for a COMPLETED request. Safe to call repeatedly. */
-  settle(requestId: string): Promise<void> {
+  /**
+   * Settles from the outcome fal reports for a COMPLETED request. Safe to call repeatedly.
+   * `failed`: the COMPLETED status carried an `error` (fal has no FAILED state), so a non-2xx
+   * result is that failure; otherwise a non-2xx result is a passing fault of the fetch itself.
+   */
+  settle(requestId: string, failed: boolean): Promise<void> {
     const running = this.inflight.get(requestId);
     if (running) return running;
-    const attempt = this.settleOnce(requestId)
+    const attempt = this.settleOnce(requestId, failed)
       .catch((err: unknown) => this.log.warn({ err, falRequestId: requestId }, 'queue settlement failed; the reconciler will retry'))
       .finally(() => this.inflight.delete(requestId));
     this.inflight.set(requestId, attempt);
@@ -77,7 +81,7 @@ export class QueueSettler {
     }
   }
 
-  private async settleOnce(requestId: string): Promise<void> {
+  private async settleOnce(requestId: string, failed: boolean): Promise<void> {
     const row = await this.ctx.stores.ledger.findByFalRequestId(requestId);
     if (row?.state !== 'reserved') return;
     const res = await this.ctx.upstream.request({
@@ -89,7 +93,27 @@ export class QueueSettler {
     });
     // fal's bill is in the headers: a result body that breaks off still settles the row.
     await res.body.dump({ limit: Number.MAX_SAFE_INTEGER }).catch((err: unknown) => this.log.debug({ err, falRequestId: requestId }, 'result body broke off; settling from its headers'));
-    if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 400) return; // not an outcome
+    if (!isOutcome(res.statusCode, res.headers, failed)) return; // the reconciler asks again later
     await settleFromAnswer(this.ctx, row, res.statusCode, res.headers);
   }
+}
+
+/** A COMPLETED status that reports the job's failure (`error`, fal's queue doc). */
+export function jobFailed(status: Record<string, unknown>): boolean {
+  return status.error !== undefined && status.error !== null;
+}
+
+/**
+ * Whether a result fetch's answer is the job's outcome, which may settle or release its row. A 2xx
+ * is, and so is any answer on which fal stamped its bill (`x-fal-billable-units`). A non-2xx
+ * without it is the job's outcome only when the status already said the job failed and the answer
+ * comes from fal's queue for that request (`x-fal-request-id`); a 429, a 5xx from fal's ingress, a
+ * 404 or a 400 "still in progress" on the fetch itself is not, because releasing on it would free
+ * a budget fal may still charge.
+ */
+export function isOutcome(statusCode: number, headers: IncomingHttpHeaders, failed: boolean): boolean {
+  if (statusCode >= 200 && statusCode < 300) return true;
+  if (statusCode === 400 || statusCode === 401 || statusCode === 403 || statusCode === 404 || statusCode === 408 || statusCode === 429) return false;
+  if (typeof headers['x-fal-billable-units'] === 'string') return true;
+  return failed && typeof headers['x-fal-request-id'] === 'string';
 }

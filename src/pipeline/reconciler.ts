@@ -4,7 +4,10 @@
  * so each is judged by what it records itself (issue #9, items 8 and 9c), never by this instance's
  * config. Each pass:
  * - a row whose settlement this instance holds in memory (ledger-retry.ts) is left alone;
- * - a queue request with a fal id: ask its status (through the coalescer); settle if COMPLETED;
+ * - a queue request with a fal id: ask its status (through the coalescer); settle if COMPLETED
+ *   (queue-settler.ts decides whether the result is fal's outcome); if fal answers 404 for it well
+ *   after the submit, or it is still unfinished after QUEUE_FOLLOW_MS, fal lost it: settled at its
+ *   quote, flagged `recovered` (it may have run), so it stops holding an in-flight slot;
  * - a row still in phase `reserved` (its fal call never left) for over UNSENT_GRACE_MS: released,
  *   outcome `not_sent` (only if still unsent: the owning instance's markSent races this safely);
  * - a row in phase `sent` past its own deadline (the sending instance's timeout + grace) with no
@@ -16,15 +19,20 @@ import type { LedgerRow } from '../store/ledger-store.js';
 import { settleUnknown } from './accounting.js';
 import type { PipelineContext } from './context.js';
 import { IDEMPOTENCY_TTL_MS } from './idempotency.js';
-import type { QueueSettler } from './queue-settler.js';
+import { jobFailed, type QueueSettler } from './queue-settler.js';
 
 /** For rows from before upstream phases (no deadline recorded): this instance's timeout + this. */
 const LEGACY_GRACE_MS = 5_000;
 /** A live instance marks a row sent right after reserving it; one still unsent after this is orphaned. */
 export const UNSENT_GRACE_MS = 10_000;
+/** fal's queue knows a request as soon as its submit is answered; a 404 this long after is not a lag. */
+const LOST_404_AFTER_MS = 10 * 60_000;
+/** Longer than any queue wait seen on fal; a request still unfinished after it is given up on. */
+const QUEUE_FOLLOW_MS = 24 * 60 * 60_000;
 
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
   private running: Promise<void> | undefined;
 
   constructor(
@@ -40,9 +48,17 @@ export class Reconciler {
     this.timer.unref();
   }
 
+  /** Ends the current pass after the row in hand (shutdown must not wait for a pass over 1000 rows). */
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     await this.running;
+  }
+
+  /** A followed queue request fal lost: a 404 after LOST_404_AFTER_MS, or unfinished after QUEUE_FOLLOW_MS. */
+  private lost(row: LedgerRow, falStatus: number, now: number): boolean {
+    const age = now - Date.parse(row.createdAt);
+    return (falStatus === 404 && age > LOST_404_AFTER_MS) || age > QUEUE_FOLLOW_MS;
   }
 
   /** One pass; concurrent calls share it. */
@@ -57,11 +73,18 @@ export class Reconciler {
     const now = this.ctx.now().getTime();
     const rows = await this.ctx.stores.ledger.pending(1000);
     for (const row of rows) {
+      if (this.stopping) break;
       if (this.ctx.ledgerRetry.holds(row.id)) continue;
       if (row.operation === 'submit' && row.falRequestId !== null) {
         try {
           const snap = await this.ctx.statuses.get(row.falRequestId, false);
-          if (snap.terminal) await this.settler.settle(row.falRequestId);
+          if (snap.terminal) await this.settler.settle(row.falRequestId, jobFailed(snap.body));
+          else if (this.lost(row, snap.statusCode, now)) {
+            // fal no longer knows the request (404 well after submit) or it never finished: it
+            // may have run, so the quote is charged, flagged, and its in-flight slot is freed.
+            await settleUnknown(this.ctx, row, true, 'recovered');
+            this.log.warn({ ledgerId: row.id, keyId: row.keyId, falRequestId: row.falRequestId, falStatus: snap.statusCode }, 'settled a queue request fal lost at its quote');
+          }
         } catch (err) {
           this.log.debug({ err, falRequestId: row.falRequestId }, 'reconciler status check failed');
         }

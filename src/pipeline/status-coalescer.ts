@@ -26,6 +26,8 @@ export interface StatusCoalescerOptions {
   /** Upper bounds on cached answers (least recently used evicted first). */
   bounds: CacheBounds;
   now: () => number;
+  /** Told how each poll was served, for metrics (observability/metrics.ts). */
+  onLookup?: (outcome: 'cache_hit' | 'coalesced' | 'fetched') => void;
 }
 
 export type StatusFetcher = (requestId: string, logs: boolean) => Promise<StatusSnapshot>;
@@ -50,8 +52,12 @@ export class StatusCoalescer {
   get(requestId: string, logs: boolean): Promise<StatusSnapshot> {
     const key = cacheKey(requestId, logs);
     const cached = this.cache.get(key);
-    if (cached && this.usable(cached)) return Promise.resolve(cached);
+    if (cached && this.usable(cached)) {
+      this.opts.onLookup?.('cache_hit');
+      return Promise.resolve(cached);
+    }
     const pending = this.inflight.get(key);
+    this.opts.onLookup?.(pending ? 'coalesced' : 'fetched');
     if (pending) return pending;
     const call = this.fetcher(requestId, logs).then(
       (snap) => {

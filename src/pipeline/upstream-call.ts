@@ -28,14 +28,24 @@ export class UpstreamCallError extends GatewayError {
  */
 export async function callFal(ctx: PipelineContext, request: Pick<FastifyRequest, 'log'> & { facts?: RequestFacts }, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
   if (req.method === 'POST' && request.facts) request.facts.sentToFal = true;
+  if (ctx.shutdownSignal.aborted) {
+    // The grace is over before this call left: nothing was sent, so a retry (elsewhere) is safe.
+    throw new UpstreamCallError('service_unavailable', 'The gateway is shutting down; nothing was sent to fal, retry', new UpstreamFailure('aborted', false));
+  }
+  // The shutdown signal ends calls still waiting for fal's headers when the grace is over
+  // (http/graceful-close.ts); a body already flowing is left to finish, so it is never cut by it.
+  const untilHeaders = new AbortController();
+  const onShutdown = (): void => untilHeaders.abort(ctx.shutdownSignal.reason);
+  ctx.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
   let res: Dispatcher.ResponseData;
   try {
-    // The shutdown signal ends calls still running when the grace is over (http/graceful-close.ts).
-    const signal = req.signal ? AbortSignal.any([req.signal, ctx.shutdownSignal]) : ctx.shutdownSignal;
+    const signal = req.signal ? AbortSignal.any([req.signal, untilHeaders.signal]) : untilHeaders.signal;
     res = await ctx.upstream.request({ ...req, signal });
   } catch (err) {
     request.log.warn({ err, upstreamPath: req.path }, 'fal call failed');
     throw upstreamError(err, req.method);
+  } finally {
+    ctx.shutdownSignal.removeEventListener('abort', onShutdown);
   }
   if (res.statusCode === 401 || res.statusCode === 403) {
     // fal refused FAL_KEY (wrong, revoked, or the account is locked): never relay it as if the

@@ -8,7 +8,7 @@ import type { SimCall, SimStats } from './fal-sim.js';
 const MAX_CALLS = 10_000;
 
 function zeroCounts(): SimStats['calls'] {
-  return { run: 0, submit: 0, status: 0, stream: 0, result: 0, cancel: 0, file: 0, other: 0 };
+  return { run: 0, submit: 0, status: 0, stream: 0, result: 0, cancel: 0, file: 0, usage: 0, pricing: 0, keys: 0, other: 0 };
 }
 
 export class CallRecorder {
@@ -16,6 +16,9 @@ export class CallRecorder {
   private counts = zeroCounts();
   private billedUnits = 0;
   private billedByRequest = new Map<string, number>();
+
+  /** `onBill` sees each first charge of a request (the account's bill, account-bill.ts). */
+  constructor(private readonly onBill: (requestId: string, units: number) => void = () => undefined) {}
 
   /** Logs one received request; the returned record may get its requestId later. */
   record(op: SimCall['op'], req: IncomingMessage, path: string): SimCall {
@@ -32,6 +35,7 @@ export class CallRecorder {
     if (this.billedByRequest.has(requestId)) return;
     this.billedByRequest.set(requestId, units);
     this.billedUnits += units;
+    this.onBill(requestId, units);
   }
 
   stats(): SimStats {

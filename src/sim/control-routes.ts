@@ -4,6 +4,7 @@
  * These calls are not logged in calls()/stats(), which describe fal traffic only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkPrice } from './account-bill.js';
 import { checkFaultPatch } from './faults.js';
 import { methodNotAllowed, pathNotFound } from './fal-replies.js';
 import { readBody, sendJson, sendReply } from './http-io.js';
@@ -14,6 +15,9 @@ const ROUTES: Record<string, string> = {
   '/_sim/calls': 'GET',
   '/_sim/faults': 'GET POST',
   '/_sim/reset': 'POST',
+  '/_sim/pricing': 'GET POST',
+  '/_sim/bill-twice': 'POST',
+  '/_sim/webhooks': 'GET',
 };
 
 export async function handleControl(state: SimState, req: IncomingMessage, res: ServerResponse, path: string, resetSim: () => void): Promise<void> {
@@ -35,6 +39,23 @@ export async function handleControl(state: SimState, req: IncomingMessage, res: 
     case 'POST /_sim/reset':
       resetSim();
       return sendJson(res, 200, { ok: true });
+    case 'GET /_sim/pricing':
+      return sendJson(res, 200, priceJson(state));
+    case 'POST /_sim/pricing': {
+      // Same field names as fal's pricing API answer: {"unit_price": 0.03, "unit": "megapixels"}.
+      const input = parseJson(body) as { unit_price?: unknown; unit?: unknown } | undefined;
+      const checked = checkPrice({ unitPrice: input?.unit_price, unit: input?.unit ?? state.price.unit });
+      if (typeof checked === 'string') return sendJson(res, 400, { detail: checked });
+      state.price = checked;
+      return sendJson(res, 200, priceJson(state));
+    }
+    case 'POST /_sim/bill-twice': {
+      const id = (parseJson(body) as { request_id?: unknown } | undefined)?.request_id;
+      if (typeof id !== 'string' || !state.bill.billTwice(id)) return sendJson(res, 404, { detail: 'no billed request with that request_id' });
+      return sendJson(res, 200, { ok: true, request_id: id });
+    }
+    case 'GET /_sim/webhooks':
+      return sendJson(res, 200, state.webhookLog);
     default: {
       const checked = checkFaultPatch(parseJson(body));
       if (!checked.ok) return sendJson(res, 400, { detail: checked.error });
@@ -48,6 +69,10 @@ export async function handleControl(state: SimState, req: IncomingMessage, res: 
 /** Current faults as JSON; an unlimited syncConcurrency shows as null (JSON has no Infinity). */
 function faultsJson(state: SimState): Record<string, number | null> {
   return Object.fromEntries(Object.entries(state.faults).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+}
+
+function priceJson(state: SimState): Record<string, string | number> {
+  return { unit_price: state.price.unitPrice, unit: state.price.unit, currency: 'USD' };
 }
 
 function parseJson(body: Buffer | undefined): unknown {

@@ -1,11 +1,15 @@
 /**
  * The simulated fal: the only upstream this project can reach (there is no route to real fal).
- * Two loopback listeners share one state: `runUrl` plays https://fal.run and `queueUrl` plays
+ * Three loopback listeners share one state: `runUrl` plays https://fal.run and `queueUrl` plays
  * https://queue.fal.run, because the sync run and the queue submit share the path `MODEL_PATH`
- * (docs/fal-protocol.md §1.1, §2.2, §2.3). Tests, benchmarks and the demo all use it.
+ * (docs/fal-protocol.md §1.1, §2.2, §2.3); `apiUrl` plays https://api.fal.ai (the usage and pricing
+ * Platform APIs, §4.1) and serves the webhook JWKS (§2.9). Tests, benchmarks and the demo use it.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MODEL_ID } from '../domain/model.js';
+import { AccountBill, DEFAULT_PRICE, checkPrice, type SimPrice } from './account-bill.js';
+import { handleApiRequest } from './api-routes.js';
 import { CallRecorder } from './call-log.js';
 import { DEFAULT_FAULTS, checkFaultPatch } from './faults.js';
 import { FileStore } from './file-store.js';
@@ -15,95 +19,51 @@ import { handleQueueRequest } from './queue-routes.js';
 import { QueueRunner } from './queue-runner.js';
 import { handleRunRequest } from './run-routes.js';
 import type { SimCore, SimState } from './sim-state.js';
+import type { FalSim, SimFaults, SimOptions } from './sim-types.js';
+import { WebhookSigner } from './webhook-signing.js';
 
-export interface SimFaults {
-  /** Generation time per request in ms (sync: before responding; queue: IN_PROGRESS duration). */
-  latencyMs: number;
-  /** ± uniform random added to latencyMs. */
-  jitterMs: number;
-  /** 0..1 share of calls that fail with runner_server_error (sync 500; queue COMPLETED + error). */
-  errorRate: number;
-  /** 0..1 share of sync calls answered 429 concurrent_requests_limit. */
-  rate429: number;
-  /** 0..1 share of run/submit/result calls accepted but never answered. */
-  hangRate: number;
-  /** 0..1 share of run/submit/result calls cut off mid-body (socket destroyed). */
-  resetRate: number;
-  /** 0..1 share of run/submit calls never read nor answered (fal never saw them: no job, no bill). */
-  hangBeforeBodyRate: number;
-  /** Queue jobs IN_PROGRESS at once (fal new accounts: 2). */
-  queueConcurrency: number;
-  /** Sync calls in flight before answering 429 concurrent_requests_limit. */
-  syncConcurrency: number;
-}
-
-export interface SimOptions {
-  falKey: string;
-  host?: string;
-  runPort?: number;
-  queuePort?: number;
-  faults?: Partial<SimFaults>;
-  /** Per-image cap after auto_fix; above it the sim answers 422 image_too_large. Default 16. */
-  maxMegapixelsPerImage?: number;
-  /** Source of randomness for faults, jitter and omitted seeds. Default Math.random. */
-  seedRandom?: () => number;
-}
-
-export interface SimCall {
-  op: 'run' | 'submit' | 'status' | 'stream' | 'result' | 'cancel' | 'file' | 'other';
-  method: string;
-  /** Path with its query string, e.g. `/fal-ai/stable-diffusion-v35-medium?fal_webhook=...`. */
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  requestId?: string;
-}
-
-export interface SimStats {
-  calls: Record<SimCall['op'], number>;
-  billedUnits: number;
-  billedByRequest: Record<string, number>;
-}
-
-export interface FalSim {
-  /** Plays https://fal.run, e.g. http://127.0.0.1:40001. Also serves `/files/...` and `/_sim/...`. */
-  runUrl: string;
-  /** Plays https://queue.fal.run, e.g. http://127.0.0.1:40002. */
-  queueUrl: string;
-  /** A snapshot copy. */
-  stats(): SimStats;
-  /** Every request received (newest 10,000), oldest first; `/_sim/*` control calls are not logged. */
-  calls(): SimCall[];
-  /** Merges into the current faults; throws RangeError on an unknown key or out-of-range value. */
-  setFaults(f: Partial<SimFaults>): void;
-  /** Clears stats, calls, jobs and files; restores the faults given at start (or the defaults). */
-  reset(): void;
-  /** Closes both listeners and ends hanging sockets, SSE streams, timers and webhook posts. */
-  close(): Promise<void>;
-}
+export type { FalSim, SimCall, SimFaults, SimOptions, SimStats } from './sim-types.js';
 
 export async function startFalSim(opts: SimOptions): Promise<FalSim> {
   const initialFaults: SimFaults = { ...DEFAULT_FAULTS, ...validFaults(opts.faults ?? {}) };
   const host = opts.host ?? '127.0.0.1';
+  const adminKey = opts.adminKey ?? 'sim-admin-key';
+  if (adminKey === opts.falKey) throw new RangeError('adminKey must differ from falKey (the serving key has API scope only)');
+  const checkedPrice = checkPrice(opts.price ?? DEFAULT_PRICE);
+  if (typeof checkedPrice === 'string') throw new RangeError(checkedPrice);
+  const initialPrice: SimPrice = checkedPrice;
+  const now = opts.now ?? Date.now;
+  // The bill reads the price in force when it charges (core is defined by then).
+  const bill = new AccountBill(MODEL_ID, now, () => core.price);
   const core: SimCore = {
     falKey: opts.falKey,
+    adminKey,
+    now,
     maxMegapixelsPerImage: opts.maxMegapixelsPerImage ?? 16,
     random: opts.seedRandom ?? Math.random,
     faults: { ...initialFaults },
-    recorder: new CallRecorder(),
+    recorder: new CallRecorder((id, units) => bill.add(id, units)),
     files: new FileStore(),
     images: sharedImages,
-    urls: { run: '', queue: '' },
+    urls: { run: '', queue: '', api: '' },
+    bill,
+    price: { ...initialPrice },
+    signer: new WebhookSigner(opts.userId ?? 'sim-user'),
+    webhookLog: [],
     syncInFlight: 0,
     lifetime: new AbortController(),
   };
   const state: SimState = Object.assign(core, { queue: new QueueRunner(core) });
   const runServer = createServer((req, res) => serve(res, handleRunRequest(state, req, res, resetSim)));
   const queueServer = createServer((req, res) => serve(res, handleQueueRequest(state, req, res)));
-  state.urls.run = await listen(runServer, host, opts.runPort ?? 0);
+  const apiServer = createServer((req, res) => serve(res, Promise.resolve().then(() => handleApiRequest(state, req, res))));
+  const servers = [runServer, queueServer, apiServer];
   try {
+    state.urls.run = await listen(runServer, host, opts.runPort ?? 0);
     state.urls.queue = await listen(queueServer, host, opts.queuePort ?? 0);
+    state.urls.api = await listen(apiServer, host, opts.apiPort ?? 0);
   } catch (err) {
-    await closeServer(runServer);
+    await Promise.all(servers.filter((s) => s.listening).map(closeServer));
     throw err;
   }
 
@@ -111,12 +71,26 @@ export async function startFalSim(opts: SimOptions): Promise<FalSim> {
     state.recorder.clear();
     state.queue.clear();
     state.files.clear();
+    state.bill.clear();
+    state.webhookLog.length = 0;
     state.faults = { ...initialFaults };
+    state.price = { ...initialPrice };
   }
 
   return {
     runUrl: state.urls.run,
     queueUrl: state.urls.queue,
+    apiUrl: state.urls.api,
+    jwksUrl: `${state.urls.api}/.well-known/jwks.json`,
+    setPrice: (p) => {
+      const checked = checkPrice(p);
+      if (typeof checked === 'string') throw new RangeError(checked);
+      state.price = checked;
+    },
+    billTwice: (id) => {
+      if (!state.bill.billTwice(id)) throw new RangeError(`request ${id} was never billed`);
+    },
+    webhookDeliveries: () => state.webhookLog.map((a) => ({ ...a })),
     stats: () => state.recorder.stats(),
     calls: () => state.recorder.calls(),
     setFaults: (f) => {
@@ -127,7 +101,7 @@ export async function startFalSim(opts: SimOptions): Promise<FalSim> {
     close: async () => {
       state.lifetime.abort();
       state.queue.clear();
-      await Promise.all([closeServer(runServer), closeServer(queueServer)]);
+      await Promise.all(servers.map(closeServer));
     },
   };
 }

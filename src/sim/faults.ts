@@ -22,6 +22,17 @@
  *   (submit) answers 200 JSON without `request_id`. Both keep `x-fal-request-id` and create the job.
  * - `[sim:result-hang]`, `[sim:result-reset]`, `[sim:result-reset-before-headers]` on a submit
  *   apply to every fetch of that job's result.
+ *
+ * Cost-truth faults (docs/fal-protocol.md §4.1, §2.9), for the gateway's reconciliation:
+ * - `usageLagMs`: a billed request shows in the usage API only this long after it was billed, so
+ *   a bucket's totals can still grow after the bucket ended (late buckets).
+ * - `usageMaxPageSize` (0 = off): a page holds at most this many buckets whatever `limit` asks,
+ *   as fal warns ("actual maximum depends on query type"), so a short page is not the last one;
+ *   only `has_more` says so. Keep it fixed during one walk: the cursor counts pages.
+ * - `usageRate429` (share of usage calls): 429 with `Retry-After: usageRetryAfterS`.
+ * - `webhookBadSignatureRate`: a delivery attempt is signed with a key the JWKS does not hold.
+ *   `webhookDuplicateRate`: an accepted delivery is delivered once more.
+ * - "bill one request twice" is not a rate: `billTwice(requestId)` / `POST /_sim/bill-twice`.
  */
 import type { SimFaults } from './fal-sim.js';
 
@@ -35,6 +46,15 @@ export const DEFAULT_FAULTS: Readonly<SimFaults> = {
   hangBeforeBodyRate: 0,
   queueConcurrency: 2,
   syncConcurrency: Infinity,
+  usageLagMs: 0,
+  usageMaxPageSize: 0,
+  usageRate429: 0,
+  usageRetryAfterS: 1,
+  // fal: "it will retry 10 times in the span of 2 hours"; 7 s doubling ten times spans ~2 h.
+  webhookMaxRetries: 10,
+  webhookBackoffMs: 7000,
+  webhookBadSignatureRate: 0,
+  webhookDuplicateRate: 0,
 };
 
 export type Transport = 'answer' | 'hang' | 'hang-before-body' | 'reset-before-headers' | 'reset';
@@ -92,8 +112,12 @@ export function latencyFor(faults: SimFaults, slow: boolean, random: () => numbe
 
 export type FaultPatchCheck = { ok: true; patch: Partial<SimFaults> } | { ok: false; error: string };
 
-const RATE_KEYS = ['errorRate', 'rate429', 'hangRate', 'resetRate', 'hangBeforeBodyRate'] as const;
-const DURATION_KEYS = ['latencyMs', 'jitterMs'] as const;
+const RATE_KEYS = [
+  'errorRate', 'rate429', 'hangRate', 'resetRate', 'hangBeforeBodyRate',
+  'usageRate429', 'webhookBadSignatureRate', 'webhookDuplicateRate',
+] as const;
+const DURATION_KEYS = ['latencyMs', 'jitterMs', 'usageLagMs', 'webhookBackoffMs'] as const;
+const COUNT_KEYS = ['usageMaxPageSize', 'usageRetryAfterS', 'webhookMaxRetries'] as const;
 const CONCURRENCY_KEYS = ['queueConcurrency', 'syncConcurrency'] as const;
 
 /**
@@ -111,6 +135,9 @@ export function checkFaultPatch(input: unknown): FaultPatchCheck {
       patch[key] = value;
     } else if (isOneOf(DURATION_KEYS, key)) {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return bad(key, 'a finite number >= 0');
+      patch[key] = value;
+    } else if (isOneOf(COUNT_KEYS, key)) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) return bad(key, 'an integer >= 0');
       patch[key] = value;
     } else if (isOneOf(CONCURRENCY_KEYS, key)) {
       const n = value === null ? Infinity : value;

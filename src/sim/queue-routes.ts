@@ -19,7 +19,7 @@ import { randomSeed } from './raw-seed.js';
 import type { SimState } from './sim-state.js';
 import { streamStatus } from './status-stream.js';
 
-type QueueOp = Exclude<SimCall['op'], 'run' | 'file' | 'other'>;
+type QueueOp = Exclude<SimCall['op'], 'run' | 'file' | 'usage' | 'pricing' | 'keys' | 'other'>;
 type Route = { op: QueueOp; id: string } | { op: 'other'; reply: SimReply };
 
 const OP_METHOD: Record<QueueOp, string> = { submit: 'POST', status: 'GET', stream: 'GET', result: 'GET', cancel: 'PUT' };

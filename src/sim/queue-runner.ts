@@ -53,7 +53,7 @@ function notifyWebhook(core: SimCore, job: Job): void {
   if (url === undefined || job.result === undefined) return;
   const { reply } = job.result;
   const body = webhookBody(job.id, reply.status === 200, reply.body, reply.status);
-  void deliverWebhook(url, body, core.lifetime.signal);
+  void deliverWebhook(core, url, job.id, body);
 }
 
 function detailOf(json: string): string {

@@ -35,11 +35,18 @@ describe('configuration safety', () => {
       ['DATABASE_URL', 'mysql://admin:hunter2-secret@db.internal/gw'],
       ['DATABASE_URL', 'postgres:/admin:hunter2-secret@db.internal/gw'],
       ['FAL_RUN_URL', 'https://admin:hunter2-secret@fal.example/x?y=1'],
+      ['DATABASE_URL', 'postgress://gw:hunter2/s?e#c@db:5432/gw'],
+      ['DATABASE_URL', 'postgress://gw:hunter2@x@db:5432/gw'],
     ] as const) {
       const message = problemsOf({ [name]: value });
       expect(message, value).toContain(name);
       expect(message, value).not.toContain('hunter2');
     }
+  });
+
+  it('refuses FAILPOINT (crash injection) outside the crash tests', () => {
+    expect(problemsOf({ FAILPOINT: 'after-upstream' })).toContain('FAILPOINT');
+    expect(problemsOf({ FAILPOINT: 'after-upstream', NODE_ENV: 'test' })).toBe('');
   });
 
   it('creates the SQLite database and its -wal and -shm files readable by the owner only', async () => {

@@ -30,7 +30,7 @@ describe('Redis outage', () => {
     redis = await throwawayRedis();
     sim = await startFalSim({ falKey: FAL_KEY, faults: { latencyMs: 5 } });
     child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', FAL_KEY, ADMIN_TOKEN: ADMIN, FAL_RUN_URL: sim.runUrl, FAL_QUEUE_URL: sim.queueUrl, REDIS_URL: redis.url, DATABASE_URL: `sqlite:${join(dir, 'gw.db')}` },
+      env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ENV_FILE: 'off', FAL_KEY, ADMIN_TOKEN: ADMIN, FAL_RUN_URL: sim.runUrl, FAL_QUEUE_URL: sim.queueUrl, REDIS_URL: redis.url, DATABASE_URL: `sqlite:${join(dir, 'gw.db')}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -40,6 +40,8 @@ describe('buildOpenApiDocument', () => {
       [`${R}/cancel`]: ['put'],
       '/api/fal/proxy': ['post', 'get', 'put', 'options'],
       '/healthz': ['get'],
+      '/readyz': ['get'],
+      '/metrics': ['get'],
       '/v1/tokens': ['post'],
       '/v1/usage': ['get'],
     };

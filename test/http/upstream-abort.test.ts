@@ -45,4 +45,38 @@ describe('an aborted fal call', () => {
     expect(err).toMatchObject({ code: 'upstream_outcome_unknown', status: 500, maybeDelivered: true, kind: 'aborted' });
 
   });
+
+  it('after the grace is over a call that had not left is refused as not sent (503), never charged', async () => {
+    const shutdown = new AbortController();
+    shutdown.abort(new Error('grace over'));
+    const ctx = { upstream, shutdownSignal: shutdown.signal } as unknown as PipelineContext;
+    const before = sim.stats().calls.run;
+    const err: unknown = await callFal(ctx, { log }, {
+      origin: 'run',
+      method: 'POST',
+      path: MODEL_PATH,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ prompt: 'late', image_size: 'square' })),
+      timeoutMs: 30_000,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'service_unavailable', status: 503, maybeDelivered: false });
+    expect(sim.stats().calls.run).toBe(before);
+  });
+
+  it('the shutdown signal stops waiting for headers, not a body already flowing', async () => {
+    const shutdown = new AbortController();
+    const ctx = { upstream, shutdownSignal: shutdown.signal } as unknown as PipelineContext;
+    const res = await callFal(ctx, { log }, {
+      origin: 'run',
+      method: 'POST',
+      path: MODEL_PATH,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ prompt: 'flowing', image_size: 'square', sync_mode: true })),
+      timeoutMs: 30_000,
+    });
+    shutdown.abort(new Error('grace over'));
+    const text = await res.body.text();
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(text)).toHaveProperty('images');
+  });
 });

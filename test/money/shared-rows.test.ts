@@ -55,7 +55,7 @@ describe('the ledger write after fal answered fails (9d)', () => {
       get(target, prop, receiver) {
         const value: unknown = Reflect.get(target, prop, receiver);
         if (typeof value !== 'function' || typeof prop !== 'string' || !writes.has(prop)) return value;
-        return (...args: unknown[]) => (down ? Promise.reject(new Error('database unreachable')) : (value as (...a: unknown[]) => unknown).apply(target, args));
+        return (...args: unknown[]) => (down ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) : (value as (...a: unknown[]) => unknown).apply(target, args));
       },
     });
     gw = await startTestGateway({ stores: { ...base, ledger }, simLatencyMs: 600 });
