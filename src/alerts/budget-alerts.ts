@@ -39,10 +39,37 @@ export class BudgetAlerts {
     private readonly now: () => Date,
   ) {}
 
-  /** Checks the budgets of `keyId` and `team` (if any); sends what this call claimed. */
-  async evaluate(keyId: string, team: string | null): Promise<void> {
+  /** Scopes with a check in flight, and whether another settlement came in meanwhile. */
+  private readonly inFlight = new Map<string, { again: boolean; at: Date }>();
+
+  /**
+   * Checks the budgets of `keyId` and `team` (if any) in the buckets of `at` (the row's reservation
+   * time: its counters are in those buckets); sends what this instance claimed. One check per key at
+   * a time: settlements arriving meanwhile fold into one more check after it, so a hot key costs
+   * a bounded number of reads whatever its request rate.
+   */
+  async evaluate(keyId: string, team: string | null, at: Date): Promise<void> {
     if (this.thresholds.length === 0) return;
-    const at = this.now();
+    const id = `${keyId}|${team ?? ''}`;
+    const running = this.inFlight.get(id);
+    if (running) {
+      running.again = true;
+      if (at > running.at) running.at = at;
+      return;
+    }
+    const state = { again: false, at };
+    this.inFlight.set(id, state);
+    try {
+      do {
+        state.again = false;
+        await this.check(keyId, team, state.at);
+      } while (state.again);
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  private async check(keyId: string, team: string | null, at: Date): Promise<void> {
     const [key, teamRow] = await Promise.all([this.stores.keys.get(keyId), team === null ? null : this.stores.teams.get(team)]);
     const wanted: Budget[] = [];
     if (key) wanted.push(...budgets(`key:${keyId}`, { lifetime: key.budgetMicroUsd, day: key.budgetDailyMicroUsd, month: key.budgetMonthlyMicroUsd }, at));
@@ -54,16 +81,16 @@ export class BudgetAlerts {
       for (const threshold of this.thresholds) {
         // Integer comparison: spent / limit ≥ threshold / 100, without rounding.
         if (spent * 100 < threshold * b.limitMicro) break;
-        const id = `${b.scope}|${b.bucket}|${threshold}`;
-        if (this.known.has(id)) continue;
-        const won = await this.stores.alertClaims.claim({ scope: b.scope, bucket: b.bucket, threshold, claimedAt: at.toISOString() });
-        this.known.set(id, true);
-        if (won) this.send(this.alert(b, threshold, spent, at));
+        const claimId = `${b.scope}|${b.bucket}|${threshold}`;
+        if (this.known.has(claimId)) continue;
+        const won = await this.stores.alertClaims.claim({ scope: b.scope, bucket: b.bucket, threshold, claimedAt: this.now().toISOString() });
+        this.known.set(claimId, true);
+        if (won) this.send(this.alert(b, threshold, spent));
       }
     }
   }
 
-  private alert(b: Budget, threshold: number, spent: number, at: Date): Alert {
+  private alert(b: Budget, threshold: number, spent: number): Alert {
     const [kind, ...rest] = b.scope.split(':');
     const name = rest.join(':');
     const periodText = b.period === 'lifetime' ? 'lifetime' : `${b.period} ${b.bucket}`;
@@ -71,7 +98,7 @@ export class BudgetAlerts {
       kind: 'budget_threshold',
       summary: `${kind ?? ''} ${name} has spent ${threshold}% of its ${periodText} budget (${spent} of ${b.limitMicro} micro-USD)`,
       details: { scope: kind ?? '', id: name, period: b.period, bucket: b.bucket, threshold, spent_micro: spent, limit_micro: b.limitMicro },
-      at: at.toISOString(),
+      at: this.now().toISOString(),
     };
   }
 }

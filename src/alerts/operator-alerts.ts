@@ -5,6 +5,7 @@
  * upstream wrapper; at most once per AUTH_EVERY_MS per instance), settlement overruns (the
  * context's onOverrun) and a reconciler backlog (rows past their deadline at a pass).
  */
+import { LRUCache } from 'lru-cache';
 import type { AlertConfig } from '../config.js';
 import type { Overrun } from '../store/ledger-overrun.js';
 import type { LedgerStore } from '../store/ledger-store.js';
@@ -13,6 +14,15 @@ import type { FalUpstream } from '../upstream/fal-upstream.js';
 import type { Alert } from './alert.js';
 import { AlertSender, type AlertLog } from './alert-sender.js';
 import { BudgetAlerts } from './budget-alerts.js';
+
+interface RowFacts {
+  keyId: string;
+  team: string | null;
+  at: string;
+}
+
+/** Rows reserved and not yet settled on this instance; bounded (a miss costs one ledger read). */
+const REMEMBERED_ROWS = 50_000;
 
 /** A wrong FAL_KEY fails every request: one alert per this long per instance is enough. */
 export const AUTH_EVERY_MS = 5 * 60_000;
@@ -34,22 +44,44 @@ export class OperatorAlerts {
     this.budgets = new BudgetAlerts(stores, config.thresholds, (a) => this.sender.send(a), now);
   }
 
-  /** The ledger, with a budget check queued after every settlement this call made. */
+  /**
+   * The ledger, with a budget check queued after every settlement this call made. Whose row it is
+   * (key, team, reservation time) is remembered from its reservation; a row reserved elsewhere (the
+   * reconciler settling another instance's row) is read once.
+   */
   ledger(inner: LedgerStore): LedgerStore {
-    const settle: LedgerStore['settle'] = async (id, input) => {
-      const settled = await inner.settle(id, input);
-      if (settled) {
-        // Not awaited: the settlement (and the client's answer) never waits for the check.
-        void inner
-          .get(id)
-          .then((row) => (row === null ? undefined : this.budgets.evaluate(row.keyId, row.team)))
-          .catch((err: unknown) => this.log.warn({ err, ledger_id: id }, 'alerts: could not check budgets after a settlement'));
+    const rows = new LRUCache<string, RowFacts>({ max: REMEMBERED_ROWS });
+    const check = async (id: string): Promise<void> => {
+      let facts = rows.get(id);
+      rows.delete(id);
+      if (facts === undefined) {
+        const row = await inner.get(id);
+        if (row === null) return;
+        facts = { keyId: row.keyId, team: row.team, at: row.createdAt };
       }
-      return settled;
+      await this.budgets.evaluate(facts.keyId, facts.team, new Date(facts.at));
+    };
+    const overrides: Partial<LedgerStore> = {
+      reserve: async (input) => {
+        const result = await inner.reserve(input);
+        if (result.ok) rows.set(result.row.id, { keyId: input.keyId, team: input.team, at: input.at });
+        return result;
+      },
+      settle: async (id, input) => {
+        const settled = await inner.settle(id, input);
+        // Not awaited: the settlement (and the client's answer) never waits for the check.
+        if (settled) void check(id).catch((err: unknown) => this.log.warn({ err, ledger_id: id }, 'alerts: could not check budgets after a settlement'));
+        return settled;
+      },
+      release: async (id, input) => {
+        const released = await inner.release(id, input);
+        rows.delete(id);
+        return released;
+      },
     };
     return new Proxy(inner, {
       get(target, prop) {
-        if (prop === 'settle') return settle;
+        if (typeof prop === 'string' && prop in overrides) return overrides[prop as keyof LedgerStore];
         const value: unknown = Reflect.get(target, prop);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },

@@ -102,3 +102,17 @@ it('alerts when a reconciler pass finds more rows past their deadline than ALERT
   expect(r.accepted[0]?.type).toBe('reconciler_backlog');
   expect(r.accepted[0]?.details).toMatchObject({ overdue: 3, threshold: 2 });
 });
+
+it('checks budgets after a settlement the reconciler made for a row another instance reserved', async () => {
+  const r = await receiver();
+  const gw = await gateway(r, { ALERT_THRESHOLDS: '100' });
+  const { id } = await gw.createKey({ name: 'orphan', rpm: 1000, budget_usd: 0.02 });
+  // Reserved straight in the shared store (as a crashed instance would have), then past its deadline.
+  const past = new Date(Date.now() - 60_000).toISOString();
+  const res = await gw.stores.ledger.reserve(reserveInput({ keyId: id, quotedMicro: 20_000, keyLimits: { lifetime: 20_000 }, at: past }));
+  if (!res.ok) throw new Error('reserve refused');
+  await gw.stores.ledger.markSent(res.row.id, past);
+  await gw.app.reconciler.pass();
+  await eventually(() => r.accepted.length === 1, 'the 100 % alert');
+  expect(r.accepted[0]?.details).toMatchObject({ scope: 'key', id, period: 'lifetime', threshold: 100, spent_micro: 20_000, limit_micro: 20_000 });
+});
