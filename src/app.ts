@@ -34,6 +34,7 @@ import { QueueSettler } from './pipeline/queue-settler.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { StatusCoalescer } from './pipeline/status-coalescer.js';
 import { logOverruns } from './store/ledger-overrun.js';
+import { OperatorAlerts } from './alerts/operator-alerts.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { registerBudgetGauges } from './observability/budget-gauges.js';
 import { meteredLedger } from './observability/metered-ledger.js';
@@ -102,12 +103,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (falKey === undefined) throw new Error('FAL_KEY (or TOKEN_SECRET) is required to sign browser tokens');
   // Metrics wrap the ledger (settlements) and fal's client (latency, failures): observability/.
   const metrics = new GatewayMetrics();
-  const stores: Stores = { ...deps.stores, ledger: meteredLedger(deps.stores.ledger, metrics, app.log) };
+  // Operator alerts (alerts/) wrap the same two, and take overruns and reconciler passes below.
+  const alerts = new OperatorAlerts(deps.config.alerts, deps.stores, app.log, now);
+  const stores: Stores = { ...deps.stores, ledger: meteredLedger(alerts.ledger(deps.stores.ledger), metrics, app.log) };
   const logOverrun = logOverruns(app.log);
   const ctx: PipelineContext = {
     config: deps.config,
     stores,
-    upstream: meteredUpstream(deps.upstream, metrics),
+    upstream: meteredUpstream(alerts.upstream(deps.upstream), metrics),
     validateInput: createInputValidator({ unknownFields: deps.config.unknownFields }),
     owners: new OwnerDirectory(deps.stores.owners, deps.cacheBounds?.owners),
     // Both replaced just below: they need the finished context.
@@ -124,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       logOverrun(o);
       metrics.overruns.inc();
       metrics.overrunMicro.inc(o.settledMicro - o.quotedMicro);
+      alerts.overrun(o);
     },
     shutdownSignal: graceful.signal,
   };
@@ -138,7 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerBudgetGauges(metrics, stores, now, app.log);
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
-  app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs));
+  app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs, (overdue) => alerts.backlog(overdue)));
   app.addHook('onClose', async () => {
     // A last try for held settlements first (what still fails is charged at its quote by
     // recovery), then the reconciler, which stops after the row in hand.
@@ -146,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.reconciler.stop();
     await ctx.ledgerRetry.flush();
     ctx.ledgerRetry.stop();
+    alerts.close();
   });
 
   registerJsonBody(app, deps.config.bodyLimit);

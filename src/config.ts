@@ -76,6 +76,21 @@ export interface Config {
    * every request: connecting, one statement, and a transaction left idle (ms). SQLite ignores them.
    */
   database: { connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
+  /** Operator alerts (alerts/): budget thresholds, fal auth failures, overruns, reconciler backlog. */
+  alerts: AlertConfig;
+}
+
+export interface AlertConfig {
+  /** Operator webhook; unset = alerts go to the log only. */
+  webhookUrl: string | undefined;
+  /** HMAC-SHA256 key of the x-gateway-signature header; unset = unsigned (a warning at start-up). */
+  webhookSecret: string | undefined;
+  /** `json` (the alert object) or `slack` (`{"text": …}` for a Slack incoming webhook). */
+  format: 'json' | 'slack';
+  /** Percentages of each budget that alert once per period, ascending. */
+  thresholds: number[];
+  /** Reserved rows past their deadline at one reconciler pass above which it alerts. */
+  backlogThreshold: number;
 }
 
 /** A URL as it may appear in a message: any user:password@ part replaced, so config errors never print secrets. */
@@ -91,6 +106,9 @@ export function redactUrl(raw: string): string {
  */
 export function configWarnings(config: Config): string[] {
   const out: string[] = [];
+  if (config.alerts.webhookUrl !== undefined && config.alerts.webhookSecret === undefined) {
+    out.push('ALERT_WEBHOOK_URL is set without ALERT_WEBHOOK_SECRET: alerts are sent unsigned, so the receiver cannot tell them from forgeries');
+  }
   if (config.trustProxy === true) {
     out.push('TRUST_PROXY=true trusts X-Forwarded-For from anyone, so a client can choose its own IP (rate limits, failed-login limit); set TRUST_PROXY to your proxy\'s address or CIDR (e.g. 10.0.0.0/8) or a hop count');
   }
@@ -262,9 +280,27 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     // --- Deployment (TLS and shutdown drain) ---
     tls: tlsFiles(str('TLS_CERT_FILE'), str('TLS_KEY_FILE'), problems),
     shutdownDrainMs: int('SHUTDOWN_DRAIN_MS', 0, 0, 600_000),
+    alerts: {
+      webhookUrl: url('ALERT_WEBHOOK_URL', undefined),
+      webhookSecret: str('ALERT_WEBHOOK_SECRET'),
+      format: oneOf<'json' | 'slack'>('ALERT_WEBHOOK_FORMAT', ['json', 'slack'], 'json'),
+      thresholds: alertThresholds(str('ALERT_THRESHOLDS'), problems),
+      backlogThreshold: int('ALERT_BACKLOG_THRESHOLD', 10, 0, 1_000_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** ALERT_THRESHOLDS: comma-separated whole percentages (1–1000), default 50,80,100. */
+function alertThresholds(raw: string | undefined, problems: string[]): number[] {
+  if (raw === undefined) return [50, 80, 100];
+  const values = raw.split(',').map((v) => v.trim());
+  if (values.some((v) => !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1000)) {
+    problems.push('ALERT_THRESHOLDS must be comma-separated whole percentages between 1 and 1000 (e.g. 50,80,100)');
+    return [];
+  }
+  return [...new Set(values.map(Number))].sort((a, b) => a - b);
 }
 
 /** TLS_CERT_FILE and TLS_KEY_FILE come as a pair; the files are read (and re-read on SIGHUP) by server.ts. */

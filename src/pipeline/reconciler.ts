@@ -40,6 +40,8 @@ export class Reconciler {
     private readonly settler: QueueSettler,
     private readonly log: FastifyBaseLogger,
     private readonly intervalMs: number,
+    /** Told each pass how many rows are reserved past their deadline (the backlog alert, app.ts). */
+    private readonly onPass: (overdue: number) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -72,6 +74,7 @@ export class Reconciler {
   private async work(): Promise<void> {
     const now = this.ctx.now().getTime();
     const rows = await this.ctx.stores.ledger.pending(1000);
+    this.onPass(rows.filter((r) => now > this.deadlineOf(r)).length);
     for (const row of rows) {
       if (this.stopping) break;
       if (this.ctx.ledgerRetry.holds(row.id)) continue;

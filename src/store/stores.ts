@@ -3,8 +3,10 @@
  * `postgres://…` when several instances share state (docs/design.md §4). Each concern is an interface with
  * an in-memory twin for tests, and one SQL implementation (sql/) for both databases.
  */
+import type { AlertClaimStore } from './alert-claim-store.js';
 import type { KeyStore } from './key-store.js';
 import type { IdempotencyStore, LedgerStore } from './ledger-store.js';
+import { MemoryAlertClaimStore } from './memory/memory-alert-claim-store.js';
 import { MemoryIdempotencyStore } from './memory/memory-idempotency-store.js';
 import { MemoryKeyStore } from './memory/memory-key-store.js';
 import { MemoryLedgerStore } from './memory/memory-ledger-store.js';
@@ -12,6 +14,7 @@ import { MemoryOwnershipStore } from './memory/memory-ownership-store.js';
 import { MemoryTeamStore } from './memory/memory-team-store.js';
 import type { OwnershipStore } from './ownership-store.js';
 import type { PostgresOptions } from './sql/postgres-pool.js';
+import { SqlAlertClaimStore } from './sql/sql-alert-claim-store.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency-store.js';
 import { SqlKeyStore } from './sql/sql-key-store.js';
 import { SqlLedgerStore } from './sql/sql-ledger-store.js';
@@ -27,6 +30,8 @@ export interface Stores {
   teams: TeamStore;
   ledger: LedgerStore;
   idempotency: IdempotencyStore;
+  /** Budget alerts already sent (alerts/). */
+  alertClaims: AlertClaimStore;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -46,6 +51,7 @@ export function memoryStores(): Stores {
     teams,
     ledger,
     idempotency: new MemoryIdempotencyStore(ledger),
+    alertClaims: new MemoryAlertClaimStore(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -71,6 +77,7 @@ function sqlStores(db: SqlDb): Stores {
     teams: new SqlTeamStore(db),
     ledger: new SqlLedgerStore(db),
     idempotency: new SqlIdempotencyStore(db),
+    alertClaims: new SqlAlertClaimStore(db),
     ping: async () => {
       await db.run(query(PING));
     },

@@ -43,6 +43,7 @@ suite(title, () => {
       [name],
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'alert_claims',
       'budget_counters',
       'idempotency_responses',
       'keys',

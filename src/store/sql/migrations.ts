@@ -111,4 +111,13 @@ export const MIGRATIONS: readonly Migration[] = [
   // 10: no query selects ledger rows by token (a token's spend and images live in its counters):
   // the index only cost every reservation a write (issue #12, indexes reviewed against the queries).
   `DROP INDEX ledger_token`,
+  // 13: budget alerts delivered (alerts/budget-alerts.ts): one row per scope, period bucket and
+  // threshold; the instance whose INSERT wins sends the alert. Depends on no other table.
+  `CREATE TABLE IF NOT EXISTS alert_claims (
+     scope TEXT NOT NULL,
+     bucket TEXT NOT NULL,
+     threshold INTEGER NOT NULL,
+     claimed_at TIMESTAMPTZ NOT NULL,
+     PRIMARY KEY (scope, bucket, threshold)
+   )`,
 ];
