@@ -3,8 +3,10 @@
  * `postgres://…` when several instances share state (docs/design.md §4). Each concern is an interface with
  * an in-memory twin for tests, and one SQL implementation (sql/) for both databases.
  */
+import type { AdminStore } from './admin-store.js';
 import type { KeyStore } from './key-store.js';
 import type { IdempotencyStore, LedgerStore } from './ledger-store.js';
+import { MemoryAdminStore } from './memory/memory-admin-store.js';
 import { MemoryIdempotencyStore } from './memory/memory-idempotency-store.js';
 import { MemoryKeyStore } from './memory/memory-key-store.js';
 import { MemoryLedgerStore } from './memory/memory-ledger-store.js';
@@ -12,6 +14,7 @@ import { MemoryOwnershipStore } from './memory/memory-ownership-store.js';
 import { MemoryTeamStore } from './memory/memory-team-store.js';
 import type { OwnershipStore } from './ownership-store.js';
 import type { PostgresOptions } from './sql/postgres-pool.js';
+import { SqlAdminStore } from './sql/sql-admin-store.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency-store.js';
 import { SqlKeyStore } from './sql/sql-key-store.js';
 import { SqlLedgerStore } from './sql/sql-ledger-store.js';
@@ -27,6 +30,8 @@ export interface Stores {
   teams: TeamStore;
   ledger: LedgerStore;
   idempotency: IdempotencyStore;
+  /** Named admin credentials and the audit log. */
+  admins: AdminStore;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -46,6 +51,7 @@ export function memoryStores(): Stores {
     teams,
     ledger,
     idempotency: new MemoryIdempotencyStore(ledger),
+    admins: new MemoryAdminStore(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -71,6 +77,7 @@ function sqlStores(db: SqlDb): Stores {
     teams: new SqlTeamStore(db),
     ledger: new SqlLedgerStore(db),
     idempotency: new SqlIdempotencyStore(db),
+    admins: new SqlAdminStore(db),
     ping: async () => {
       await db.run(query(PING));
     },
