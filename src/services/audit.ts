@@ -30,13 +30,27 @@ export interface AdminAction {
   after: unknown;
 }
 
+let lastMs = 0;
+let seq = 0;
+/**
+ * Ids sort in the order this process recorded its entries, even within one millisecond, so
+ * `(at, id)` pages newest first without ties; entries of other processes in the same millisecond
+ * interleave arbitrarily.
+ */
+function entryId(now: Date): string {
+  const ms = now.getTime();
+  seq = ms === lastMs ? seq + 1 : 0;
+  lastMs = ms;
+  return `aud_${ms.toString(36).padStart(9, '0')}${seq.toString(36).padStart(4, '0')}${randomBase62(6)}`;
+}
+
 /**
  * Records one action right after the change it describes is stored: the stores commit each change
  * on its own, so the entry cannot share its transaction (see README, Audit log).
  */
 export async function recordAdminAction(ctx: AuditContext, a: AdminAction, now: Date): Promise<AuditEntry> {
   const entry: AuditEntry = {
-    id: `aud_${now.getTime().toString(36).padStart(9, '0')}${randomBase62(8)}`,
+    id: entryId(now),
     at: now.toISOString(),
     actor: ctx.actor,
     action: a.action,

@@ -1,13 +1,10 @@
 /** Named admin credentials with roles, and the audit log of admin actions, over the wire. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { hashKey } from '../../src/domain/keys.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { describeBackends } from '../store/store-backends.js';
 
 let gw: TestGateway;
-beforeAll(async () => {
-  gw = await startTestGateway();
-});
-afterAll(() => gw.close());
 
 const call = async (token: string, method: string, path: string, body?: unknown) => {
   const res = await fetch(`${gw.url}${path}`, {
@@ -20,7 +17,20 @@ const call = async (token: string, method: string, path: string, body?: unknown)
 };
 type Entry = { actor: string; action: string; target: string | null; before: unknown; after: unknown; client_ip: string | null; at: string };
 
-it('a viewer reads reports but every state-changing call answers 403; revoked credentials get 401; all of it is audited', async () => {
+describeBackends('admin roles and audit over the wire', (fresh) => {
+  it('a viewer reads reports but every state-changing call answers 403; revoked credentials get 401; all of it is audited', async () => {
+    // The database handles are closed by the suite, not by the gateway.
+    const stores = await (await fresh()).open();
+    gw = await startTestGateway({ stores: { ...stores, close: () => Promise.resolve() } });
+    try {
+      await scenario();
+    } finally {
+      await gw.close();
+    }
+  }, 30_000);
+});
+
+async function scenario(): Promise<void> {
   const boot = gw.adminToken;
   const made = await call(boot, 'POST', '/admin/admins', { name: 'finance', role: 'viewer' });
   expect(made.status).toBe(201);
@@ -79,7 +89,7 @@ it('a viewer reads reports but every state-changing call answers 403; revoked cr
   expect(lines.map((l) => l.audit?.action)).toEqual(audit.entries.map((e) => e.action).reverse());
   const everything = [JSON.stringify(audit), ...gw.logs].join('\n');
   for (const s of [viewer.secret, ops.secret, key.key, hashKey(viewer.secret), hashKey(ops.secret), hashKey(key.key), boot]) expect(everything).not.toContain(s);
-});
+}
 
 it('counts unknown and revoked admin credentials against the per-IP failed-login limit', async () => {
   const g = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: '3' } });
