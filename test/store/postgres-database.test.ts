@@ -43,6 +43,8 @@ suite(title, () => {
       [name],
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'admin_audit',
+      'admin_credentials',
       'budget_counters',
       'idempotency_responses',
       'keys',
