@@ -15,6 +15,7 @@ import { registerJsonBody } from './http/json-body.js';
 import { registerGracefulClose } from './http/graceful-close.js';
 import { registerErrorHandlers } from './http/reply-errors.js';
 import { registerRequestLog } from './http/request-log.js';
+import { adminAuditRoutes } from './http/routes/admin-audit.js';
 import { adminKeyRoutes } from './http/routes/admin-keys.js';
 import { adminUsageRoutes } from './http/routes/admin-usage.js';
 import { docsRoutes } from './http/routes/docs.js';
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((admin, _opts, done) => {
     adminKeyRoutes(admin, ctx);
     adminUsageRoutes(admin, ctx);
+    adminAuditRoutes(admin, ctx);
     done();
   });
   selfServiceRoutes(app, ctx);

@@ -3,13 +3,18 @@
  * `fal-gateway` command line: run the server, and administer keys directly on the store named by
  * DATABASE_URL (the same store and the same code paths as the admin API).
  */
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
-import { createKey, invalidWebhookPrefixes, keyView, type CreateKeyInput } from './services/key-admin.js';
+import { loggerOptions } from './logger.js';
+import { adminView, createAdmin, isRole, revokeAdmin } from './services/admin-credentials.js';
+import type { AuditContext } from './services/audit.js';
+import { createKey, invalidWebhookPrefixes, keyView, revokeKey, type CreateKeyInput } from './services/key-admin.js';
 import { main as serve } from './server.js';
 import { TEAM_NAME, setTeamBudgets, teamView, type TeamInput } from './services/team-admin.js';
 import { parseBound, usageCsv, usageReport } from './services/usage-report.js';
-import { openStores } from './store/stores.js';
+import { openStores, type Stores } from './store/stores.js';
 
 const USAGE = `Usage:
   fal-gateway serve                          run the gateway (same as npm start)
@@ -19,10 +24,24 @@ const USAGE = `Usage:
   fal-gateway keys revoke ID
   fal-gateway teams set NAME [--budget-usd N] [--daily-usd N] [--monthly-usd N]
   fal-gateway teams list
+  fal-gateway admins create --name NAME --role admin|viewer
+  fal-gateway admins list
+  fal-gateway admins revoke ID
   fal-gateway usage [--key ID] [--team TEAM] [--end-user U] [--from DATE] [--to DATE]
                     [--group-by day|key|end_user] [--csv]
 
 Reads DATABASE_URL (default sqlite:./data/gateway.db) like the server.`;
+
+/** CLI actions are audited as `cli:<os user>` with no client IP; the `admin action` line goes to stderr. */
+function cliAudit(stores: Stores): AuditContext {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return { actor: `cli:${user}`, clientIp: null, admins: stores.admins, log: pino(loggerOptions('info'), pino.destination(2)) };
+}
 
 function fail(message: string): never {
   console.error(message);
@@ -76,7 +95,7 @@ async function keysCommand(args: string[]): Promise<void> {
         if (invalidWebhookPrefixes(values['webhook-url']).length > 0) fail('--webhook-url must be an https URL');
         input.allowed_webhook_urls = values['webhook-url'];
       }
-      const { record, secret } = await createKey(stores.keys, input, new Date());
+      const { record, secret } = await createKey(stores.keys, input, new Date(), cliAudit(stores));
       console.log(JSON.stringify({ ...keyView(record), key: secret }, null, 2));
       console.error('Store the key now: it is not shown again.');
     } else if (sub === 'list') {
@@ -89,7 +108,7 @@ async function keysCommand(args: string[]): Promise<void> {
     } else if (sub === 'revoke') {
       const id = positionals[0];
       if (!id) fail('keys revoke needs a key id');
-      const k = await stores.keys.revoke(id, new Date().toISOString());
+      const k = await revokeKey(stores.keys, id, new Date(), cliAudit(stores));
       if (!k) fail(`no key with id ${id}`);
       console.log(`revoked ${k.id} (${k.name})`);
     } else {
@@ -119,9 +138,37 @@ async function teamsCommand(args: string[]): Promise<void> {
       if (d !== undefined) input.budget_daily_usd = d;
       const m = num('monthly-usd', values['monthly-usd'], false);
       if (m !== undefined) input.budget_monthly_usd = m;
-      console.log(JSON.stringify(teamView(await setTeamBudgets(stores.teams, name, input, new Date())), null, 2));
+      console.log(JSON.stringify(teamView(await setTeamBudgets(stores.teams, name, input, new Date(), cliAudit(stores))), null, 2));
     } else if (sub === 'list') {
       console.table((await stores.teams.list()).map(teamView));
+    } else {
+      fail(USAGE);
+    }
+  } finally {
+    await stores.close();
+  }
+}
+
+async function adminsCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { name: { type: 'string' }, role: { type: 'string' } } });
+  const stores = await openStores(loadConfig(process.env, { demo: true }).databaseUrl);
+  try {
+    if (sub === 'create') {
+      if (!values.name) fail('admins create needs --name');
+      const role = values.role ?? '';
+      if (!isRole(role)) fail('admins create needs --role admin or --role viewer');
+      const { record, secret } = await createAdmin(cliAudit(stores), { name: values.name, role }, new Date());
+      console.log(JSON.stringify({ ...adminView(record), secret }, null, 2));
+      console.error('Store the secret now: it is not shown again.');
+    } else if (sub === 'list') {
+      console.log(JSON.stringify((await stores.admins.list()).map(adminView), null, 2));
+    } else if (sub === 'revoke') {
+      const id = positionals[0];
+      if (!id) fail('admins revoke needs an id');
+      const a = await revokeAdmin(cliAudit(stores), id, new Date());
+      if (!a) fail(`no admin credential with id ${id}`);
+      console.log(`revoked ${a.id} (${a.name})`);
     } else {
       fail(USAGE);
     }
@@ -161,6 +208,7 @@ async function cli(argv: string[]): Promise<void> {
   if (command === 'keys') return keysCommand(rest);
   if (command === 'teams') return teamsCommand(rest);
   if (command === 'usage') return usageCommand(rest);
+  if (command === 'admins') return adminsCommand(rest);
   fail(USAGE);
 }
 

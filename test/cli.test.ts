@@ -1,7 +1,7 @@
 /** The `fal-gateway` CLI works on the same store as the admin API. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,36 @@ describe('fal-gateway CLI', () => {
     expect(team.budget_monthly_usd).toBe(200);
     const usage = await cli('usage', '--csv');
     expect(usage.stdout.split('\n')[0]).toBe('group,requests,spent_usd,reserved_usd,megapixels,billed_units');
+  }, 60_000);
+
+  it('creates, lists and revokes admin credentials and audits every CLI action as cli:<os user>', async () => {
+    const made = await cli('admins', 'create', '--name', 'finance', '--role', 'viewer');
+    const admin = JSON.parse(made.stdout) as { id: string; role: string; secret: string };
+    expect(admin.role).toBe('viewer');
+    expect(admin.secret).toMatch(/^fgw_ad_/);
+    expect(made.stderr).toContain('not shown again');
+    const listed = (await cli('admins', 'list')).stdout;
+    expect(listed).toContain(admin.id);
+    expect(listed).not.toContain(admin.secret);
+    const key = JSON.parse((await cli('keys', 'create', '--name', 'audited')).stdout) as { id: string; key: string };
+    const revoked = await cli('admins', 'revoke', admin.id);
+    expect(revoked.stdout).toContain(`revoked ${admin.id}`);
+    // One `admin action` line on stderr per action, without the secret.
+    const line = JSON.parse(revoked.stderr.split('\n').find((l) => l.includes('"admin action"')) ?? '{}') as { audit?: { action: string; client_ip: unknown } };
+    expect(line.audit).toMatchObject({ action: 'admin.revoke', client_ip: null });
+
+    const stores = await openStores(db);
+    const entries = await stores.admins.listAudit({ limit: 100 });
+    expect(await stores.admins.findActiveByHash(hashKey(admin.secret))).toBeNull();
+    await stores.close();
+    const mine = entries.filter((e) => e.target === admin.id || e.target === key.id);
+    expect(mine.map((e) => e.action)).toEqual(['admin.revoke', 'key.create', 'admin.create']);
+    for (const e of mine) {
+      expect(e.actor).toBe(`cli:${userInfo().username}`);
+      expect(e.clientIp).toBeNull();
+    }
+    const text = JSON.stringify(entries) + made.stderr + revoked.stderr;
+    for (const s of [admin.secret, hashKey(admin.secret), key.key, hashKey(key.key)]) expect(text).not.toContain(s);
   }, 60_000);
 
   it('rejects bad arguments with usage help and exit code 2', async () => {

@@ -8,6 +8,7 @@ import type { KeyPolicy } from '../domain/policy.js';
 import { isOrigin } from '../domain/tokens.js';
 import { microToUsdNumber, usdToMicro } from '../domain/pricing.js';
 import type { KeyPatch, KeyRecord, KeyStore } from '../store/key-store.js';
+import { recordAdminAction, type AuditContext } from './audit.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 /** A team name, for keys and for PUT /admin/teams/:name alike (one rule, so every key's team can be given budgets). */
@@ -104,7 +105,8 @@ export function originProblems(kind: 'secret' | 'publishable', origins: readonly
   return null;
 }
 
-export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date): Promise<{ record: KeyRecord; secret: string }> {
+/** `audit` records the action (every admin caller passes it; the demo's seed key has no actor). */
+export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date, audit?: AuditContext): Promise<{ record: KeyRecord; secret: string }> {
   // The admin API's schema checks this too; the CLI reaches here directly.
   if (typeof input.team === 'string' && !TEAM_NAME.test(input.team)) throw new Error('team must be 1 to 100 letters, digits, _ . or -');
   const kind = input.kind ?? 'secret';
@@ -126,7 +128,26 @@ export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date
     policy: toPolicy(input.policy),
     createdAt: now.toISOString(),
   });
+  if (audit) await recordAdminAction(audit, { action: 'key.create', target: record.id, before: null, after: keyView(record) }, now);
   return { record, secret };
+}
+
+/** Applies a patch and records it; null when no such key. */
+export async function updateKey(keys: KeyStore, id: string, patch: KeyPatch, now: Date, audit: AuditContext): Promise<KeyRecord | null> {
+  const before = await keys.get(id);
+  if (!before) return null;
+  const after = await keys.update(id, patch);
+  if (after) await recordAdminAction(audit, { action: 'key.update', target: id, before: keyView(before), after: keyView(after) }, now);
+  return after;
+}
+
+/** Revokes and records it; null when no such key. */
+export async function revokeKey(keys: KeyStore, id: string, now: Date, audit: AuditContext): Promise<KeyRecord | null> {
+  const before = await keys.get(id);
+  if (!before) return null;
+  const after = await keys.revoke(id, now.toISOString());
+  if (after) await recordAdminAction(audit, { action: 'key.revoke', target: id, before: keyView(before), after: keyView(after) }, now);
+  return after;
 }
 
 export function toPatch(input: UpdateKeyInput): KeyPatch {

@@ -1,6 +1,7 @@
 /** Team budgets, shared by the admin API and the CLI. A team exists once a key names it. */
 import { Type, type Static } from '@sinclair/typebox';
 import type { TeamRecord, TeamStore } from '../store/team-store.js';
+import { recordAdminAction, type AuditContext } from './audit.js';
 import { TEAM_NAME, microOrNull, usdOrNull } from './key-admin.js';
 
 const Usd = Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()]));
@@ -22,13 +23,15 @@ export function teamView(t: TeamRecord) {
 }
 
 /** Sets a team's budgets; fields left out keep their current value. */
-export async function setTeamBudgets(teams: TeamStore, name: string, input: TeamInput, now: Date): Promise<TeamRecord> {
+export async function setTeamBudgets(teams: TeamStore, name: string, input: TeamInput, now: Date, audit: AuditContext): Promise<TeamRecord> {
   const current = await teams.get(name);
-  return teams.upsert({
+  const after = await teams.upsert({
     name,
     budgetMicroUsd: input.budget_usd === undefined ? (current?.budgetMicroUsd ?? null) : microOrNull(input.budget_usd),
     budgetDailyMicroUsd: input.budget_daily_usd === undefined ? (current?.budgetDailyMicroUsd ?? null) : microOrNull(input.budget_daily_usd),
     budgetMonthlyMicroUsd: input.budget_monthly_usd === undefined ? (current?.budgetMonthlyMicroUsd ?? null) : microOrNull(input.budget_monthly_usd),
     updatedAt: now.toISOString(),
   });
+  await recordAdminAction(audit, { action: 'team.set', target: name, before: current ? teamView(current) : null, after: teamView(after) }, now);
+  return after;
 }

@@ -3,9 +3,11 @@
  * `postgres://…` when several instances share state (docs/design.md §4). Each concern is an interface with
  * an in-memory twin for tests, and one SQL implementation (sql/) for both databases.
  */
+import type { AdminStore } from './admin-store.js';
 import type { AlertClaimStore } from './alert-claim-store.js';
 import type { KeyStore } from './key-store.js';
 import type { IdempotencyStore, LedgerStore } from './ledger-store.js';
+import { MemoryAdminStore } from './memory/memory-admin-store.js';
 import { MemoryAlertClaimStore } from './memory/memory-alert-claim-store.js';
 import { MemoryIdempotencyStore } from './memory/memory-idempotency-store.js';
 import { MemoryKeyStore } from './memory/memory-key-store.js';
@@ -14,6 +16,7 @@ import { MemoryOwnershipStore } from './memory/memory-ownership-store.js';
 import { MemoryTeamStore } from './memory/memory-team-store.js';
 import type { OwnershipStore } from './ownership-store.js';
 import type { PostgresOptions } from './sql/postgres-pool.js';
+import { SqlAdminStore } from './sql/sql-admin-store.js';
 import { SqlAlertClaimStore } from './sql/sql-alert-claim-store.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency-store.js';
 import { SqlKeyStore } from './sql/sql-key-store.js';
@@ -32,6 +35,8 @@ export interface Stores {
   idempotency: IdempotencyStore;
   /** Budget alerts already sent (alerts/). */
   alertClaims: AlertClaimStore;
+  /** Named admin credentials and the audit log. */
+  admins: AdminStore;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -52,6 +57,7 @@ export function memoryStores(): Stores {
     ledger,
     idempotency: new MemoryIdempotencyStore(ledger),
     alertClaims: new MemoryAlertClaimStore(),
+    admins: new MemoryAdminStore(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -78,6 +84,7 @@ function sqlStores(db: SqlDb): Stores {
     ledger: new SqlLedgerStore(db),
     idempotency: new SqlIdempotencyStore(db),
     alertClaims: new SqlAlertClaimStore(db),
+    admins: new SqlAdminStore(db),
     ping: async () => {
       await db.run(query(PING));
     },

@@ -43,6 +43,8 @@ suite(title, () => {
       [name],
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'admin_audit',
+      'admin_credentials',
       'alert_claims',
       'budget_counters',
       'idempotency_responses',

@@ -1,34 +1,16 @@
 /**
- * Admin API for keys, under `Authorization: Bearer $ADMIN_TOKEN` (compared in constant time).
- * The secret is returned once, by POST; every other view omits it.
+ * Admin API for keys (authentication and roles: admin-auth.ts). The secret is returned once, by
+ * POST; every other view omits it. Every change is recorded in the audit log (services/audit.ts).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { parseAuthorization, secretsEqual } from '../../domain/keys.js';
 import { GatewayError } from '../../errors.js';
 import { jsonBody } from '../json-body.js';
 import type { PipelineContext } from '../../pipeline/context.js';
-import { CreateKeyBody, UpdateKeyBody, createKey, invalidWebhookPrefixes, keyView, originProblems, toPatch, type CreateKeyInput, type UpdateKeyInput } from '../../services/key-admin.js';
+import { CreateKeyBody, UpdateKeyBody, createKey, invalidWebhookPrefixes, keyView, originProblems, revokeKey, toPatch, updateKey, type CreateKeyInput, type UpdateKeyInput } from '../../services/key-admin.js';
+import { auditContext, requireAdmin } from './admin-auth.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-
-/**
- * ADMIN_TOKEN check. Wrong or missing tokens count against the client IP's failed-authentication
- * limit shared with the client API (AUTH_FAILURES_PER_MINUTE), so the token cannot be guessed at
- * line rate; an IP over the limit is refused before the comparison.
- */
-export async function requireAdmin(ctx: PipelineContext, request: FastifyRequest): Promise<void> {
-  request.facts.op = 'admin';
-  const token = ctx.config.adminToken;
-  if (token === undefined) throw new GatewayError('forbidden', 'The admin API is disabled: set ADMIN_TOKEN to enable it');
-  await ctx.limits.checkAuthFailures(request);
-  const header = request.headers.authorization;
-  const presented = header !== undefined && /^bearer[ \t]/i.test(header) ? parseAuthorization(header) : null;
-  if (presented === null || !secretsEqual(presented, token)) {
-    await ctx.limits.countAuthFailure(request);
-    throw new GatewayError('unauthorized', 'Admin endpoints need `Authorization: Bearer <ADMIN_TOKEN>`');
-  }
-}
 
 export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void {
   const keys = ctx.stores.keys;
@@ -59,7 +41,7 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
     checkWebhooks(input.allowed_webhook_urls);
     const originProblem = originProblems(input.kind ?? 'secret', input.allowed_origins);
     if (originProblem) throw new GatewayError('bad_request', originProblem);
-    const { record, secret } = await createKey(keys, input, ctx.now());
+    const { record, secret } = await createKey(keys, input, ctx.now(), auditContext(ctx, request));
     request.log.info({ keyId: record.id }, 'key created');
     return reply.code(201).send({ ...keyView(record), key: secret });
   });
@@ -79,13 +61,13 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
     if (!current) throw notFound();
     const originProblem = originProblems(current.kind, input.allowed_origins ?? current.allowedOrigins);
     if (originProblem) throw new GatewayError('bad_request', originProblem);
-    const k = await keys.update((request.params as { id: string }).id, toPatch(input));
+    const k = await updateKey(keys, (request.params as { id: string }).id, toPatch(input), ctx.now(), auditContext(ctx, request));
     if (!k) throw notFound();
     return keyView(k);
   });
 
   app.delete('/admin/keys/:id', { schema: { params: IdParams } }, async (request) => {
-    const k = await keys.revoke((request.params as { id: string }).id, ctx.now().toISOString());
+    const k = await revokeKey(keys, (request.params as { id: string }).id, ctx.now(), auditContext(ctx, request));
     if (!k) throw notFound();
     request.log.info({ keyId: k.id }, 'key revoked');
     return keyView(k);

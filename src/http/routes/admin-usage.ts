@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../errors.js';
 import type { PipelineContext } from '../../pipeline/context.js';
+import { auditContext } from './admin-auth.js';
 import { TEAM_NAME, TeamBody, setTeamBudgets, teamView, type TeamInput } from '../../services/team-admin.js';
 import { parseBound, usageCsv, usageReport } from '../../services/usage-report.js';
 
@@ -34,6 +35,6 @@ export function adminUsageRoutes(app: FastifyInstance, ctx: PipelineContext): vo
 
   app.put('/admin/teams/:name', { schema: { body: TeamBody, params: Type.Object({ name: Type.String({ pattern: TEAM_NAME.source }) }) } }, async (request) => {
     const { name } = request.params as { name: string };
-    return teamView(await setTeamBudgets(ctx.stores.teams, name, request.body as TeamInput, ctx.now()));
+    return teamView(await setTeamBudgets(ctx.stores.teams, name, request.body as TeamInput, ctx.now(), auditContext(ctx, request)));
   });
 }

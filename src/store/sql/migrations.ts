@@ -111,6 +111,28 @@ export const MIGRATIONS: readonly Migration[] = [
   // 10: no query selects ledger rows by token (a token's spend and images live in its counters):
   // the index only cost every reservation a write (issue #12, indexes reviewed against the queries).
   `DROP INDEX ledger_token`,
+  // 12: named admin credentials (admin-store.ts; only the SHA-256 of the secret, as for keys) and the
+  // audit log of admin actions. New tables only, nothing shared with entry 11, so either may run first.
+  `CREATE TABLE admin_credentials (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+     hash TEXT NOT NULL UNIQUE,
+     prefix TEXT NOT NULL,
+     created_at TIMESTAMPTZ NOT NULL,
+     revoked_at TIMESTAMPTZ
+   );
+   CREATE TABLE admin_audit (
+     id TEXT PRIMARY KEY,
+     at TIMESTAMPTZ NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     target TEXT,
+     before_value JSONB,
+     after_value JSONB,
+     client_ip TEXT
+   );
+   CREATE INDEX admin_audit_at ON admin_audit (at, id)`,
   // 13: budget alerts delivered (alerts/budget-alerts.ts): one row per scope, period bucket and
   // threshold; the instance whose INSERT wins sends the alert. Depends on no other table.
   `CREATE TABLE IF NOT EXISTS alert_claims (
