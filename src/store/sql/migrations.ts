@@ -111,8 +111,8 @@ export const MIGRATIONS: readonly Migration[] = [
   // 10: no query selects ledger rows by token (a token's spend and images live in its counters):
   // the index only cost every reservation a write (issue #12, indexes reviewed against the queries).
   `DROP INDEX ledger_token`,
-  // 12: named admin credentials (admin-store.ts; only the SHA-256 of the secret, as for keys) and the
-  // audit log of admin actions. New tables only, nothing shared with entry 11, so either may run first.
+  // 11: named admin credentials (admin-store.ts; only the SHA-256 of the secret, as for keys) and the
+  // audit log of admin actions. New tables only.
   `CREATE TABLE admin_credentials (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL,
@@ -133,7 +133,7 @@ export const MIGRATIONS: readonly Migration[] = [
      client_ip TEXT
    );
    CREATE INDEX admin_audit_at ON admin_audit (at, id)`,
-  // 13: budget alerts delivered (alerts/budget-alerts.ts): one row per scope, period bucket and
+  // 12: budget alerts delivered (alerts/budget-alerts.ts): one row per scope, period bucket and
   // threshold; the instance whose INSERT wins sends the alert. Depends on no other table.
   `CREATE TABLE IF NOT EXISTS alert_claims (
      scope TEXT NOT NULL,
