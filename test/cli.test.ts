@@ -20,7 +20,7 @@ describe('fal-gateway CLI', () => {
     expect(created.stderr).toContain('not shown again');
 
     const stores = await openStores(db);
-    expect((await stores.keys.findActiveByHash(hashKey(key.key)))?.id).toBe(key.id);
+    expect((await stores.keys.findActiveByHash(hashKey(key.key), new Date().toISOString()))?.id).toBe(key.id);
     await stores.close();
 
     const listed = JSON.parse((await cli('keys', 'list', '--json')).stdout) as { id: string }[];
@@ -29,7 +29,7 @@ describe('fal-gateway CLI', () => {
 
     expect((await cli('keys', 'revoke', key.id)).stdout).toContain(`revoked ${key.id}`);
     const after = await openStores(db);
-    expect(await after.keys.findActiveByHash(hashKey(key.key))).toBeNull();
+    expect(await after.keys.findActiveByHash(hashKey(key.key), new Date().toISOString())).toBeNull();
     await after.close();
 
     const team = JSON.parse((await cli('teams', 'set', 'research', '--monthly-usd', '200')).stdout) as { budget_monthly_usd: number };

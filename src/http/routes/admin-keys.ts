@@ -8,9 +8,23 @@ import { parseAuthorization, secretsEqual } from '../../domain/keys.js';
 import { GatewayError } from '../../errors.js';
 import { jsonBody } from '../json-body.js';
 import type { PipelineContext } from '../../pipeline/context.js';
-import { CreateKeyBody, UpdateKeyBody, createKey, invalidWebhookPrefixes, keyView, originProblems, toPatch, type CreateKeyInput, type UpdateKeyInput } from '../../services/key-admin.js';
+import {
+  CreateKeyBody,
+  RotateKeyBody,
+  UpdateKeyBody,
+  createKey,
+  hardDeleteKey,
+  invalidWebhookPrefixes,
+  keyView,
+  originProblems,
+  rotateKey,
+  toPatch,
+  type CreateKeyInput,
+  type UpdateKeyInput,
+} from '../../services/key-admin.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const DeleteQuery = Type.Object({ hard: Type.Optional(Type.Boolean({ description: 'Delete the key row (refused with 409 while ledger rows exist); default: revoke' })) });
 
 /**
  * ADMIN_TOKEN check. Wrong or missing tokens count against the client IP's failed-authentication
@@ -79,12 +93,27 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
     if (!current) throw notFound();
     const originProblem = originProblems(current.kind, input.allowed_origins ?? current.allowedOrigins);
     if (originProblem) throw new GatewayError('bad_request', originProblem);
-    const k = await keys.update((request.params as { id: string }).id, toPatch(input));
+    const patch = toPatch(input);
+    const k = await keys.update((request.params as { id: string }).id, patch);
     if (!k) throw notFound();
     return keyView(k);
   });
 
-  app.delete('/admin/keys/:id', { schema: { params: IdParams } }, async (request) => {
+  // No body is a rotation with the default grace, so the body schema is checked here, not by Fastify.
+  app.post('/admin/keys/:id/rotate', { schema: { params: IdParams, body: Type.Optional(RotateKeyBody) } }, async (request) => {
+    const body = (request.body ?? {}) as { grace_seconds?: number };
+    const { record, secret } = await rotateKey(keys, (request.params as { id: string }).id, body.grace_seconds, ctx.now());
+    request.log.info({ keyId: record.id, graceUntil: record.previousSecretUntil }, 'key rotated');
+    return { ...keyView(record), key: secret };
+  });
+
+  app.delete('/admin/keys/:id', { schema: { params: IdParams, querystring: DeleteQuery } }, async (request) => {
+    const id = (request.params as { id: string }).id;
+    if ((request.query as { hard?: boolean }).hard === true) {
+      await hardDeleteKey(keys, id);
+      request.log.info({ keyId: id }, 'key deleted');
+      return { id, deleted: true };
+    }
     const k = await keys.revoke((request.params as { id: string }).id, ctx.now().toISOString());
     if (!k) throw notFound();
     request.log.info({ keyId: k.id }, 'key revoked');
