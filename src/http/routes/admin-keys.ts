@@ -4,12 +4,14 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { parseAuthorization, secretsEqual } from '../../domain/keys.js';
 import { GatewayError } from '../../errors.js';
 import { jsonBody } from '../json-body.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import {
   CreateKeyBody,
+  MAX_GRACE_SECONDS,
   RotateKeyBody,
   UpdateKeyBody,
   createKey,
@@ -24,7 +26,9 @@ import {
 } from '../../services/key-admin.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const DeleteQuery = Type.Object({ hard: Type.Optional(Type.Boolean({ description: 'Delete the key row (refused with 409 while ledger rows exist); default: revoke' })) });
+const DeleteQuery = Type.Object({
+  hard: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: delete the key row (refused with 409 while ledger rows exist); default: revoke' })),
+});
 
 /**
  * ADMIN_TOKEN check. Wrong or missing tokens count against the client IP's failed-authentication
@@ -99,9 +103,10 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
     return keyView(k);
   });
 
-  // No body is a rotation with the default grace, so the body schema is checked here, not by Fastify.
-  app.post('/admin/keys/:id/rotate', { schema: { params: IdParams, body: Type.Optional(RotateKeyBody) } }, async (request) => {
-    const body = (request.body ?? {}) as { grace_seconds?: number };
+  // No body is a rotation with the default grace, so the body is checked here, not by Fastify's schema.
+  app.post('/admin/keys/:id/rotate', { schema: { params: IdParams } }, async (request) => {
+    const body: unknown = request.body ?? {};
+    if (!Value.Check(RotateKeyBody, body)) throw new GatewayError('bad_request', `The body may hold only grace_seconds, a whole number from 0 to ${MAX_GRACE_SECONDS}`);
     const { record, secret } = await rotateKey(keys, (request.params as { id: string }).id, body.grace_seconds, ctx.now());
     request.log.info({ keyId: record.id, graceUntil: record.previousSecretUntil }, 'key rotated');
     return { ...keyView(record), key: secret };
@@ -109,7 +114,7 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
 
   app.delete('/admin/keys/:id', { schema: { params: IdParams, querystring: DeleteQuery } }, async (request) => {
     const id = (request.params as { id: string }).id;
-    if ((request.query as { hard?: boolean }).hard === true) {
+    if ((request.query as { hard?: string }).hard === 'true') {
       await hardDeleteKey(keys, id);
       request.log.info({ keyId: id }, 'key deleted');
       return { id, deleted: true };
