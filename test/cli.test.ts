@@ -38,6 +38,23 @@ describe('fal-gateway CLI', () => {
     expect(usage.stdout.split('\n')[0]).toBe('group,requests,spent_usd,reserved_usd,megapixels,billed_units');
   }, 60_000);
 
+  it('sets expires_at and owner, updates them, and rotates a key through the shared service', async () => {
+    const created = JSON.parse((await cli('keys', 'create', '--name', 'life', '--owner', 'ana', '--expires-at', '2030-01-01T00:00:00Z')).stdout) as { id: string; key: string };
+    expect(created).toMatchObject({ owner: 'ana', expires_at: '2030-01-01T00:00:00.000Z' });
+    const updated = JSON.parse((await cli('keys', 'update', created.id, '--expires-at', 'never')).stdout) as { expires_at: unknown };
+    expect(updated.expires_at).toBeNull();
+    const rotated = JSON.parse((await cli('keys', 'rotate', created.id, '--grace-seconds', '0')).stdout) as { id: string; key: string };
+    expect(rotated.id).toBe(created.id);
+    const stores = await openStores(db);
+    const at = new Date().toISOString();
+    expect(await stores.keys.findActiveByHash(hashKey(created.key), at)).toBeNull();
+    expect((await stores.keys.findActiveByHash(hashKey(rotated.key), at))?.id).toBe(created.id);
+    await stores.close();
+    const bad = (await cli('keys', 'update', created.id, '--expires-at', 'soon-ish-later').catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expires_at must be an ISO-8601 time');
+  }, 60_000);
+
   it('rejects bad arguments with usage help and exit code 2', async () => {
     const err = (await cli('keys', 'create', '--name', 'x', '--rpm', 'many').catch((e: unknown) => e)) as { code: number; stderr: string };
     expect(err.code).toBe(2);
