@@ -4,6 +4,7 @@
  * owns the HTTP side. Paths follow fal's layout (docs/fal-protocol.md §2.2, §2.3, §3.1) under
  * the gateway's prefixes (docs/design.md §1.1, §1.2).
  */
+import { adminKeyPaths } from './openapi-admin-keys.js';
 import { METRICS_SECURITY_SCHEME, operationsPaths } from './openapi-operations.js';
 import { selfServicePaths } from './openapi-self-service.js';
 import { MODEL_ID, MODEL_PATH, REQUESTS_PREFIX } from './model.js';
@@ -272,8 +273,8 @@ export function buildOpenApiDocument(opts: { publicUrl?: string; unknownFields?:
     },
     ...(opts.publicUrl === undefined ? {} : { servers: [{ url: opts.publicUrl }] }),
     security: [{ falKey: [] }, { bearer: [] }],
-    tags: [{ name: 'generation' }, { name: 'queue' }, { name: 'proxy' }, { name: 'browser' }, { name: 'health' }, { name: 'operations' }],
-    paths: { ...paths(), ...selfServicePaths(), ...operationsPaths() },
+    tags: [{ name: 'generation' }, { name: 'queue' }, { name: 'proxy' }, { name: 'browser' }, { name: 'health' }, { name: 'operations' }, { name: 'admin' }],
+    paths: { ...paths(), ...selfServicePaths(), ...operationsPaths(), ...adminKeyPaths() },
     components: {
       schemas: componentSchemas(unknownFields),
       responses: errorResponses(unknownFieldsText),

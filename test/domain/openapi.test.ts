@@ -44,6 +44,9 @@ describe('buildOpenApiDocument', () => {
       '/metrics': ['get'],
       '/v1/tokens': ['post'],
       '/v1/usage': ['get'],
+      '/admin/keys': ['post'],
+      '/admin/keys/{id}': ['patch', 'delete'],
+      '/admin/keys/{id}/rotate': ['post'],
     };
     const paths = doc.paths as Record<string, Json>;
     expect(Object.keys(paths).sort()).toEqual(Object.keys(expected).sort());

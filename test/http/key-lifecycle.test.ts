@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStores } from '../../src/store/stores.js';
 import { startTestGateway, validInput, type TestGateway } from '../helpers/gateway.js';
@@ -75,6 +76,20 @@ describe('POST /admin/keys/:id/rotate', () => {
     expect((await admin('/admin/keys/key_nope/rotate', { method: 'POST', body: '{}' })).status).toBe(404);
     await admin(`/admin/keys/${id}`, { method: 'DELETE' });
     expect((await admin(`/admin/keys/${id}/rotate`, { method: 'POST', body: '{}' })).status).toBe(409);
+  });
+});
+
+describe('/docs', () => {
+  it('documents rotate and hard delete, and a live rotation and key view match the schemas', async () => {
+    const doc = (await (await fetch(`${gw.url}/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>> };
+    const schemaOf = (path: string, method: string) => doc.paths[path]?.[method]?.responses['200']?.content?.['application/json']?.schema ?? {};
+    expect(Object.keys(schemaOf('/admin/keys/{id}/rotate', 'post'))).not.toHaveLength(0);
+    const { id } = await gw.createKey({ name: 'documented', owner: 'ops', metadata: { a: 1 } });
+    const rotated: unknown = await (await admin(`/admin/keys/${id}/rotate`, { method: 'POST', body: '{}' })).json();
+    const patched: unknown = await (await admin(`/admin/keys/${id}`, { method: 'PATCH', body: JSON.stringify({ expires_at: '2030-01-01T00:00:00Z' }) })).json();
+    const ajv = new Ajv2020({ strict: false });
+    expect(ajv.validate(schemaOf('/admin/keys/{id}/rotate', 'post'), rotated), JSON.stringify(ajv.errors)).toBe(true);
+    expect(ajv.validate(schemaOf('/admin/keys/{id}', 'patch'), patched), JSON.stringify(ajv.errors)).toBe(true);
   });
 });
 
