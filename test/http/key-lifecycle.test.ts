@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStores } from '../../src/store/stores.js';
+import { openStores, type Stores } from '../../src/store/stores.js';
+import { createSchema, dropSchema, postgresSkipReason, postgresUrl } from '../store/store-backends.js';
 import { startTestGateway, validInput, type TestGateway } from '../helpers/gateway.js';
 
 const RUN = '/fal-ai/stable-diffusion-v35-medium';
@@ -144,14 +145,34 @@ describe('DELETE /admin/keys/:id?hard=true', () => {
   });
 });
 
-describe('two instances on one database', () => {
-  it('an expiry set through one instance holds at once for runs on the other', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fgw-lifecycle-'));
-    const dbUrl = `sqlite:${join(dir, 'gateway.db')}`;
+/** One database, two independent handles on it (two instances): a SQLite file, and Postgres when TEST_DATABASE_URL is set. */
+const sharedDatabases: { name: string; skip: boolean; open: () => Promise<{ handles: () => Promise<Stores>; dispose: () => Promise<void> }> }[] = [
+  {
+    name: 'SQLite',
+    skip: false,
+    open: () => {
+      const dir = mkdtempSync(join(tmpdir(), 'fgw-lifecycle-'));
+      const url = `sqlite:${join(dir, 'gateway.db')}`;
+      return Promise.resolve({ handles: () => openStores(url), dispose: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) });
+    },
+  },
+  {
+    name: 'Postgres',
+    skip: postgresSkipReason !== undefined,
+    open: async () => {
+      const schema = await createSchema();
+      return { handles: () => openStores(postgresUrl(), { schema }), dispose: () => dropSchema(schema) };
+    },
+  },
+];
+
+describe.each(sharedDatabases)('two instances on one $name database', ({ skip, open }) => {
+  it.skipIf(skip)('an expiry set through one instance holds at once for runs on the other', async () => {
+    const db = await open();
     // A long key cache: only the reservation's own read of the key row can refuse in time.
     const env = { KEY_CACHE_MS: '300000' };
-    const a = await startTestGateway({ now, env, stores: await openStores(dbUrl) });
-    const b = await startTestGateway({ now, env, stores: await openStores(dbUrl) });
+    const a = await startTestGateway({ now, env, stores: await db.handles() });
+    const b = await startTestGateway({ now, env, stores: await db.handles() });
     try {
       const { id, key } = await a.createKey({ name: 'shared' });
       expect((await generateOn(b, key)).status).toBe(200); // b caches the key now
@@ -163,7 +184,7 @@ describe('two instances on one database', () => {
     } finally {
       await a.close();
       await b.close();
-      rmSync(dir, { recursive: true, force: true });
+      await db.dispose();
     }
   });
 });
