@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { loggerOptions } from './logger.js';
 import { adminView, createAdmin, isRole, revokeAdmin } from './services/admin-credentials.js';
 import type { AuditContext } from './services/audit.js';
-import { createKey, invalidWebhookPrefixes, keyView, revokeKey, type CreateKeyInput } from './services/key-admin.js';
+import { createKey, invalidWebhookPrefixes, keyView, revokeKey, rotateKey, toPatch, updateKey, type CreateKeyInput, type UpdateKeyInput } from './services/key-admin.js';
 import { main as serve } from './server.js';
 import { TEAM_NAME, setTeamBudgets, teamView, type TeamInput } from './services/team-admin.js';
 import { parseBound, usageCsv, usageReport } from './services/usage-report.js';
@@ -20,6 +20,9 @@ const USAGE = `Usage:
   fal-gateway serve                          run the gateway (same as npm start)
   fal-gateway keys create --name NAME [--team TEAM] [--budget-usd N] [--daily-usd N]
                           [--monthly-usd N] [--rpm N] [--max-concurrency N] [--webhook-url URL ...]
+                          [--expires-at ISO-TIME] [--owner TEXT]
+  fal-gateway keys update ID [--expires-at ISO-TIME|never] [--owner TEXT] [--name NAME]
+  fal-gateway keys rotate ID [--grace-seconds N]   new secret, same key; old one works N s (default 3600)
   fal-gateway keys list [--json]
   fal-gateway keys revoke ID
   fal-gateway teams set NAME [--budget-usd N] [--daily-usd N] [--monthly-usd N]
@@ -72,6 +75,9 @@ async function keysCommand(args: string[]): Promise<void> {
       json: { type: 'boolean' },
       'daily-usd': { type: 'string' },
       'monthly-usd': { type: 'string' },
+      'expires-at': { type: 'string' },
+      owner: { type: 'string' },
+      'grace-seconds': { type: 'string' },
     },
   });
   const config = loadConfig(process.env, { demo: true });
@@ -95,9 +101,28 @@ async function keysCommand(args: string[]): Promise<void> {
         if (invalidWebhookPrefixes(values['webhook-url']).length > 0) fail('--webhook-url must be an https URL');
         input.allowed_webhook_urls = values['webhook-url'];
       }
+      if (values['expires-at'] !== undefined) input.expires_at = values['expires-at'];
+      if (values.owner !== undefined) input.owner = values.owner;
       const { record, secret } = await createKey(stores.keys, input, new Date(), cliAudit(stores));
       console.log(JSON.stringify({ ...keyView(record), key: secret }, null, 2));
       console.error('Store the key now: it is not shown again.');
+    } else if (sub === 'update') {
+      const id = positionals[0];
+      if (!id) fail('keys update needs a key id');
+      const input: UpdateKeyInput = {};
+      if (values['expires-at'] !== undefined) input.expires_at = values['expires-at'] === 'never' ? null : values['expires-at'];
+      if (values.owner !== undefined) input.owner = values.owner;
+      if (values.name !== undefined) input.name = values.name;
+      if (Object.keys(input).length === 0) fail('keys update needs --expires-at, --owner or --name');
+      const k = await updateKey(stores.keys, id, toPatch(input), new Date(), cliAudit(stores));
+      if (!k) fail(`no key with id ${id}`);
+      console.log(JSON.stringify(keyView(k), null, 2));
+    } else if (sub === 'rotate') {
+      const id = positionals[0];
+      if (!id) fail('keys rotate needs a key id');
+      const { record, secret } = await rotateKey(stores.keys, id, num('grace-seconds', values['grace-seconds'], true), new Date(), cliAudit(stores));
+      console.log(JSON.stringify({ ...keyView(record), key: secret }, null, 2));
+      console.error('Store the new key now: it is not shown again. Running gateways see it within KEY_CACHE_MS.');
     } else if (sub === 'list') {
       const keys = (await stores.keys.list()).map(keyView);
       if (values.json) {

@@ -20,7 +20,7 @@ describe('fal-gateway CLI', () => {
     expect(created.stderr).toContain('not shown again');
 
     const stores = await openStores(db);
-    expect((await stores.keys.findActiveByHash(hashKey(key.key)))?.id).toBe(key.id);
+    expect((await stores.keys.findActiveByHash(hashKey(key.key), new Date().toISOString()))?.id).toBe(key.id);
     await stores.close();
 
     const listed = JSON.parse((await cli('keys', 'list', '--json')).stdout) as { id: string }[];
@@ -29,7 +29,7 @@ describe('fal-gateway CLI', () => {
 
     expect((await cli('keys', 'revoke', key.id)).stdout).toContain(`revoked ${key.id}`);
     const after = await openStores(db);
-    expect(await after.keys.findActiveByHash(hashKey(key.key))).toBeNull();
+    expect(await after.keys.findActiveByHash(hashKey(key.key), new Date().toISOString())).toBeNull();
     await after.close();
 
     const team = JSON.parse((await cli('teams', 'set', 'research', '--monthly-usd', '200')).stdout) as { budget_monthly_usd: number };
@@ -66,6 +66,23 @@ describe('fal-gateway CLI', () => {
     }
     const text = JSON.stringify(entries) + made.stderr + revoked.stderr;
     for (const s of [admin.secret, hashKey(admin.secret), key.key, hashKey(key.key)]) expect(text).not.toContain(s);
+  }, 60_000);
+
+  it('sets expires_at and owner, updates them, and rotates a key through the shared service', async () => {
+    const created = JSON.parse((await cli('keys', 'create', '--name', 'life', '--owner', 'ana', '--expires-at', '2030-01-01T00:00:00Z')).stdout) as { id: string; key: string };
+    expect(created).toMatchObject({ owner: 'ana', expires_at: '2030-01-01T00:00:00.000Z' });
+    const updated = JSON.parse((await cli('keys', 'update', created.id, '--expires-at', 'never')).stdout) as { expires_at: unknown };
+    expect(updated.expires_at).toBeNull();
+    const rotated = JSON.parse((await cli('keys', 'rotate', created.id, '--grace-seconds', '0')).stdout) as { id: string; key: string };
+    expect(rotated.id).toBe(created.id);
+    const stores = await openStores(db);
+    const at = new Date().toISOString();
+    expect(await stores.keys.findActiveByHash(hashKey(created.key), at)).toBeNull();
+    expect((await stores.keys.findActiveByHash(hashKey(rotated.key), at))?.id).toBe(created.id);
+    await stores.close();
+    const bad = (await cli('keys', 'update', created.id, '--expires-at', 'soon-ish-later').catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expires_at must be an ISO-8601 time');
   }, 60_000);
 
   it('rejects bad arguments with usage help and exit code 2', async () => {

@@ -74,6 +74,7 @@ export async function reserve(
   }
   if (result.reason === 'duplicate') return { duplicate: result.existing };
   if (result.reason === 'revoked') throw new GatewayError('unauthorized', 'Invalid or revoked key');
+  if (result.reason === 'expired') throw new GatewayError('unauthorized', `This key expired at ${result.expiresAt}`);
   if (result.reason === 'concurrency') {
     // 429 (fal clients back off and retry it), not a queue inside the gateway: see README, Limits.
     const who = result.scope === 'key' ? 'this key' : 'the gateway';

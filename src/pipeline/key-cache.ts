@@ -36,9 +36,9 @@ export class KeyCache {
     return { entries: this.byHash.size + this.byId.size, bytes: this.byHash.calculatedSize + this.byId.calculatedSize };
   }
 
-  /** The active key with this hash, or null. */
+  /** The active key with this hash (or a replaced secret still in its grace period), or null. */
   activeByHash(hash: string): Promise<KeyRecord | null> {
-    return this.cached(this.byHash, hash, () => this.store.findActiveByHash(hash));
+    return this.cached(this.byHash, hash, () => this.store.findActiveByHash(hash, new Date(this.now()).toISOString()));
   }
 
   /** The key with this id (revoked or not), or null: browser tokens look their parent up by id. */

@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { hashKey, parseAuthorization } from '../domain/keys.js';
 import { TOKEN_PREFIX, verifyToken, type TokenClaims } from '../domain/tokens.js';
 import { GatewayError } from '../errors.js';
+import { isExpired } from '../services/key-admin.js';
 import type { KeyRecord } from '../store/key-store.js';
 import type { PipelineContext } from './context.js';
 
@@ -57,11 +58,19 @@ async function identify(ctx: PipelineContext, authorization: string | undefined)
     const parent = await ctx.keys.byKeyId(check.claims.keyId);
     // Revoking the parent key kills its tokens at once.
     if (parent === null || parent.revokedAt !== null) throw new GatewayError('unauthorized', 'Invalid or revoked key');
+    // Likewise its expiry: a token never outlives the key it was minted from.
+    checkExpiry(parent, ctx.now());
     return { keyId: parent.id, team: parent.team, key: parent, token: check.claims, endUser: check.claims.endUser };
   }
   const key = await ctx.keys.activeByHash(hashKey(credential));
   if (key === null) throw new GatewayError('unauthorized', 'Invalid or revoked key');
+  checkExpiry(key, ctx.now());
   return { keyId: key.id, team: key.team, key, token: null, endUser: null };
+}
+
+/** Only a caller holding the key's secret gets here, so saying it expired reveals nothing new. */
+function checkExpiry(key: KeyRecord, now: Date): void {
+  if (isExpired(key, now)) throw new GatewayError('unauthorized', `This key expired at ${key.expiresAt ?? ''}`);
 }
 
 /**

@@ -7,13 +7,19 @@ import { displayPrefix, generateKeyId, generatePublishableKey, generateSecretKey
 import type { KeyPolicy } from '../domain/policy.js';
 import { isOrigin } from '../domain/tokens.js';
 import { microToUsdNumber, usdToMicro } from '../domain/pricing.js';
-import type { KeyPatch, KeyRecord, KeyStore } from '../store/key-store.js';
+import { GatewayError } from '../errors.js';
+import type { HardDeleteResult, KeyPatch, KeyRecord, KeyStore } from '../store/key-store.js';
 import { recordAdminAction, type AuditContext } from './audit.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 /** A team name, for keys and for PUT /admin/teams/:name alike (one rule, so every key's team can be given budgets). */
 export const TEAM_NAME = /^[\w.-]{1,100}$/;
+/** Bounds on `metadata`: it rides along in every cached key, so it stays small. */
+export const METADATA_MAX_BYTES = 4096;
 const Limits = {
+  owner: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], { description: 'Who the key is for' })),
+  metadata: Type.Optional(Type.Union([Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { maxProperties: 50 }), Type.Null()], { description: `A JSON object of at most ${METADATA_MAX_BYTES} bytes` })),
+  expires_at: Type.Optional(Type.Union([Type.String({ minLength: 10, maxLength: 40 }), Type.Null()], { description: 'ISO-8601 time after which the key gets 401; null = never' })),
   team: Type.Optional(Type.Union([Type.String({ pattern: TEAM_NAME.source, description: 'Letters, digits, _ . - (1 to 100)' }), Type.Null()])),
   budget_usd: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()], { description: 'Lifetime budget in USD' })),
   budget_daily_usd: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()], { description: 'Budget per UTC day in USD' })),
@@ -62,6 +68,11 @@ export interface KeyView {
   allowed_webhook_urls: string[];
   allowed_origins: string[];
   policy: PolicyView | null;
+  owner: string | null;
+  metadata: Record<string, unknown> | null;
+  expires_at: string | null;
+  /** After a rotation with a grace period: until when the replaced secret still works. */
+  previous_secret_expires_at: string | null;
   created_at: string;
   revoked_at: string | null;
 }
@@ -81,6 +92,10 @@ export function keyView(k: KeyRecord): KeyView {
     allowed_webhook_urls: k.allowedWebhookUrls,
     allowed_origins: k.allowedOrigins,
     policy: policyView(k.policy),
+    owner: k.owner,
+    metadata: k.metadata,
+    expires_at: k.expiresAt,
+    previous_secret_expires_at: k.previousSecretUntil,
     created_at: k.createdAt,
     revoked_at: k.revokedAt,
   };
@@ -105,10 +120,73 @@ export function originProblems(kind: 'secret' | 'publishable', origins: readonly
   return null;
 }
 
+/**
+ * Checks the schema cannot express, for the API and the CLI alike: metadata's size and a valid
+ * expiry time (normalised to ISO-8601 UTC). Throws `bad_request`.
+ */
+export function checkLifecycle(input: Pick<CreateKeyInput, 'metadata' | 'expires_at' | 'owner'>): { expiresAt?: string | null } {
+  if (input.metadata != null && (typeof input.metadata !== 'object' || Array.isArray(input.metadata) || Buffer.byteLength(JSON.stringify(input.metadata)) > METADATA_MAX_BYTES)) {
+    throw new GatewayError('bad_request', `metadata must be a JSON object of at most ${METADATA_MAX_BYTES} bytes`);
+  }
+  if (typeof input.owner === 'string' && (input.owner.length === 0 || input.owner.length > 200)) throw new GatewayError('bad_request', 'owner must be 1 to 200 characters');
+  if (input.expires_at === undefined) return {};
+  if (input.expires_at === null) return { expiresAt: null };
+  return { expiresAt: parseExpiry(input.expires_at) };
+}
+
+/** An ISO-8601 time with a date and a time (`2027-01-01T00:00:00Z`) as ISO UTC text. */
+export function parseExpiry(raw: string): string {
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isFinite(ms)) throw new GatewayError('bad_request', 'expires_at must be an ISO-8601 time such as 2027-01-01T00:00:00Z');
+  return new Date(ms).toISOString();
+}
+
+/** Whether a key has expired at `now`: a key expiring at T fails from T on. */
+export function isExpired(k: Pick<KeyRecord, 'expiresAt'>, now: Date): boolean {
+  return k.expiresAt !== null && Date.parse(k.expiresAt) <= now.getTime();
+}
+
+export const DEFAULT_GRACE_SECONDS = 3600;
+export const MAX_GRACE_SECONDS = 30 * 86_400;
+export const RotateKeyBody = Type.Object(
+  { grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS, description: `How long the old secret keeps working (default ${DEFAULT_GRACE_SECONDS}; 0 = stops at once)` })) },
+  { additionalProperties: false },
+);
+
+/**
+ * A new secret for the same key id: history, budgets and counters stay with the id. The old secret
+ * works for `graceSeconds` more (0 = not at all), then gets 401. Throws not_found / bad_request.
+ */
+export async function rotateKey(keys: KeyStore, id: string, graceSeconds: number | undefined, now: Date, audit: AuditContext): Promise<{ record: KeyRecord; secret: string }> {
+  const grace = graceSeconds ?? DEFAULT_GRACE_SECONDS;
+  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) throw new GatewayError('bad_request', `grace_seconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`);
+  const current = await keys.get(id);
+  if (current === null) throw new GatewayError('not_found', 'No such key');
+  if (current.revokedAt !== null) throw new GatewayError('conflict', 'A revoked key cannot be rotated');
+  const secret = current.kind === 'publishable' ? generatePublishableKey() : generateSecretKey();
+  const graceUntil = grace === 0 ? null : new Date(now.getTime() + grace * 1000).toISOString();
+  const record = await keys.rotate(id, { hash: hashKey(secret), prefix: displayPrefix(secret), graceUntil });
+  if (record === null) throw new GatewayError('conflict', 'A revoked key cannot be rotated');
+  await recordAdminAction(audit, { action: 'key.rotate', target: id, before: keyView(current), after: keyView(record) }, now);
+  return { record, secret };
+}
+
+/** Deletes a key that never reached the ledger; a key with history can only be revoked. */
+export async function hardDeleteKey(keys: KeyStore, id: string, now: Date, audit: AuditContext): Promise<void> {
+  const before = await keys.get(id);
+  const result: HardDeleteResult = await keys.hardDelete(id);
+  if (result === 'not_found') throw new GatewayError('not_found', 'No such key');
+  if (result === 'has_ledger_rows') {
+    throw new GatewayError('conflict', 'This key has ledger rows (its spending history), so it cannot be deleted; revoke it instead (DELETE without hard=true)');
+  }
+  await recordAdminAction(audit, { action: 'key.delete', target: id, before: before && keyView(before), after: null }, now);
+}
+
 /** `audit` records the action (every admin caller passes it; the demo's seed key has no actor). */
 export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date, audit?: AuditContext): Promise<{ record: KeyRecord; secret: string }> {
   // The admin API's schema checks this too; the CLI reaches here directly.
   if (typeof input.team === 'string' && !TEAM_NAME.test(input.team)) throw new Error('team must be 1 to 100 letters, digits, _ . or -');
+  const { expiresAt } = checkLifecycle(input);
   const kind = input.kind ?? 'secret';
   const secret = kind === 'publishable' ? generatePublishableKey() : generateSecretKey();
   const record = await keys.create({
@@ -126,6 +204,9 @@ export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date
     allowedWebhookUrls: input.allowed_webhook_urls ?? [],
     allowedOrigins: input.allowed_origins ?? [],
     policy: toPolicy(input.policy),
+    owner: input.owner ?? null,
+    metadata: input.metadata ?? null,
+    expiresAt: expiresAt ?? null,
     createdAt: now.toISOString(),
   });
   if (audit) await recordAdminAction(audit, { action: 'key.create', target: record.id, before: null, after: keyView(record) }, now);
@@ -150,8 +231,13 @@ export async function revokeKey(keys: KeyStore, id: string, now: Date, audit: Au
   return after;
 }
 
+/** The store patch for an update; runs the same lifecycle checks as create (throws bad_request). */
 export function toPatch(input: UpdateKeyInput): KeyPatch {
   const patch: KeyPatch = {};
+  const { expiresAt } = checkLifecycle(input);
+  if (expiresAt !== undefined) patch.expiresAt = expiresAt;
+  if (input.owner !== undefined) patch.owner = input.owner;
+  if (input.metadata !== undefined) patch.metadata = input.metadata;
   if (input.name !== undefined) patch.name = input.name;
   if (input.team !== undefined) patch.team = input.team;
   if (input.budget_usd !== undefined) patch.budgetMicroUsd = microOrNull(input.budget_usd);

@@ -19,11 +19,13 @@ export interface AppliedLimits {
 /**
  * The counters and in-flight caps to check: with `freshLimits`, the key's and team's counters take
  * their limits from the rows read in the transaction, and the key's max_concurrency replaces the
- * caller's; a revoked or missing key is refused. Token counters and the global cap stay as given.
+ * caller's; a revoked, missing or expired key is refused. Token counters and the global cap stay as given.
  */
 export function applyFreshLimits(input: ReserveInput, refs: CounterRef[], fresh: FreshLimits | null): AppliedLimits | ReserveResult {
   if (!input.freshLimits) return { refs, inFlightLimits: input.inFlightLimits };
   if (fresh === null || fresh.key.revokedAt !== null) return { ok: false, reason: 'revoked' };
+  // Both ISO-8601 UTC text, so text order is time order; an expiry set on any instance holds at once.
+  if (fresh.key.expiresAt !== null && fresh.key.expiresAt <= input.at) return { ok: false, reason: 'expired', expiresAt: fresh.key.expiresAt };
   return { refs: withFreshLimits(refs, fresh), inFlightLimits: { key: fresh.key.maxConcurrency, global: input.inFlightLimits?.global ?? null } };
 }
 

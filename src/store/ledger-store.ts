@@ -139,7 +139,9 @@ export type ReserveResult =
    */
   | { ok: false; reason: 'duplicate'; existing: LedgerRow }
   /** `freshLimits`: the key is revoked (or gone) in the database, whatever a cache still says. */
-  | { ok: false; reason: 'revoked' };
+  | { ok: false; reason: 'revoked' }
+  /** `freshLimits`: the key row's `expires_at` is at or before the reservation's `at`. */
+  | { ok: false; reason: 'expired'; expiresAt: string };
 
 export interface SettleInput {
   amountMicro: number;

@@ -46,10 +46,11 @@ export interface Stores {
 export type StoreOptions = PostgresOptions;
 
 export function memoryStores(): Stores {
-  const keys = new MemoryKeyStore();
+  // The closure reads `ledger` only when called, after it is built below.
+  const keys = new MemoryKeyStore((keyId) => ledger.hasRowsForKey(keyId));
   const teams = new MemoryTeamStore();
   const owners = new MemoryOwnershipStore();
-  const ledger = new MemoryLedgerStore({ keys, teams }, owners);
+  const ledger: MemoryLedgerStore = new MemoryLedgerStore({ keys, teams }, owners);
   return {
     keys,
     owners,

@@ -47,6 +47,9 @@ describe('buildOpenApiDocument', () => {
       '/admin/admins': ['post', 'get'],
       '/admin/admins/{id}': ['delete'],
       '/admin/audit': ['get'],
+      '/admin/keys': ['post'],
+      '/admin/keys/{id}': ['patch', 'delete'],
+      '/admin/keys/{id}/rotate': ['post'],
     };
     const paths = doc.paths as Record<string, Json>;
     expect(Object.keys(paths).sort()).toEqual(Object.keys(expected).sort());

@@ -48,11 +48,11 @@ describeBackends('KeyStore', (fresh) => {
     const k = newKey({ name: 'a', team: 't', budgetMicroUsd: 5_000_000, rpm: 30, maxConcurrency: 2, allowedWebhookUrls: ['https://hooks.example/'] });
     const { secret, ...row } = k;
     await store.create(row);
-    const found = await store.findActiveByHash(hashKey(secret));
+    const found = await store.findActiveByHash(hashKey(secret), new Date().toISOString());
     expect(found).toMatchObject({ id: k.id, name: 'a', team: 't', budgetMicroUsd: 5_000_000, rpm: 30, maxConcurrency: 2, allowedWebhookUrls: ['https://hooks.example/'], revokedAt: null });
     expect(found?.createdAt).toBe(k.createdAt);
     expect(JSON.stringify(found)).not.toContain(k.hash);
-    expect(await store.findActiveByHash(hashKey('other'))).toBeNull();
+    expect(await store.findActiveByHash(hashKey('other'), new Date().toISOString())).toBeNull();
   });
 
   it('refuses a duplicate hash', async () => {
@@ -70,7 +70,7 @@ describeBackends('KeyStore', (fresh) => {
     const r2 = await store.revoke(row.id, '2026-02-01T00:00:00.000Z');
     expect(r1?.revokedAt).toBe('2026-01-01T00:00:00.000Z');
     expect(r2?.revokedAt).toBe('2026-01-01T00:00:00.000Z');
-    expect(await store.findActiveByHash(hashKey(secret))).toBeNull();
+    expect(await store.findActiveByHash(hashKey(secret), new Date().toISOString())).toBeNull();
     expect(await store.revoke('key_missing', '2026-01-01T00:00:00.000Z')).toBeNull();
   });
 
@@ -117,7 +117,7 @@ describeBackends('KeyStore', (fresh) => {
     const [first, second] = [await db.open(), await db.open()];
     const { secret, ...row } = newKey();
     await first.keys.create(row);
-    expect((await second.keys.findActiveByHash(hashKey(secret)))?.id).toBe(row.id);
+    expect((await second.keys.findActiveByHash(hashKey(secret), new Date().toISOString()))?.id).toBe(row.id);
   });
 
   it('stores a secret key with no origins and no policy by default', async () => {
@@ -125,7 +125,7 @@ describeBackends('KeyStore', (fresh) => {
     const { secret, ...row } = newKey();
     const created = await store.create(row);
     expect(created).toMatchObject({ kind: 'secret', allowedOrigins: [], policy: null });
-    expect(await store.findActiveByHash(hashKey(secret))).toEqual(created);
+    expect(await store.findActiveByHash(hashKey(secret), new Date().toISOString())).toEqual(created);
   });
 
   it('round-trips a publishable key with allowed origins and a full policy', async () => {
@@ -134,7 +134,7 @@ describeBackends('KeyStore', (fresh) => {
     const created = await store.create(row);
     expect(created).toMatchObject({ kind: 'publishable', allowedOrigins: ['https://app.example', 'http://localhost:5173'], policy: FULL_POLICY });
     expect(await store.get(row.id)).toEqual(created);
-    expect(await store.findActiveByHash(hashKey(secret))).toEqual(created);
+    expect(await store.findActiveByHash(hashKey(secret), new Date().toISOString())).toEqual(created);
     expect((await store.list()).find((k) => k.id === row.id)).toEqual(created);
     const { secret: _p, ...partial } = newKey({ policy: { maxNumImages: 1 } });
     expect((await store.create(partial)).policy).toEqual({ maxNumImages: 1 });

@@ -4,13 +4,33 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { GatewayError } from '../../errors.js';
 import { jsonBody } from '../json-body.js';
 import type { PipelineContext } from '../../pipeline/context.js';
-import { CreateKeyBody, UpdateKeyBody, createKey, invalidWebhookPrefixes, keyView, originProblems, revokeKey, toPatch, updateKey, type CreateKeyInput, type UpdateKeyInput } from '../../services/key-admin.js';
+import {
+  CreateKeyBody,
+  MAX_GRACE_SECONDS,
+  RotateKeyBody,
+  UpdateKeyBody,
+  createKey,
+  hardDeleteKey,
+  invalidWebhookPrefixes,
+  keyView,
+  originProblems,
+  revokeKey,
+  rotateKey,
+  toPatch,
+  updateKey,
+  type CreateKeyInput,
+  type UpdateKeyInput,
+} from '../../services/key-admin.js';
 import { auditContext, requireAdmin } from './admin-auth.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const DeleteQuery = Type.Object({
+  hard: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: delete the key row (refused with 409 while ledger rows exist); default: revoke' })),
+});
 
 export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void {
   const keys = ctx.stores.keys;
@@ -66,8 +86,23 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
     return keyView(k);
   });
 
-  app.delete('/admin/keys/:id', { schema: { params: IdParams } }, async (request) => {
-    const k = await revokeKey(keys, (request.params as { id: string }).id, ctx.now(), auditContext(ctx, request));
+  // No body is a rotation with the default grace, so the body is checked here, not by Fastify's schema.
+  app.post('/admin/keys/:id/rotate', { schema: { params: IdParams } }, async (request) => {
+    const body: unknown = request.body ?? {};
+    if (!Value.Check(RotateKeyBody, body)) throw new GatewayError('bad_request', `The body may hold only grace_seconds, a whole number from 0 to ${MAX_GRACE_SECONDS}`);
+    const { record, secret } = await rotateKey(keys, (request.params as { id: string }).id, body.grace_seconds, ctx.now(), auditContext(ctx, request));
+    request.log.info({ keyId: record.id, graceUntil: record.previousSecretUntil }, 'key rotated');
+    return { ...keyView(record), key: secret };
+  });
+
+  app.delete('/admin/keys/:id', { schema: { params: IdParams, querystring: DeleteQuery } }, async (request) => {
+    const id = (request.params as { id: string }).id;
+    if ((request.query as { hard?: string }).hard === 'true') {
+      await hardDeleteKey(keys, id, ctx.now(), auditContext(ctx, request));
+      request.log.info({ keyId: id }, 'key deleted');
+      return { id, deleted: true };
+    }
+    const k = await revokeKey(keys, id, ctx.now(), auditContext(ctx, request));
     if (!k) throw notFound();
     request.log.info({ keyId: k.id }, 'key revoked');
     return keyView(k);

@@ -72,6 +72,11 @@ export class MemoryLedgerStore implements LedgerStore {
     });
   }
 
+  /** Whether any ledger row names this key (MemoryKeyStore refuses a hard delete then). */
+  hasRowsForKey(keyId: string): boolean {
+    return [...this.rows.values()].some((r) => r.keyId === keyId);
+  }
+
   private async readFreshLimits(input: ReserveInput): Promise<FreshLimits | null> {
     if (!this.limits) return null;
     const key = await this.limits.keys.get(input.keyId);

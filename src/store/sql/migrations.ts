@@ -142,4 +142,12 @@ export const MIGRATIONS: readonly Migration[] = [
      claimed_at TIMESTAMPTZ NOT NULL,
      PRIMARY KEY (scope, bucket, threshold)
    )`,
+  // 13: key lifecycle (issue #10): an expiry, owner and metadata, and the secret a rotation replaced
+  // with the time it stops working (grace period). Only hashes are stored, as for `hash`.
+  `ALTER TABLE keys ADD COLUMN expires_at TIMESTAMPTZ;
+   ALTER TABLE keys ADD COLUMN owner TEXT;
+   ALTER TABLE keys ADD COLUMN metadata JSONB;
+   ALTER TABLE keys ADD COLUMN previous_hash TEXT;
+   ALTER TABLE keys ADD COLUMN previous_hash_until TIMESTAMPTZ;
+   CREATE UNIQUE INDEX keys_previous_hash ON keys (previous_hash) WHERE previous_hash IS NOT NULL`,
 ];
