@@ -41,7 +41,7 @@ export interface SessionStore {
    * (checked in the same read, so a revocation on any instance ends the session at once).
    */
   find(idHash: string): Promise<SessionRecord | null>;
-  /** Sets last_seen_at to `at` unless it is already at or after `notBefore` (the throttle). */
+  /** Sets last_seen_at to `at` when it is at or before `notBefore` (the throttle: another instance may have just written it). */
   touch(idHash: string, at: string, notBefore: string): Promise<void>;
   /** True when a session was deleted. */
   delete(idHash: string): Promise<boolean>;

@@ -22,7 +22,7 @@ export class MemorySessionStore implements SessionStore {
 
   touch(idHash: string, at: string, notBefore: string): Promise<void> {
     const s = this.sessions.get(idHash);
-    if (s && t(s.lastSeenAt) < t(notBefore)) s.lastSeenAt = at;
+    if (s && t(s.lastSeenAt) <= t(notBefore)) s.lastSeenAt = at;
     return Promise.resolve();
   }
 

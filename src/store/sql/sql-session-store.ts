@@ -26,7 +26,7 @@ const Q = {
     `SELECT ${COLUMNS} FROM admin_sessions s WHERE s.id_hash = @idHash
        AND NOT EXISTS (SELECT 1 FROM admin_credentials c WHERE c.id = s.credential_id AND c.revoked_at IS NOT NULL)`,
   ),
-  touch: sql(`UPDATE admin_sessions SET last_seen_at = @at::timestamptz WHERE id_hash = @idHash AND last_seen_at < @notBefore::timestamptz`),
+  touch: sql(`UPDATE admin_sessions SET last_seen_at = @at::timestamptz WHERE id_hash = @idHash AND last_seen_at <= @notBefore::timestamptz`),
   delete: sql(`DELETE FROM admin_sessions WHERE id_hash = @idHash`),
   purgeSessions: sql(`DELETE FROM admin_sessions WHERE expires_at <= @now::timestamptz OR last_seen_at <= @idleBefore::timestamptz`),
   purgeCodes: sql(`DELETE FROM console_sign_in_codes WHERE expires_at <= @now::timestamptz`),
