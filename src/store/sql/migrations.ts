@@ -150,4 +150,11 @@ export const MIGRATIONS: readonly Migration[] = [
    ALTER TABLE keys ADD COLUMN previous_hash TEXT;
    ALTER TABLE keys ADD COLUMN previous_hash_until TIMESTAMPTZ;
    CREATE UNIQUE INDEX keys_previous_hash ON keys (previous_hash) WHERE previous_hash IS NOT NULL`,
+  // 17: the requests report pages ledger rows newest first by (created_at, id), ids in byte order
+  // (ledger-store.ts page): an index in that order (Postgres: ids under "C", as the query sorts
+  // them). It leads with created_at, so it also serves every query ledger_created served.
+  {
+    postgres: `CREATE INDEX ledger_created_id ON ledger_entries (created_at, id COLLATE "C"); DROP INDEX ledger_created`,
+    sqlite: `CREATE INDEX ledger_created_id ON ledger_entries (created_at, id); DROP INDEX ledger_created`,
+  },
 ];
