@@ -47,8 +47,12 @@ describe('buildOpenApiDocument', () => {
       '/admin/admins': ['post', 'get'],
       '/admin/admins/{id}': ['delete'],
       '/admin/audit': ['get'],
-      '/admin/keys': ['post'],
-      '/admin/keys/{id}': ['patch', 'delete'],
+      '/admin/keys': ['post', 'get'],
+      '/admin/keys/{id}': ['get', 'patch', 'delete'],
+      '/admin/teams': ['get'],
+      '/admin/teams/{name}': ['get', 'put'],
+      '/admin/usage': ['get'],
+      '/admin/requests': ['get'],
       '/admin/keys/{id}/rotate': ['post'],
     };
     const paths = doc.paths as Record<string, Json>;
