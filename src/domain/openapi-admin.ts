@@ -71,5 +71,5 @@ export function adminPaths(): Json {
 export const ADMIN_SECURITY_SCHEME: Json = {
   type: 'http',
   scheme: 'bearer',
-  description: '`ADMIN_TOKEN` (the bootstrap credential) or a named admin credential `fgw_ad_…`. A `viewer` may only GET /admin/usage, /admin/keys, /admin/teams and /admin/audit; anything else answers 403 `forbidden`.',
+  description: '`ADMIN_TOKEN` (the bootstrap credential) or a named admin credential `fgw_ad_…`. A `viewer` may only GET /admin/usage, /admin/keys[/{id}], /admin/teams[/{name}], /admin/requests and /admin/audit; anything else answers 403 `forbidden`.',
 };
