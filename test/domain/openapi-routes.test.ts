@@ -18,8 +18,12 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
-/** Routes no client calls as an API: the documentation itself and the CORS preflight of every path. */
-const HIDDEN = [/^\/docs(\/|$)/, /^\*$/];
+/**
+ * Routes no client calls as an API: the documentation itself, the CORS preflight of every path, and
+ * the console's and playground's pages and assets (src/http/routes/web.ts; the console's own API,
+ * /console/api/session, is documented).
+ */
+const HIDDEN = [/^\/docs(\/|$)/, /^\*$/, /^\/$/, /^\/console(\/?\*)?$/, /^\/playground$/, /^\/assets\//];
 
 /**
  * The app's routes as `METHOD /path` from printRoutes' tree: a line's depth is where its text
