@@ -26,6 +26,9 @@ import { query, sql, type SqlDb } from './sql/sql-plan.js';
 import { SqlTeamStore } from './sql/sql-team-store.js';
 import { openSqliteDb } from './sql/sqlite-db.js';
 import type { TeamStore } from './team-store.js';
+import type { WebhookStore } from './webhook-store.js';
+import { MemoryWebhookStore } from './memory/memory-webhook-store.js';
+import { SqlWebhookStore } from './sql/sql-webhook-store.js';
 
 export interface Stores {
   keys: KeyStore;
@@ -37,6 +40,8 @@ export interface Stores {
   alertClaims: AlertClaimStore;
   /** Named admin credentials and the audit log. */
   admins: AdminStore;
+  /** Webhook relay outbox and the gateway's signing key (webhooks/). */
+  webhooks: WebhookStore;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +64,7 @@ export function memoryStores(): Stores {
     idempotency: new MemoryIdempotencyStore(ledger),
     alertClaims: new MemoryAlertClaimStore(),
     admins: new MemoryAdminStore(),
+    webhooks: new MemoryWebhookStore(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -86,6 +92,7 @@ function sqlStores(db: SqlDb): Stores {
     idempotency: new SqlIdempotencyStore(db),
     alertClaims: new SqlAlertClaimStore(db),
     admins: new SqlAdminStore(db),
+    webhooks: new SqlWebhookStore(db),
     ping: async () => {
       await db.run(query(PING));
     },
