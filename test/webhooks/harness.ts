@@ -81,6 +81,8 @@ export interface Receiver {
   /** Deliveries whose gateway signature verified, in order. */
   accepted: { headers: IncomingHttpHeaders; body: Buffer }[];
   attempts: number;
+  /** When each attempt arrived (epoch ms). */
+  times: number[];
   forged: number;
   /** Answer 503 to this many more attempts (the receiver "down"). */
   failNext: number;
@@ -99,11 +101,12 @@ export async function gatewaySignatureValid(jwksUrl: string, headers: IncomingHt
 }
 
 export async function startReceiver(jwksUrl: () => string): Promise<Receiver> {
-  const state = { accepted: [] as Receiver['accepted'], attempts: 0, forged: 0, failNext: 0 };
+  const state = { accepted: [] as Receiver['accepted'], attempts: 0, times: [] as number[], forged: 0, failNext: 0 };
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
       state.attempts++;
+      state.times.push(Date.now());
       if (state.failNext > 0) {
         state.failNext--;
         res.writeHead(503).end();
@@ -124,6 +127,7 @@ export async function startReceiver(jwksUrl: () => string): Promise<Receiver> {
     {
       accepted: { get: () => state.accepted },
       attempts: { get: () => state.attempts },
+      times: { get: () => state.times },
       forged: { get: () => state.forged },
       failNext: { get: () => state.failNext, set: (n: number) => (state.failNext = n) },
     },
