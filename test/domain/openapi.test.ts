@@ -50,6 +50,8 @@ describe('buildOpenApiDocument', () => {
       '/admin/keys': ['post'],
       '/admin/keys/{id}': ['patch', 'delete'],
       '/admin/keys/{id}/rotate': ['post'],
+      '/webhooks/fal': ['post'],
+      '/.well-known/jwks.json': ['get'],
     };
     const paths = doc.paths as Record<string, Json>;
     expect(Object.keys(paths).sort()).toEqual(Object.keys(expected).sort());
