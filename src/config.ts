@@ -86,7 +86,7 @@ export interface Config {
 export interface WebhookConfig {
   /** WEBHOOK_SETTLEMENT: register the gateway's endpoint with fal on every submit, not only on a caller's fal_webhook. */
   settlement: boolean;
-  /** Origin (and path prefix) fal reaches the gateway at: WEBHOOK_PUBLIC_URL, else PUBLIC_URL; unset = no relay. */
+  /** Origin (and path prefix) fal reaches the gateway at: WEBHOOK_PUBLIC_URL, else PUBLIC_URL; unset or `off` = no relay. */
   publicUrl: string | undefined;
   /** fal's webhook public keys (JWKS). */
   falJwksUrl: string;
@@ -332,7 +332,8 @@ function webhookConfig(
     return false;
   };
   const settlement = flag('WEBHOOK_SETTLEMENT');
-  const publicUrl = url('WEBHOOK_PUBLIC_URL', str('PUBLIC_URL'));
+  // `off`: keep a PUBLIC_URL for status URLs but pass callers' fal_webhook to fal unchanged.
+  const publicUrl = str('WEBHOOK_PUBLIC_URL') === 'off' ? undefined : url('WEBHOOK_PUBLIC_URL', str('PUBLIC_URL'));
   if (settlement && publicUrl === undefined) {
     problems.push('WEBHOOK_SETTLEMENT=true needs WEBHOOK_PUBLIC_URL (or PUBLIC_URL): the address fal delivers webhooks to');
   }

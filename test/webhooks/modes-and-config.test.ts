@@ -34,6 +34,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...BASE, WEBHOOK_SETTLEMENT: 'true' })).toThrow(/WEBHOOK_SETTLEMENT=true needs WEBHOOK_PUBLIC_URL/);
     expect(loadConfig({ ...BASE, WEBHOOK_SETTLEMENT: 'true', PUBLIC_URL: 'https://gw.example' }).webhooks).toMatchObject({ settlement: true, publicUrl: 'https://gw.example' });
     expect(loadConfig({ ...BASE, PUBLIC_URL: 'https://gw.example', WEBHOOK_PUBLIC_URL: 'https://hooks.gw.example/' }).webhooks.publicUrl).toBe('https://hooks.gw.example');
+    expect(loadConfig({ ...BASE, PUBLIC_URL: 'https://gw.example', WEBHOOK_PUBLIC_URL: 'off' }).webhooks.publicUrl).toBeUndefined();
+    expect(() => loadConfig({ ...BASE, PUBLIC_URL: 'https://gw.example', WEBHOOK_PUBLIC_URL: 'off', WEBHOOK_SETTLEMENT: 'true' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...BASE, WEBHOOK_SETTLEMENT: 'yes' })).toThrow(ConfigError);
   });
 
