@@ -55,6 +55,11 @@ export interface WebhookStore {
   finish(ledgerId: string, owner: string, outcome: RelayOutcome): Promise<boolean>;
   get(ledgerId: string): Promise<RelayRow | null>;
   /**
+   * Deletes finished rows (delivered, failed) finished before `before`, and rows still `awaiting`
+   * created before it (fal refused the submit, or never delivered). Returns how many went.
+   */
+  prune(before: number): Promise<number>;
+  /**
    * The gateway's signing key (stored form, webhooks/signing-key.ts): the one already stored, or
    * `candidate` if none was. Every instance gets the same key, whichever stored it first.
    */

@@ -21,6 +21,13 @@ const SEND_TIMEOUT_MS = 15_000;
 const LEASE_MS = 60_000;
 const MAX_BACKOFF_MS = 60 * 60_000;
 const BATCH = 20;
+/**
+ * How long finished deliveries (with their bodies) and registrations fal never delivered to are
+ * kept: well past fal's retry span (hours, docs/fal-protocol.md §2.4), so a late delivery still
+ * finds its registration. Rows still being retried (`pending`) are never pruned.
+ */
+export const RELAY_RETENTION_MS = 7 * 24 * 60 * 60_000;
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 export class RelayWorker {
   private readonly owner = `relay_${randomUUID()}`;
@@ -28,6 +35,7 @@ export class RelayWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly stores: Stores,
@@ -68,6 +76,12 @@ export class RelayWorker {
   }
 
   private async tick(): Promise<void> {
+    const now = this.now();
+    if (now - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = now;
+      const pruned = await this.stores.webhooks.prune(now - RELAY_RETENTION_MS);
+      if (pruned > 0) this.log.info({ pruned }, 'pruned old webhook relay rows');
+    }
     for (;;) {
       const rows = await this.stores.webhooks.claimDue(this.owner, this.now(), LEASE_MS, BATCH);
       if (rows.length === 0) return;

@@ -68,6 +68,24 @@ describeBackends('WebhookStore', (fresh) => {
     expect([...claimed].sort()).toEqual([...ids].sort());
   });
 
+  it('prunes finished rows and stale registrations before a time, never a pending row', async () => {
+    const { webhooks } = await (await fresh()).open();
+    for (const id of ['gw_done', 'gw_failed', 'gw_pending', 'gw_waiting', 'gw_recent']) {
+      await webhooks.register({ ledgerId: id, keyId: 'k1', url: 'https://hooks.example', createdAt: id === 'gw_recent' ? T0 + 50_000 : T0 });
+    }
+    for (const id of ['gw_done', 'gw_failed', 'gw_pending']) await webhooks.received(id, `fal-${id}`, BODY, T0);
+    await webhooks.claimDue('w', T0, 60_000, 10);
+    await webhooks.finish('gw_done', 'w', { kind: 'delivered', status: 200, at: T0 + 1 });
+    await webhooks.finish('gw_failed', 'w', { kind: 'failed', status: 500, error: 'receiver answered 500', at: T0 + 1 });
+    await webhooks.finish('gw_pending', 'w', { kind: 'retry', status: 500, error: 'receiver answered 500', nextAttemptAt: T0 + 2 });
+    expect(await webhooks.prune(T0 + 10_000)).toBe(3);
+    expect(await webhooks.get('gw_done')).toBeNull();
+    expect(await webhooks.get('gw_failed')).toBeNull();
+    expect(await webhooks.get('gw_waiting')).toBeNull();
+    expect(await webhooks.get('gw_pending')).toMatchObject({ state: 'pending' });
+    expect(await webhooks.get('gw_recent')).toMatchObject({ state: 'awaiting' });
+  });
+
   it('keeps the first signing key stored, for every handle', async () => {
     const db = await fresh();
     const [a, b] = [await db.open(), await db.open()];

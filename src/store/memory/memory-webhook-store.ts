@@ -64,6 +64,15 @@ export class MemoryWebhookStore implements WebhookStore {
     return Promise.resolve(row ? copy(row) : null);
   }
 
+  prune(before: number): Promise<number> {
+    let n = 0;
+    for (const [id, r] of this.rows) {
+      const old = r.state === 'awaiting' ? r.createdAt < before : r.state !== 'pending' && (r.finishedAt ?? 0) < before;
+      if (old && this.rows.delete(id)) n++;
+    }
+    return Promise.resolve(n);
+  }
+
   signingKey(candidate: string): Promise<string> {
     this.key ??= candidate;
     return Promise.resolve(this.key);

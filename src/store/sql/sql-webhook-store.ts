@@ -24,6 +24,8 @@ const S = {
                  last_status = @status, last_error = @error, next_attempt_at = @nextAttemptAt, finished_at = @finishedAt
                WHERE ledger_id = @ledgerId AND lease_owner = @owner AND state = 'pending'`),
   get: sql(`SELECT ${COLUMNS} FROM webhook_relays WHERE ledger_id = @ledgerId`),
+  prune: sql(`DELETE FROM webhook_relays
+              WHERE (state IN ('delivered', 'failed') AND finished_at < @before) OR (state = 'awaiting' AND created_at < @before)`),
   insertKey: sql(`INSERT INTO webhook_signing_keys (id, private_key, created_at) VALUES ('current', @key, @at) ON CONFLICT (id) DO NOTHING`),
   key: sql(`SELECT private_key FROM webhook_signing_keys WHERE id = 'current'`),
 };
@@ -101,6 +103,10 @@ export class SqlWebhookStore implements WebhookStore {
   async get(ledgerId: string): Promise<RelayRow | null> {
     const row = await this.db.run(first<Row>(S.get, { ledgerId }));
     return row ? toRelay(row) : null;
+  }
+
+  async prune(before: number): Promise<number> {
+    return (await this.db.run(query(S.prune, { before }))).count;
   }
 
   async signingKey(candidate: string, at: number): Promise<string> {
