@@ -166,7 +166,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const falKey = `fal_test_${randomBytes(16).toString('hex')}`;
   const adminToken = `admin_${randomBytes(16).toString('hex')}`;
   const simOffset = opts.simClockOffsetMs ?? (() => 0);
-  const sim = await startFalSim({ falKey, now: () => Date.now() + simOffset(), faults: { latencyMs: 5, webhookBackoffMs: 50, webhookMaxRetries: 3, ...opts.simFaults } });
+  const sim = await startFalSim({ falKey, now: () => Date.now() + simOffset(), faults: { latencyMs: 30, webhookBackoffMs: 50, webhookMaxRetries: 3, ...opts.simFaults } });
   const tap = await startTap();
   const gwOffset = opts.gatewayClockOffsetMs ?? (() => 0);
   const gateways: Gateway[] = [];
