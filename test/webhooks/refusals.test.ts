@@ -103,11 +103,14 @@ describe('refused deliveries settle nothing', () => {
     expect(gw(rig).logs.some((l) => l.includes('unknown_request'))).toBe(true);
   });
 
-  it('missing signature headers or a tampered body are refused with 401', async () => {
+  it('missing signature headers (on a body of several MiB too) or a tampered body are refused with 401', async () => {
     rig = await startRig();
     const g = gw(rig);
     const bare = await fetch(`${g.url}/webhooks/fal`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"request_id":"x","status":"OK"}' });
     expect(bare.status).toBe(401);
+    // fal's payload can hold inline images: bodies above the generation limit (1 MiB) still reach the signature check.
+    const big = JSON.stringify({ request_id: 'x', status: 'OK', payload: { images: [{ url: `data:image/png;base64,${'A'.repeat(3 * 1024 * 1024)}` }] } });
+    expect((await fetch(`${g.url}/webhooks/fal`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big })).status).toBe(401);
     const { key, receiver: rx } = await setUp(rig);
     const requestId = String((await submit(g.url, key.key, rx.url)).json.request_id);
     await eventually(() => rx.accepted.length === 1, 'the relay');
