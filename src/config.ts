@@ -83,7 +83,6 @@ export interface Config {
   webhooks: WebhookConfig;
 }
 
-
 export interface AlertConfig {
   /** Operator webhook; unset = alerts go to the log only. */
   webhookUrl: string | undefined;
