@@ -24,6 +24,8 @@ import { docsRoutes } from './http/routes/docs.js';
 import { selfServiceRoutes } from './http/routes/self-service.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { webRoutes } from './http/routes/web.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
+import { GatewayWebhooks } from './webhooks/gateway-webhooks.js';
 import { KeyCache } from './pipeline/key-cache.js';
 import { RateLimits } from './pipeline/limits.js';
 import { StreamSlots } from './pipeline/stream-slots.js';
@@ -145,6 +147,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onLookup: (outcome) => metrics.statusLookup(outcome),
   });
   registerBudgetGauges(metrics, stores, now, app.log);
+  // Webhook settlement and relay (webhooks/): the relay worker runs only where fal can reach us.
+  const webhooks = new GatewayWebhooks(ctx, app.log);
+  if (deps.config.webhooks.publicUrl !== undefined) app.addHook('onReady', () => webhooks.start());
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
   app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs, (overdue) => alerts.backlog(overdue)));
   app.addHook('onClose', async () => {
@@ -154,6 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.reconciler.stop();
     await ctx.ledgerRetry.flush();
     ctx.ledgerRetry.stop();
+    await webhooks.stop();
     alerts.close();
   });
 
@@ -175,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   consoleSessionRoutes(app, ctx);
   selfServiceRoutes(app, ctx);
   tokenRoutes(app, ctx);
+  webhookRoutes(app, webhooks);
 
   hostModeRoutes(app, ctx);
   proxyModeRoutes(app, ctx);

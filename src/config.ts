@@ -5,6 +5,7 @@
 import { parsePricePerMegapixel } from './domain/pricing.js';
 import type { RoundingRule } from './domain/megapixels.js';
 import type { UnknownFieldPolicy } from './domain/validation.js';
+import { webhookConfig, type WebhookConfig } from './webhooks/webhook-config.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -80,6 +81,8 @@ export interface Config {
   database: { connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
   /** Operator alerts (alerts/): budget thresholds, fal auth failures, overruns, reconciler backlog. */
   alerts: AlertConfig;
+  /** Webhook settlement and relay (webhooks/): fal delivers to the gateway, which relays to the caller. */
+  webhooks: WebhookConfig;
 }
 
 export interface AlertConfig {
@@ -293,6 +296,7 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
       thresholds: alertThresholds(str('ALERT_THRESHOLDS'), problems),
       backlogThreshold: int('ALERT_BACKLOG_THRESHOLD', 10, 0, 1_000_000),
     },
+    webhooks: webhookConfig(str, url, int, env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

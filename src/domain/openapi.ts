@@ -10,6 +10,7 @@ import { consolePaths } from './openapi-console.js';
 import { METRICS_SECURITY_SCHEME, operationsPaths } from './openapi-operations.js';
 import { reportPaths } from './openapi-reports.js';
 import { selfServicePaths } from './openapi-self-service.js';
+import { webhookPaths } from './openapi-webhooks.js';
 import { MODEL_ID, MODEL_PATH, REQUESTS_PREFIX } from './model.js';
 import {
   CancelStatusSchema,
@@ -292,7 +293,7 @@ export function buildOpenApiDocument(opts: { publicUrl?: string; unknownFields?:
     ...(opts.publicUrl === undefined ? {} : { servers: [{ url: opts.publicUrl }] }),
     security: [{ falKey: [] }, { bearer: [] }],
     tags: [{ name: 'generation' }, { name: 'queue' }, { name: 'proxy' }, { name: 'browser' }, { name: 'health' }, { name: 'operations' }, { name: 'admin' }],
-    paths: mergePaths(paths(), selfServicePaths(), operationsPaths(), adminPaths(), adminKeyPaths(), reportPaths(), consolePaths()),
+    paths: mergePaths(paths(), selfServicePaths(), operationsPaths(), adminPaths(), adminKeyPaths(), reportPaths(), consolePaths(), webhookPaths()),
     components: {
       schemas: componentSchemas(unknownFields),
       responses: errorResponses(unknownFieldsText),

@@ -18,6 +18,7 @@ import type { StatusSnapshot } from './status-coalescer.js';
 import { readSubmitHandle } from './submit-answer.js';
 import { callFal, readJsonObject } from './upstream-call.js';
 import type { ValidInput } from './valid-input.js';
+import { gatewayWebhookUrl } from '../webhooks/gateway-webhooks.js';
 
 export interface SubmitOptions {
   webhook: string | null;
@@ -32,14 +33,14 @@ export async function submitOp(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
+  const hook = webhookPlan(ctx, principal, opts.webhook);
+  // The idempotency fingerprint covers what the caller asked (its own fal_webhook), never the
+  // gateway's endpoint, so a retry matches whether or not the relay is configured.
   const query = new URLSearchParams();
-  if (opts.webhook !== null) {
-    if (!webhookAllowed(opts.webhook, principal.key.allowedWebhookUrls)) {
-      throw new GatewayError('forbidden', 'fal_webhook must be an https URL registered on this key (allowed_webhook_urls)');
-    }
-    query.set('fal_webhook', canonicalWebhook(opts.webhook));
-  }
+  if (hook.callerUrl !== null) query.set('fal_webhook', hook.callerUrl);
   if (opts.maxQueueLength !== null) query.set('fal_max_queue_length', String(opts.maxQueueLength));
+  const falQuery = new URLSearchParams(query);
+  if (hook.falUrl !== null) falQuery.set('fal_webhook', hook.falUrl);
 
   const idemKey = idempotencyKeyOf(request, principal.token?.id ?? null);
   const hash = idemKey === null ? null : bodyHash(input.raw, query.toString());
@@ -47,12 +48,17 @@ export async function submitOp(
   if ('duplicate' in reservation) return replay(ctx, reservation.duplicate, hash ?? '', reply);
   const { row } = reservation;
   failpoint(ctx.config.failpoint, 'after-reserve');
+  // Stored before fal is called, so fal's delivery always finds where to relay. If this write
+  // fails nothing was sent: the row stays unsent and the reconciler releases it.
+  if (hook.relay && hook.callerUrl !== null) {
+    await ctx.stores.webhooks.register({ ledgerId: row.id, keyId: principal.keyId, url: hook.callerUrl, createdAt: ctx.now().getTime() });
+  }
 
   const res = await postToFal(ctx, request, row, {
     origin: 'queue',
     method: 'POST',
     path: MODEL_PATH,
-    query: query.toString(),
+    query: falQuery.toString(),
     headers: upstreamRequestHeaders(request.headers, true),
     body: input.raw,
     timeoutMs: ctx.config.pollTimeoutMs,
@@ -101,6 +107,34 @@ export async function submitOp(
   const out = Buffer.from(JSON.stringify(withGatewayUrls(handle.body, queueRequestsBase(ctx.config.publicUrl, request))));
   if (idemKey !== null) await rememberQuietly(ctx, request, row.id, { statusCode: res.statusCode, headers, body: out });
   return reply.code(res.statusCode).headers(headers).send(out);
+}
+
+interface WebhookPlan {
+  /** The caller's fal_webhook, checked and canonical; null without one. */
+  callerUrl: string | null;
+  /** What goes to fal as fal_webhook: the gateway's endpoint, the caller's URL unchanged, or none. */
+  falUrl: string | null;
+  /** The gateway relays fal's delivery to `callerUrl` (webhooks/). */
+  relay: boolean;
+}
+
+/**
+ * With a webhook public URL, fal delivers to the gateway (which settles and relays) whenever the
+ * caller asked for a webhook or WEBHOOK_SETTLEMENT is on; without one, the caller's URL goes to
+ * fal unchanged, as before the relay (docs/fal-protocol.md §2.4).
+ */
+function webhookPlan(ctx: PipelineContext, principal: Principal, webhook: string | null): WebhookPlan {
+  let callerUrl: string | null = null;
+  if (webhook !== null) {
+    if (!webhookAllowed(webhook, principal.key.allowedWebhookUrls, { allowLoopbackHttp: ctx.config.webhooks.allowLoopbackHttp })) {
+      throw new GatewayError('forbidden', 'fal_webhook must be an https URL registered on this key (allowed_webhook_urls)');
+    }
+    callerUrl = canonicalWebhook(webhook);
+  }
+  const own = gatewayWebhookUrl(ctx);
+  if (own === null) return { callerUrl, falUrl: callerUrl, relay: false };
+  const useOwn = callerUrl !== null || ctx.config.webhooks.settlement;
+  return { callerUrl, falUrl: useOwn ? own : null, relay: useOwn };
 }
 
 /** Fetches one status from fal; used by the coalescer, never per client poll. */

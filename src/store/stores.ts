@@ -29,6 +29,9 @@ import { SqlTeamStore } from './sql/sql-team-store.js';
 import { SqlSessionStore } from './sql/sql-session-store.js';
 import { openSqliteDb } from './sql/sqlite-db.js';
 import type { TeamStore } from './team-store.js';
+import type { WebhookStore } from './webhook-store.js';
+import { MemoryWebhookStore } from './memory/memory-webhook-store.js';
+import { SqlWebhookStore } from './sql/sql-webhook-store.js';
 
 export interface Stores {
   keys: KeyStore;
@@ -42,6 +45,8 @@ export interface Stores {
   admins: AdminStore;
   /** Console sign-in sessions and one-time sign-in codes. */
   sessions: SessionStore;
+  /** Webhook relay outbox and the gateway's signing key (webhooks/). */
+  webhooks: WebhookStore;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +71,7 @@ export function memoryStores(): Stores {
     alertClaims: new MemoryAlertClaimStore(),
     admins,
     sessions: new MemorySessionStore(async (id) => (await admins.list()).some((a) => a.id === id && a.revokedAt !== null)),
+    webhooks: new MemoryWebhookStore(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -94,6 +100,7 @@ function sqlStores(db: SqlDb): Stores {
     alertClaims: new SqlAlertClaimStore(db),
     admins: new SqlAdminStore(db),
     sessions: new SqlSessionStore(db),
+    webhooks: new SqlWebhookStore(db),
     ping: async () => {
       await db.run(query(PING));
     },

@@ -55,6 +55,8 @@ describe('buildOpenApiDocument', () => {
       '/admin/requests': ['get'],
       '/admin/keys/{id}/rotate': ['post'],
       '/console/api/session': ['post', 'get', 'delete'],
+      '/webhooks/fal': ['post'],
+      '/.well-known/jwks.json': ['get'],
     };
     const paths = doc.paths as Record<string, Json>;
     expect(Object.keys(paths).sort()).toEqual(Object.keys(expected).sort());

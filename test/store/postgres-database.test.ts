@@ -53,6 +53,8 @@ suite(title, () => {
       'request_owners',
       'schema_migrations',
       'teams',
+      'webhook_relays',
+      'webhook_signing_keys',
     ]);
   });
 

@@ -176,4 +176,29 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: `CREATE INDEX ledger_created_id ON ledger_entries (created_at, id COLLATE "C"); DROP INDEX ledger_created`,
     sqlite: `CREATE INDEX ledger_created_id ON ledger_entries (created_at, id); DROP INDEX ledger_created`,
   },
+  // 16: webhook relay (store/webhook-store.ts): the outbox of deliveries to callers' fal_webhook
+  // URLs, claimed with a lease, and the gateway's own signing key. New tables only; times are epoch ms.
+  `CREATE TABLE webhook_relays (
+     ledger_id TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     fal_request_id TEXT,
+     body BYTEA,
+     state TEXT NOT NULL CHECK (state IN ('awaiting', 'pending', 'delivered', 'failed')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at BIGINT,
+     lease_owner TEXT,
+     lease_until BIGINT,
+     last_status INTEGER,
+     last_error TEXT,
+     created_at BIGINT NOT NULL,
+     received_at BIGINT,
+     finished_at BIGINT
+   );
+   CREATE INDEX webhook_relays_due ON webhook_relays (state, next_attempt_at);
+   CREATE TABLE webhook_signing_keys (
+     id TEXT PRIMARY KEY,
+     private_key TEXT NOT NULL,
+     created_at BIGINT NOT NULL
+   )`,
 ];

@@ -1,0 +1,91 @@
+/**
+ * Webhook settlement and relay, wired once per app (app.ts): fal's keys, the gateway's signer,
+ * the relay worker, and what a verified delivery from fal does. Active only with a webhook public
+ * URL (WEBHOOK_PUBLIC_URL or PUBLIC_URL): without one fal cannot reach the gateway, and a caller's
+ * fal_webhook goes to fal unchanged (domain/webhook.ts, queue-ops.ts).
+ */
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { GatewayError } from '../errors.js';
+import { jsonBody } from '../http/json-body.js';
+import type { PipelineContext } from '../pipeline/context.js';
+import { FalKeys } from './fal-keys.js';
+import { verifyFalDelivery } from './fal-verify.js';
+import { loadRelaySigner, type RelaySigner } from './relay-signature.js';
+import { RelayWorker } from './relay-worker.js';
+
+export const FAL_WEBHOOK_PATH = '/webhooks/fal';
+
+/** The URL the gateway registers with fal, or null when no webhook public URL is configured. */
+export function gatewayWebhookUrl(ctx: PipelineContext): string | null {
+  const base = ctx.config.webhooks.publicUrl;
+  return base === undefined ? null : `${base}${FAL_WEBHOOK_PATH}`;
+}
+
+export class GatewayWebhooks {
+  readonly worker: RelayWorker;
+  private readonly falKeys: FalKeys;
+  private signer: Promise<RelaySigner> | undefined;
+
+  constructor(
+    private readonly ctx: PipelineContext,
+    log: FastifyBaseLogger,
+  ) {
+    const now = () => ctx.now().getTime();
+    this.falKeys = new FalKeys(ctx.config.webhooks.falJwksUrl, now);
+    this.worker = new RelayWorker(ctx.stores, ctx.config, () => this.relaySigner(), log, now);
+  }
+
+  /** Loaded once; a store failure is not remembered, so the next call tries again. */
+  relaySigner(): Promise<RelaySigner> {
+    this.signer ??= loadRelaySigner(this.ctx.config, this.ctx.stores.webhooks, this.ctx.now().getTime()).catch((err: unknown) => {
+      this.signer = undefined;
+      throw err;
+    });
+    return this.signer;
+  }
+
+  /**
+   * A POST to /webhooks/fal. Refusals settle nothing and are logged with their reason (never the
+   * signature or body). A valid delivery is stored for the relay before the answer (a 200 tells
+   * fal to stop retrying, so the relay must survive a crash from then on); the row's settlement
+   * (one result fetch, queue-settler.ts) and the relay itself run after the answer.
+   */
+  async receive(request: FastifyRequest): Promise<void> {
+    const raw = jsonBody(request)?.raw ?? Buffer.alloc(0);
+    const headerId = request.headers['x-fal-webhook-request-id'];
+    const falRequestId = typeof headerId === 'string' ? headerId.slice(0, 128) : undefined;
+    const verdict = await verifyFalDelivery(this.falKeys, request.headers, raw, this.ctx.now().getTime());
+    if (!verdict.ok) {
+      request.log.warn({ falRequestId, reason: verdict.reason }, 'fal webhook refused');
+      if (verdict.reason === 'keys_unavailable') throw new GatewayError('service_unavailable', "fal's webhook keys could not be fetched; deliver again later", { 'retry-after': '60' });
+      throw new GatewayError('unauthorized', verdict.reason === 'stale_timestamp' ? 'Webhook timestamp is outside the 300 s window' : 'Webhook signature missing or invalid');
+    }
+    const payload = jsonBody(request)?.value as { request_id?: unknown; status?: unknown } | undefined;
+    if (payload?.request_id !== verdict.requestId || (payload.status !== 'OK' && payload.status !== 'ERROR')) {
+      request.log.warn({ falRequestId: verdict.requestId, reason: 'body_mismatch' }, 'fal webhook refused');
+      throw new GatewayError('bad_request', 'Webhook body must carry the signed request_id and a status of OK or ERROR');
+    }
+    const row = await this.ctx.stores.ledger.findByFalRequestId(verdict.requestId);
+    if (row === null) {
+      // Also fal delivering before the submit's answer was recorded: fal retries, and a later attempt finds it.
+      request.log.warn({ falRequestId: verdict.requestId, reason: 'unknown_request' }, 'fal webhook refused');
+      throw new GatewayError('bad_request', 'Unknown request id');
+    }
+    request.facts.falRequestId = verdict.requestId;
+    const queued = await this.ctx.stores.webhooks.received(row.id, verdict.requestId, raw, this.ctx.now().getTime());
+    request.log.info({ falRequestId: verdict.requestId, ledgerId: row.id, status: payload.status, relay: queued, settle: row.state === 'reserved' }, 'fal webhook accepted');
+    const failed = payload.status === 'ERROR';
+    setImmediate(() => {
+      if (row.state === 'reserved') void this.ctx.settler.settle(verdict.requestId, failed);
+      if (queued) this.worker.kick();
+    });
+  }
+
+  start(): void {
+    this.worker.start();
+  }
+
+  stop(): Promise<void> {
+    return this.worker.stop();
+  }
+}
