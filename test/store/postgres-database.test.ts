@@ -45,8 +45,10 @@ suite(title, () => {
     expect(tables.rows.map((r) => r.table_name)).toEqual([
       'admin_audit',
       'admin_credentials',
+      'admin_sessions',
       'alert_claims',
       'budget_counters',
+      'console_sign_in_codes',
       'idempotency_responses',
       'keys',
       'ledger_entries',

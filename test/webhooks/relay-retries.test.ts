@@ -97,6 +97,7 @@ describe('relay retries', () => {
     await eventually(() => receiver?.accepted.length === 1, 'the delivery after the restart');
     expect(JSON.parse(receiver.accepted[0]?.body.toString('utf8') ?? '{}')).toMatchObject({ request_id: requestId });
     const row = await reborn.stores.ledger.findByFalRequestId(requestId);
-    expect((await reborn.stores.webhooks.get(row?.id ?? ''))?.state).toBe('delivered');
+    // The receiver answers before the worker records the outcome: wait for the write.
+    await eventually(async () => (await reborn.stores.webhooks.get(row?.id ?? ''))?.state === 'delivered', 'the relay to be marked delivered');
   });
 });
