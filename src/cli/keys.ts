@@ -81,7 +81,7 @@ async function update(args: string[]): Promise<void> {
     const k = await updateKey(stores.keys, id, input, now(), audit);
     if (!k) throw new Error(`no key with id ${id}`);
     printJson(keyView(k));
-    note('Running gateways apply the change within KEY_CACHE_MS (budgets and limits on their next reservation).');
+    note('Running gateways use new budgets, max_concurrency and policy on their next run or submit, the rest within KEY_CACHE_MS.');
   });
 }
 
