@@ -41,11 +41,14 @@ export function parseFlags<O extends Options>(args: string[], options: O) {
   }
 }
 
-/** A numeric flag: a non-negative number (or whole number); a UsageError naming the flag otherwise. */
+/**
+ * A numeric flag written in plain decimal (`12`, `0.5`; no signs, exponents or hex), whole when
+ * `integer`; a UsageError naming the flag otherwise. Ranges are the services' to check.
+ */
 export function numberFlag(name: string, raw: string | undefined, integer: boolean): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
+  if (!(integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(raw) || !Number.isFinite(n)) {
     throw new UsageError(`--${name} must be a ${integer ? 'whole' : 'non-negative'} number (got "${raw}")`);
   }
   return n;

@@ -51,6 +51,8 @@ describe('fal-gateway wrong command lines', () => {
       [['keys', 'create', '--name'], "'--name"],
       [['keys', 'create'], 'keys create needs --name'],
       [['keys', 'create', '--name', 'x', '--rpm', 'many'], '--rpm must be a whole number'],
+      [['keys', 'create', '--name', 'x', '--budget-usd', '0x10'], '--budget-usd must be a non-negative number'],
+      [['keys', 'create', '--name', 'x', '--budget-usd', '-1'], "'--budget-usd"],
       // Refused by the service, with the admin API's own rule (rpm ≥ 1, team name pattern).
       [['keys', 'create', '--name', 'x', '--rpm', '0'], 'rpm: Expected integer to be greater or equal to 1'],
       [['keys', 'create', '--name', 'x', '--team', 'no spaces'], 'team:'],
