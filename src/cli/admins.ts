@@ -1,5 +1,5 @@
 /** `fal-gateway admins …`: named admin credentials, through services/admin-credentials.ts. */
-import { adminView, createAdmin, revokeAdmin } from '../services/admin-credentials.js';
+import { adminView, createAdmin, isRole, revokeAdmin } from '../services/admin-credentials.js';
 import { note, noPositionals, onePositional, parseFlags, print, printJson, runSubcommand, UsageError, withStores, type CliCommand } from './command.js';
 import { cell, table } from './format.js';
 
@@ -15,8 +15,8 @@ async function create(args: string[]): Promise<void> {
   noPositionals(positionals, 'admins create');
   const name = values.name;
   if (name === undefined) throw new UsageError('admins create needs --name');
-  const role = values.role;
-  if (role !== 'admin' && role !== 'viewer') throw new UsageError('admins create needs --role admin or --role viewer');
+  const role = values.role ?? '';
+  if (!isRole(role)) throw new UsageError('admins create needs --role admin or --role viewer');
   await withStores(async ({ audit, now }) => {
     const { record, secret } = await createAdmin(audit, { name, role }, now());
     printJson({ ...adminView(record), secret });

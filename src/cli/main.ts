@@ -34,7 +34,8 @@ Commands:
 ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
   .join('\n')}
-  ${'help'.padEnd(width)}  this text; \`fal-gateway help <command>\` or \`fal-gateway <command> --help\` for one command
+  ${'help'.padEnd(width)}  this text (also --help, -h); \`fal-gateway help <command>\` or \`fal-gateway <command> --help\` for one
+  ${''.padEnd(width)}  command; \`fal-gateway --version\` prints the version
 
 Commands work directly on the gateway's store: DATABASE_URL from the environment or .env (like
 the server; ENV_FILE names another file), default sqlite:./data/gateway.db, which is also where

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { GATEWAY_VERSION } from '../../src/version.js';
 import { cliOn } from './run-cli.js';
 
 const cli = cliOn();
@@ -22,6 +23,7 @@ describe('fal-gateway help', () => {
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toContain('fal-gateway keys show ID [--json]');
     }
+    expect(await cli.run('--version')).toEqual({ code: 0, stdout: `${GATEWAY_VERSION}\n`, stderr: '' });
     const tokens = await cli.run('tokens', '--help');
     expect(tokens.code).toBe(0);
     expect(tokens.stdout).toContain('--ttl-seconds');
