@@ -17,8 +17,11 @@ export interface CliCommand {
   summary: string;
   /** The group's own help, printed by `fal-gateway <name> --help`. */
   usage: string;
-  /** Resolves when done; throws UsageError for a wrong command line (exit 2), anything else exits 1. */
-  run(args: string[]): Promise<void>;
+  /**
+   * Resolves when done, optionally with an exit status (default 0); throws UsageError for a wrong
+   * command line (exit 2), anything else exits 1.
+   */
+  run(args: string[]): Promise<number | void>;
 }
 
 /** The command line is wrong (unknown subcommand, bad flag or value): exit 2 with a hint to --help. */

@@ -67,8 +67,7 @@ export async function runCli(argv: string[]): Promise<number> {
   if (command === undefined) return usageError(new UsageError(`unknown command "${name}"`), undefined);
   if (rest[0] === 'help' || rest.some((a) => HELP_FLAGS.has(a))) return done(command.usage);
   try {
-    await command.run(rest);
-    return 0;
+    return (await command.run(rest)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError) return usageError(err, name);
     return failure(err);
