@@ -1,11 +1,15 @@
 /**
  * `npm run demo`: the whole gateway against the built-in simulated fal, with embedded defaults.
- * Starts the simulated fal on loopback, the gateway (SQLite under ./data), creates a demo key and
- * prints a curl that works as printed. No fal account and no network needed.
+ * Starts the simulated fal on loopback, the gateway on the store the server and the CLI use by
+ * default (DATABASE_URL, else sqlite:./data/gateway.db, so `fal-gateway keys list` in another
+ * terminal shows the demo key), creates a demo key and prints a curl that works as printed. No fal
+ * account and no network needed. Unlike the server it does not read .env: a real FAL_KEY there is
+ * never the demo's business.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import pino from 'pino';
-import { loadConfig } from './config.js';
+import { envFilePath, loadConfig, redactUrl } from './config.js';
 import { loggerOptions } from './logger.js';
 import { mintOneTimeSignIn } from './services/console-sessions.js';
 import { createKey } from './services/key-admin.js';
@@ -30,7 +34,6 @@ async function demo(): Promise<void> {
       FAL_RUN_URL: sim.runUrl,
       FAL_QUEUE_URL: sim.queueUrl,
       ADMIN_TOKEN: adminToken,
-      DATABASE_URL: env.DATABASE_URL ?? 'sqlite:./data/demo.db',
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     },
     { demo: true },
@@ -40,6 +43,7 @@ async function demo(): Promise<void> {
   const { record, secret } = await createKey(gateway.stores.keys, { name: 'demo', budget_usd: 5 }, new Date());
   const base = gateway.url.replace('[::1]', 'localhost');
   const signIn = await mintOneTimeSignIn(gateway.stores, new Date());
+  const cliPrefix = cliDatabasePrefix(env, config.databaseUrl);
 
   console.log(`
 fal-gateway demo is running.
@@ -60,6 +64,11 @@ Admin API (list keys):
 
 curl -s ${base}/admin/keys -H 'Authorization: Bearer ${adminToken}'
 
+CLI, in another terminal in this directory (the same database, ${redactUrl(config.databaseUrl)}):
+
+${cliPrefix}npx fal-gateway keys list
+${cliPrefix}npx fal-gateway keys show ${record.id}
+
 Press Ctrl+C to stop.
 `);
   handleSignals(
@@ -73,6 +82,17 @@ Press Ctrl+C to stop.
     config,
     logger,
   );
+}
+
+/**
+ * What the printed CLI commands need in front to reach this database: nothing when both use the
+ * default; the URL when it came from the environment or a .env the CLI would read could point it
+ * elsewhere. A Postgres URL may hold a password, so it is never printed.
+ */
+function cliDatabasePrefix(env: NodeJS.ProcessEnv, databaseUrl: string): string {
+  const envFile = envFilePath(env);
+  if (env.DATABASE_URL === undefined && (envFile === undefined || !existsSync(envFile.path))) return '';
+  return databaseUrl.startsWith('sqlite:') ? `DATABASE_URL=${databaseUrl} ` : 'DATABASE_URL=<the same URL> ';
 }
 
 demo().catch((err: unknown) => {

@@ -136,7 +136,7 @@ export function handleSignals(gateway: RunningGateway, config: Config, logger: L
  * Loads the env file into process.env (only here: tests build the app from explicit config). A
  * missing `.env` is normal; a missing file named by ENV_FILE is a mistake worth stopping for.
  */
-function loadEnvFile(): string | undefined {
+export function loadEnvFile(): string | undefined {
   const file = envFilePath(process.env);
   if (file === undefined) return undefined;
   if (!existsSync(file.path)) {

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { displayPrefix, hashKey, randomBase62 } from '../domain/keys.js';
 import type { AdminRecord, AdminRole } from '../store/admin-store.js';
 import { recordAdminAction, type AuditContext } from './audit.js';
+import { checkInput } from './input-check.js';
 
 export const ADMIN_SECRET_PREFIX = 'fgw_ad_';
 export const ROLES: readonly AdminRole[] = ['admin', 'viewer'];
@@ -28,9 +29,8 @@ export function isRole(v: string): v is AdminRole {
 }
 
 export async function createAdmin(ctx: AuditContext, input: CreateAdminInput, now: Date): Promise<{ record: AdminRecord; secret: string }> {
-  // The API's schema checks these too; the CLI reaches here directly.
-  if (input.name.length < 1 || input.name.length > 100) throw new Error('name must be 1 to 100 characters');
-  if (!isRole(input.role)) throw new Error('role must be admin or viewer');
+  // The API's schema checks this too; the CLI reaches here directly.
+  checkInput(CreateAdminBody, input);
   const secret = ADMIN_SECRET_PREFIX + randomBase62(32);
   const record = await ctx.admins.create({ id: `adm_${randomBase62(16)}`, name: input.name, role: input.role, hash: hashKey(secret), prefix: displayPrefix(secret), createdAt: now.toISOString(), revokedAt: null });
   await recordAdminAction(ctx, { action: 'admin.create', target: record.id, before: null, after: adminView(record) }, now);

@@ -10,6 +10,7 @@ import { microToUsdNumber, usdToMicro } from '../domain/pricing.js';
 import { GatewayError } from '../errors.js';
 import type { HardDeleteResult, KeyPatch, KeyRecord, KeyStore } from '../store/key-store.js';
 import { recordAdminAction, type AuditContext } from './audit.js';
+import { checkInput } from './input-check.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 /** A team name, for keys and for PUT /admin/teams/:name alike (one rule, so every key's team can be given budgets). */
@@ -182,12 +183,22 @@ export async function hardDeleteKey(keys: KeyStore, id: string, now: Date, audit
   await recordAdminAction(audit, { action: 'key.delete', target: id, before: before && keyView(before), after: null }, now);
 }
 
+/**
+ * Every check on a key's settings, for the API and the CLI alike (throws `bad_request`): the
+ * schema, then what it cannot express (webhook prefixes, origins against the key's kind).
+ */
+function checkKeySettings(input: UpdateKeyInput | CreateKeyInput, kind: 'secret' | 'publishable', origins: readonly string[] | undefined): void {
+  if (invalidWebhookPrefixes(input.allowed_webhook_urls ?? []).length > 0) throw new GatewayError('bad_request', 'allowed_webhook_urls must be https URLs without credentials');
+  const originProblem = originProblems(kind, origins);
+  if (originProblem) throw new GatewayError('bad_request', originProblem);
+}
+
 /** `audit` records the action (every admin caller passes it; the demo's seed key has no actor). */
 export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date, audit?: AuditContext): Promise<{ record: KeyRecord; secret: string }> {
-  // The admin API's schema checks this too; the CLI reaches here directly.
-  if (typeof input.team === 'string' && !TEAM_NAME.test(input.team)) throw new Error('team must be 1 to 100 letters, digits, _ . or -');
-  const { expiresAt } = checkLifecycle(input);
+  checkInput(CreateKeyBody, input);
   const kind = input.kind ?? 'secret';
+  checkKeySettings(input, kind, input.allowed_origins);
+  const { expiresAt } = checkLifecycle(input);
   const secret = kind === 'publishable' ? generatePublishableKey() : generateSecretKey();
   const record = await keys.create({
     id: generateKeyId(),
@@ -213,11 +224,13 @@ export async function createKey(keys: KeyStore, input: CreateKeyInput, now: Date
   return { record, secret };
 }
 
-/** Applies a patch and records it; null when no such key. */
-export async function updateKey(keys: KeyStore, id: string, patch: KeyPatch, now: Date, audit: AuditContext): Promise<KeyRecord | null> {
+/** Checks and applies a change and records it; null when no such key. Throws `bad_request`. */
+export async function updateKey(keys: KeyStore, id: string, input: UpdateKeyInput, now: Date, audit: AuditContext): Promise<KeyRecord | null> {
+  checkInput(UpdateKeyBody, input);
   const before = await keys.get(id);
   if (!before) return null;
-  const after = await keys.update(id, patch);
+  checkKeySettings(input, before.kind, input.allowed_origins ?? before.allowedOrigins);
+  const after = await keys.update(id, toPatch(input));
   if (after) await recordAdminAction(audit, { action: 'key.update', target: id, before: keyView(before), after: keyView(after) }, now);
   return after;
 }

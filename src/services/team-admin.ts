@@ -1,7 +1,9 @@
 /** Team budgets, shared by the admin API and the CLI. A team exists once a key names it. */
 import { Type, type Static } from '@sinclair/typebox';
 import type { TeamRecord, TeamStore } from '../store/team-store.js';
+import { GatewayError } from '../errors.js';
 import { recordAdminAction, type AuditContext } from './audit.js';
+import { checkInput } from './input-check.js';
 import { TEAM_NAME, microOrNull, usdOrNull } from './key-admin.js';
 
 const Usd = Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()]));
@@ -24,6 +26,9 @@ export function teamView(t: TeamRecord) {
 
 /** Sets a team's budgets; fields left out keep their current value. */
 export async function setTeamBudgets(teams: TeamStore, name: string, input: TeamInput, now: Date, audit: AuditContext): Promise<TeamRecord> {
+  // The API's route schema checks these too; the CLI reaches here directly.
+  if (!TEAM_NAME.test(name)) throw new GatewayError('bad_request', 'A team name is 1 to 100 letters, digits, _ . or -');
+  checkInput(TeamBody, input);
   const current = await teams.get(name);
   const after = await teams.upsert({
     name,

@@ -1,16 +1,11 @@
 /** The `fal-gateway` CLI works on the same store as the admin API. */
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { hashKey } from '../src/domain/keys.js';
-import { openStores } from '../src/store/stores.js';
+import { hashKey } from '../../src/domain/keys.js';
+import { openStores } from '../../src/store/stores.js';
+import { cliOn } from './run-cli.js';
 
-const run = promisify(execFile);
-const db = `sqlite:${join(mkdtempSync(join(tmpdir(), 'fgw-cli-')), 'cli.db')}`;
-const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { PATH: process.env.PATH, DATABASE_URL: db } });
+const { databaseUrl: db, ok: cli, run } = cliOn();
 
 describe('fal-gateway CLI', () => {
   it('creates, lists and revokes keys, and sets team budgets', async () => {
@@ -80,17 +75,30 @@ describe('fal-gateway CLI', () => {
     expect(await stores.keys.findActiveByHash(hashKey(created.key), at)).toBeNull();
     expect((await stores.keys.findActiveByHash(hashKey(rotated.key), at))?.id).toBe(created.id);
     await stores.close();
-    const bad = (await cli('keys', 'update', created.id, '--expires-at', 'soon-ish-later').catch((e: unknown) => e)) as { code: number; stderr: string };
+    const bad = await run('keys', 'update', created.id, '--expires-at', 'soon-ish-later');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('expires_at must be an ISO-8601 time');
   }, 60_000);
 
-  it('rejects bad arguments with usage help and exit code 2', async () => {
-    const err = (await cli('keys', 'create', '--name', 'x', '--rpm', 'many').catch((e: unknown) => e)) as { code: number; stderr: string };
-    expect(err.code).toBe(2);
-    expect(err.stderr).toContain('--rpm');
-    const help = (await cli('nope').catch((e: unknown) => e)) as { code: number; stderr: string };
-    expect(help.code).toBe(2);
-    expect(help.stderr).toContain('Usage:');
-  }, 60_000);
+
+  it('writes one audit entry per change as cli:<os user>, and none for the commands that only read', async () => {
+    const key = JSON.parse((await cli('keys', 'create', '--name', 'trail', '--team', 'trail-team')).stdout) as { id: string; key: string };
+    await cli('keys', 'update', key.id, '--rpm', '12', '--daily-usd', '3');
+    const rotated = JSON.parse((await cli('keys', 'rotate', key.id, '--grace-seconds', '0')).stdout) as { key: string };
+    await cli('teams', 'set', 'trail-team', '--budget-usd', '9');
+    const stores = await openStores(db);
+    const before = (await stores.admins.listAudit({ limit: 1000 })).length;
+    for (const args of [['keys', 'list'], ['keys', 'list', '--json'], ['keys', 'show', key.id], ['teams', 'list'], ['admins', 'list'], ['usage', '--group-by', 'key']]) await cli(...args);
+    expect((await stores.admins.listAudit({ limit: 1000 })).length).toBe(before);
+    const cleared = JSON.parse((await cli('keys', 'update', key.id, '--daily-usd', 'none', '--rpm', 'none')).stdout) as Record<string, unknown>;
+    expect(cleared).toMatchObject({ budget_daily_usd: null, rpm: null, team: 'trail-team' });
+    await cli('keys', 'revoke', key.id);
+    const mine = (await stores.admins.listAudit({ limit: 1000 })).filter((e) => e.target === key.id || e.target === 'trail-team');
+    await stores.close();
+    expect(mine.map((e) => e.action)).toEqual(['key.revoke', 'key.update', 'team.set', 'key.rotate', 'key.update', 'key.create']);
+    for (const e of mine) expect([e.actor, e.clientIp]).toEqual([`cli:${userInfo().username}`, null]);
+    expect(mine.filter((e) => e.action === 'key.update').map((e) => e.after)).toEqual([expect.objectContaining({ rpm: null, budget_daily_usd: null }), expect.objectContaining({ rpm: 12, budget_daily_usd: 3 })]);
+    const text = JSON.stringify(mine);
+    for (const s of [key.key, rotated.key, hashKey(key.key), hashKey(rotated.key)]) expect(text).not.toContain(s);
+  }, 120_000);
 });

@@ -1,0 +1,29 @@
+/** The CLI's one money formatter: exact from integer micro-USD, cents always, no float digits. */
+import { describe, expect, it } from 'vitest';
+import { money, moneyOfUsd, table } from '../../src/cli/format.js';
+import { microToUsdNumber } from '../../src/domain/pricing.js';
+
+describe('money', () => {
+  it.each([
+    [0, '$0.00'],
+    [5_000_000, '$5.00'],
+    [41_600, '$0.0416'],
+    [1, '$0.000001'],
+    [1_234_567_891, '$1234.567891'],
+    [-1_500_000, '-$1.50'],
+    [Number.MAX_SAFE_INTEGER, '$9007199254.740991'],
+    [null, '-'],
+  ])('%s µUSD prints %s', (micro, text) => {
+    expect(money(micro)).toBe(text);
+  });
+
+  it('formats the USD numbers the services answer as the integers they came from', () => {
+    for (const micro of [1, 10, 5243, 20_000, 300_000, 999_999, 123_456_789]) expect(moneyOfUsd(microToUsdNumber(micro))).toBe(money(micro));
+  });
+});
+
+describe('table', () => {
+  it('pads columns to the widest cell and right-aligns the numeric ones', () => {
+    expect(table(['name', 'usd'], [['a', '$1.00'], ['longer', '$10.00']], [1])).toBe('name       usd\na        $1.00\nlonger  $10.00');
+  });
+});
