@@ -3,7 +3,11 @@
  * Each `PlaygroundPage` is a fresh browser context that records every request URL and header the
  * page sent and every console message, so tests can prove what never left the page.
  */
+import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { MODEL_PATH } from '../../src/domain/model.js';
+import type { TestGateway } from '../helpers/gateway.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
@@ -75,4 +79,40 @@ export async function openPlayground(browser: Browser, gatewayUrl: string, width
     },
     close: () => context.close(),
   };
+}
+
+export const hasChromium = existsSync(CHROMIUM);
+/** CI sets this so a missing browser fails the run instead of skipping the test. */
+export const required = process.env.BROWSER_TEST_REQUIRED === '1';
+if (!hasChromium && !required) console.warn(`[playground browser test] skipped: ${CHROMIUM} not found (install it with \`apt-get install -y chromium\`)`);
+
+/** A request made directly, as curl would: queue submit by default, or the sync run with MODEL_PATH. */
+export const submitDirect = (gw: TestGateway, credential: string, body: Record<string, unknown>, path = `/queue${MODEL_PATH}`) =>
+  fetch(`${gw.url}${path}`, { method: 'POST', headers: { authorization: `Key ${credential}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** The request id and the charge the page shows, and the ledger row of that request. */
+export async function shownAndLedger(gw: TestGateway, p: PlaygroundPage) {
+  const requestId = (await p.page.locator('.ids code').textContent()) ?? '';
+  const cost = p.page.locator('.cost');
+  const shownMicro = Number(await cost.getAttribute('data-micro'));
+  const row = await gw.stores.ledger.findByFalRequestId(requestId);
+  return { requestId, shownMicro, shownText: (await cost.textContent()) ?? '', row };
+}
+
+/**
+ * Nothing the page stored, put in a URL or shows contains `secret` or FAL_KEY; the credential went
+ * only to the gateway (never to the image host); no CSP violation was reported.
+ */
+export async function expectNoLeak(gw: TestGateway, p: PlaygroundPage, secret: string): Promise<void> {
+  const stored = await p.storedText();
+  const urls = p.sent.map((r) => r.url).join('\n');
+  const html = await p.page.content();
+  for (const s of [secret, gw.falKey]) {
+    expect(stored).not.toContain(s);
+    expect(urls).not.toContain(s);
+    expect(html).not.toContain(s);
+  }
+  for (const r of p.sent) if (r.headers.authorization !== undefined) expect(new URL(r.url).origin).toBe(gw.url);
+  expect(p.sent.some((r) => Object.values(r.headers).some((v) => v.includes(gw.falKey)))).toBe(false);
+  expect(p.consoleMessages.filter((m) => /Content Security Policy/i.test(m))).toEqual([]);
 }
