@@ -84,8 +84,11 @@ describe.skipIf(!hasChromium)('the playground in a browser', () => {
       expect(await p.page.locator('.seed').textContent()).toBe(/"seed"\s*:\s*(\d+)/.exec(raw)?.[1]);
       for (const t of ['.t-queued', '.t-running', '.t-total']) expect(await p.page.locator(t).textContent()).toMatch(/^\d+\.\d{2} s$/);
 
-      for (const tab of ['curl', 'JavaScript (@fal-ai/client)', 'Python (fal_client)']) {
-        await p.page.getByRole('tab', { name: tab }).click();
+      // The language tabs by keyboard: one tab stop, arrow keys between them.
+      await p.page.getByRole('tab', { name: 'curl' }).focus();
+      for (const [i, tab] of ['curl', 'JavaScript (@fal-ai/client)', 'Python (fal_client)'].entries()) {
+        if (i > 0) await p.page.keyboard.press('ArrowRight');
+        expect(await p.page.getByRole('tab', { name: tab }).getAttribute('aria-selected')).toBe('true');
         const code = (await p.page.locator('#snippet').textContent()) ?? '';
         expect(code).toContain('FAL_GATEWAY_KEY');
         expect(code).toContain('a lighthouse at dusk');

@@ -10,7 +10,7 @@ import { buildInput, initialValues, type FormValues } from './fields.js';
 import { InputForm } from './form.js';
 import { GatewayHttpError, issueField } from './gateway-api.js';
 import { ErrorBox, Progress, Result, SnippetTabs } from './output.js';
-import { cancel, generate, type Outcome, type StatusUpdate, type Submitted } from './run.js';
+import { cancel, generate, JobFailed, type Outcome, type StatusUpdate, type Submitted } from './run.js';
 import { snippets } from './snippets.js';
 
 interface Run {
@@ -18,7 +18,7 @@ interface Run {
   submitted: Submitted | null;
   status: StatusUpdate | null;
   outcome: Outcome | null;
-  error: GatewayHttpError | Error | null;
+  error: Error | null;
   running: boolean;
 }
 
@@ -53,8 +53,9 @@ export function App() {
   };
 
   const fieldErrors: Record<string, string> = {};
-  if (run?.error instanceof GatewayHttpError) {
-    for (const issue of run.error.issues) {
+  const failure = run?.error instanceof JobFailed ? run.error.failure : run?.error;
+  if (failure instanceof GatewayHttpError) {
+    for (const issue of failure.issues) {
       const name = issueField(issue);
       if (name !== null) fieldErrors[name] = issue.msg;
     }

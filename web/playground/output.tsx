@@ -1,8 +1,8 @@
 /** What a run shows as it goes: status and logs, then images, cost, timings and the snippets. */
 import { useState } from 'preact/hooks';
 import { formatUsd } from '../shared/money.js';
-import type { GatewayHttpError } from './gateway-api.js';
-import type { Outcome, StatusUpdate, Submitted } from './run.js';
+import { GatewayHttpError } from './gateway-api.js';
+import { JobFailed, type Charge, type Outcome, type StatusUpdate, type Submitted } from './run.js';
 import type { Snippets } from './snippets.js';
 
 const STATUS_TEXT: Record<StatusUpdate['status'], string> = { IN_QUEUE: 'In queue', IN_PROGRESS: 'Running', COMPLETED: 'Completed' };
@@ -41,9 +41,22 @@ export function Progress(props: { submitted: Submitted | null; status: StatusUpd
   );
 }
 
-export function ErrorBox(props: { error: GatewayHttpError | Error }) {
-  const e = props.error;
-  const http = 'status' in e ? e : null;
+function ChargeText(props: { charge: Charge | null }) {
+  const { charge } = props;
+  if (charge === null) return <>unknown (the usage read failed)</>;
+  return (
+    <>
+      {formatUsd(charge.micro)}
+      {charge.pending && <small> (a reservation is still held: not settled yet)</small>}
+      {charge.shared && <small> (other requests of this credential were in flight: may include theirs)</small>}
+    </>
+  );
+}
+
+export function ErrorBox(props: { error: Error }) {
+  const failed = props.error instanceof JobFailed ? props.error : null;
+  const e = failed ? failed.failure : props.error;
+  const http = e instanceof GatewayHttpError ? e : null;
   const headline = http ? `${http.status} ${http.errorType ?? ''}`.trim() : 'Error';
   const hint: Record<number, string> = {
     401: 'The gateway does not know this credential (or it expired): sign in again.',
@@ -57,6 +70,11 @@ export function ErrorBox(props: { error: GatewayHttpError | Error }) {
       <p class="detail">{http ? http.detail : e.message}</p>
       {http && hint[http.status] && <p class="help">{hint[http.status]}</p>}
       {http?.retryAfter && <p class="help">Retry after {http.retryAfter} s.</p>}
+      {failed && (
+        <p>
+          Charged: <strong class="cost" data-micro={failed.charge?.micro}><ChargeText charge={failed.charge} /></strong>
+        </p>
+      )}
       {http?.requestId && (
         <p class="help">
           Gateway request id <code>{http.requestId}</code>
@@ -83,8 +101,7 @@ export function Result(props: { outcome: Outcome; submitted: Submitted | null })
       <dl class="facts">
         <dt>Charged</dt>
         <dd class="cost" data-micro={charge?.micro}>
-          {charge ? formatUsd(charge.micro) : 'unknown (the usage read failed)'}
-          {charge?.shared && <small> (other requests of this credential were in flight: may include theirs)</small>}
+          <ChargeText charge={charge} />
         </dd>
         {props.submitted?.quotedMicro != null && (
           <>
@@ -126,11 +143,26 @@ const TABS = [
   { id: 'js', label: 'JavaScript (@fal-ai/client)' },
   { id: 'python', label: 'Python (fal_client)' },
 ] as const;
+type TabId = (typeof TABS)[number]['id'];
 
 export function SnippetTabs(props: { snippets: Snippets }) {
-  const [tab, setTab] = useState<(typeof TABS)[number]['id']>('curl');
+  const [tab, setTab] = useState<TabId>('curl');
   const [copied, setCopied] = useState(false);
   const text = props.snippets[tab];
+  const select = (id: TabId) => {
+    setTab(id);
+    setCopied(false);
+  };
+  // The tabs pattern (WAI-ARIA APG): one tab stop, arrow keys move between the languages.
+  const onKey = (e: KeyboardEvent) => {
+    const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+    if (step === 0 || !(e.target instanceof HTMLElement) || e.target.getAttribute('role') !== 'tab') return;
+    const next = TABS[(TABS.findIndex((t) => t.id === tab) + step + TABS.length) % TABS.length];
+    if (!next) return;
+    e.preventDefault();
+    select(next.id);
+    document.getElementById(`tab-${next.id}`)?.focus();
+  };
   const copy = () => {
     void navigator.clipboard?.writeText(text).then(() => setCopied(true), () => setCopied(false));
   };
@@ -140,7 +172,7 @@ export function SnippetTabs(props: { snippets: Snippets }) {
       <p class="help">
         The credential is read from <code>$FAL_GATEWAY_KEY</code>; set it to your gateway key.
       </p>
-      <div role="tablist" aria-label="Language">
+      <div role="tablist" aria-label="Language" onKeyDown={onKey}>
         {TABS.map((t) => (
           <button
             key={t.id}
@@ -149,10 +181,8 @@ export function SnippetTabs(props: { snippets: Snippets }) {
             id={`tab-${t.id}`}
             aria-selected={tab === t.id}
             aria-controls="snippet"
-            onClick={() => {
-              setTab(t.id);
-              setCopied(false);
-            }}
+            tabIndex={tab === t.id ? 0 : -1}
+            onClick={() => select(t.id)}
           >
             {t.label}
           </button>

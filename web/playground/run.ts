@@ -35,10 +35,26 @@ export interface Submitted {
   budgetRemainingMicro: number | null;
 }
 
-/** The charge, from the caller's spend before and after; `shared` when other requests of the same credential were in flight. */
+/**
+ * The charge, from the caller's spend before and after. `shared`: other requests of the same
+ * credential were in flight, so the difference may include theirs. `pending`: the reservation was
+ * still held when the page stopped waiting (the gateway settles a failed job a moment later).
+ */
 export interface Charge {
   micro: number;
   shared: boolean;
+  pending: boolean;
+}
+
+/** A request fal ran (or refused) that ended without a result: the answer, and what it cost. */
+export class JobFailed extends Error {
+  constructor(
+    readonly failure: Error,
+    readonly charge: Charge | null,
+  ) {
+    super(failure.message);
+    this.name = 'JobFailed';
+  }
 }
 
 export interface Outcome {
@@ -109,12 +125,27 @@ async function pollUntilDone(credential: string, id: string, seen: (s: StatusUpd
 
 const usageOrNull = (credential: string, signal: AbortSignal): Promise<OwnUsage | null> => ownUsage(credential, signal).catch(() => null);
 
-function chargeOf(before: OwnUsage | null, after: OwnUsage | null): Charge | null {
-  if (before === null || after === null) return null;
-  const spentBefore = parseUsd(before.spentUsd);
-  const spentAfter = parseUsd(after.spentUsd);
-  if (spentBefore === null || spentAfter === null) return null;
-  return { micro: spentAfter - spentBefore, shared: parseUsd(before.reservedUsd) !== 0 || parseUsd(after.reservedUsd) !== 0 };
+/** How long the page waits for the gateway to settle the request after its answer. */
+const SETTLE_WAIT = { tries: 12, ms: 500 };
+
+/**
+ * The caller's spend once this request is settled: a successful result settles before it is
+ * answered, a failed job a moment later (from its COMPLETED status), so the reservation is
+ * awaited until the reserved total is back to what it was before the submit.
+ */
+async function chargeAfter(credential: string, before: OwnUsage | null, signal: AbortSignal): Promise<Charge | null> {
+  const reservedBefore = before === null ? null : parseUsd(before.reservedUsd);
+  const spentBefore = before === null ? null : parseUsd(before.spentUsd);
+  if (reservedBefore === null || spentBefore === null) return null;
+  for (let i = 0; ; i++) {
+    const after = await usageOrNull(credential, signal);
+    const spentAfter = after === null ? null : parseUsd(after.spentUsd);
+    const reservedAfter = after === null ? null : parseUsd(after.reservedUsd);
+    if (spentAfter === null || reservedAfter === null) return null;
+    const pending = reservedAfter > reservedBefore;
+    if (!pending || i + 1 >= SETTLE_WAIT.tries) return { micro: spentAfter - spentBefore, shared: reservedBefore !== 0 || reservedAfter !== 0, pending };
+    await new Promise((r) => setTimeout(r, SETTLE_WAIT.ms));
+  }
 }
 
 export async function generate(credential: string, input: Sd35Input, hooks: RunHooks, signal: AbortSignal): Promise<Outcome> {
@@ -147,18 +178,24 @@ export async function generate(credential: string, input: Sd35Input, hooks: RunH
   });
   if (last?.status !== 'COMPLETED') last = await pollUntilDone(credential, id, seen, signal);
 
-  const result = await call(credential, requestPath(id), { signal });
+  let result: Response;
+  try {
+    result = await call(credential, requestPath(id), { signal });
+  } catch (err) {
+    if (signal.aborted || !(err instanceof Error)) throw err;
+    throw new JobFailed(err, await chargeAfter(credential, before, signal));
+  }
   const text = await result.text();
   const output = JSON.parse(text) as Sd35Output;
   const seed = /"seed"\s*:\s*(-?\d+)/.exec(text)?.[1] ?? String(output.seed);
   const end = performance.now();
-  const after = await usageOrNull(credential, signal);
+  const charge = await chargeAfter(credential, before, signal);
   const runningFrom = started ?? end;
   return {
     output,
     seed,
     billableUnits: result.headers.get('x-fal-billable-units'),
-    charge: chargeOf(before, after),
+    charge,
     timings: { queuedMs: runningFrom - t0, runningMs: (completed ?? end) - runningFrom, totalMs: end - t0 },
   };
 }
