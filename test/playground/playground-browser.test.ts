@@ -68,6 +68,8 @@ describe.skipIf(!hasChromium)('the playground in a browser', () => {
         expect.stringMatching(/Generation finished in/) as unknown,
       ]);
 
+      // Keyboard focus lands on the result (Generate was disabled while the request ran).
+      expect(await p.page.evaluate<string | undefined>('document.activeElement?.id')).toBe('result-title');
       const img = p.page.locator('.images img').first();
       await expect.poll(() => img.evaluate((el) => (el as unknown as { complete: boolean; naturalWidth: number }).naturalWidth * Number((el as unknown as { complete: boolean }).complete))).toBe(1024);
       expect(new URL((await img.getAttribute('src')) ?? '').origin).toBe(new URL(gw.sim.runUrl).origin);

@@ -43,6 +43,7 @@ describe.skipIf(!hasChromium)('the playground shows refusals', () => {
       const box = p.page.getByRole('alert');
       await expect.poll(() => box.textContent()).toContain('402 budget_exceeded');
       expect(await box.locator('.detail').textContent()).toBe(refusal.detail);
+      expect(await p.page.evaluate<string | undefined>('document.activeElement?.textContent')).toBe('402 budget_exceeded');
       expect(gw.sim.calls().length).toBe(before);
       await expectNoLeak(gw, p, small);
     } finally {

@@ -1,5 +1,5 @@
 /** What a run shows as it goes: status and logs, then images, cost, timings and the snippets. */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatUsd } from '../shared/money.js';
 import { GatewayHttpError } from './gateway-api.js';
 import { JobFailed, type Charge, type Outcome, type StatusUpdate, type Submitted } from './run.js';
@@ -53,7 +53,15 @@ function ChargeText(props: { charge: Charge | null }) {
   );
 }
 
+/** Moves keyboard focus to a panel's heading when it appears (the Generate button is disabled meanwhile). */
+function useFocusOnMount() {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return ref;
+}
+
 export function ErrorBox(props: { error: Error }) {
+  const heading = useFocusOnMount();
   const failed = props.error instanceof JobFailed ? props.error : null;
   const e = failed ? failed.failure : props.error;
   const http = e instanceof GatewayHttpError ? e : null;
@@ -66,7 +74,9 @@ export function ErrorBox(props: { error: Error }) {
   };
   return (
     <div class="panel error-box" role="alert">
-      <h2>{headline}</h2>
+      <h2 ref={heading} tabIndex={-1}>
+        {headline}
+      </h2>
       <p class="detail">{http ? http.detail : e.message}</p>
       {http && hint[http.status] && <p class="help">{hint[http.status]}</p>}
       {http?.retryAfter && <p class="help">Retry after {http.retryAfter} s.</p>}
@@ -88,15 +98,24 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 export function Result(props: { outcome: Outcome; submitted: Submitted | null }) {
   const { output, charge, timings, billableUnits } = props.outcome;
+  const heading = useFocusOnMount();
   return (
     <section class="panel result" aria-labelledby="result-title">
-      <h2 id="result-title">Result</h2>
+      <h2 id="result-title" ref={heading} tabIndex={-1}>
+        Result
+      </h2>
       <div class="images">
-        {output.images.map((img, i) => (
-          <a key={img.url} href={img.url} target="_blank" rel="noopener noreferrer">
-            <img src={img.url} width={img.width} height={img.height} alt={`Image ${i + 1} for: ${output.prompt}`} />
-          </a>
-        ))}
+        {output.images.map((img, i) => {
+          const image = <img src={img.url} width={img.width} height={img.height} alt={`Image ${i + 1} for: ${output.prompt}`} />;
+          // Only fal's web URLs become links; anything else (a data: or script URL) is never navigable.
+          return /^https?:\/\//.test(img.url) ? (
+            <a key={i} href={img.url} target="_blank" rel="noopener noreferrer">
+              {image}
+            </a>
+          ) : (
+            <span key={i}>{image}</span>
+          );
+        })}
       </div>
       <dl class="facts">
         <dt>Charged</dt>

@@ -72,6 +72,7 @@ export interface RunHooks {
 }
 
 const POLL_MS = 500;
+const STREAM_IDLE_MS = 20_000;
 
 function asStatus(v: unknown): StatusUpdate | null {
   if (v === null || typeof v !== 'object') return null;
@@ -99,9 +100,16 @@ async function followStream(credential: string, id: string, seen: (s: StatusUpda
   if (body === null) return null;
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parser.feed(value);
+    // A stream silent for STREAM_IDLE_MS (a proxy holding it, a stalled connection) is given up
+    // for polling, which also sees the job to its end.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), STREAM_IDLE_MS)));
+    const next = await Promise.race([reader.read(), idle]).finally(() => clearTimeout(timer));
+    if (next === 'idle' || next.done) {
+      if (next === 'idle') await reader.cancel().catch(() => undefined);
+      break;
+    }
+    parser.feed(next.value);
     if ((last as StatusUpdate | null)?.status === 'COMPLETED') {
       await reader.cancel();
       break;
