@@ -108,6 +108,25 @@ describe.skipIf(!hasChromium)('the playground in a browser', () => {
     }
   }, 60_000);
 
+  it("says when the charge may include other requests of the same key that were in flight", async () => {
+    const { key: busy } = await gw.createKey({ name: 'busy', budget_usd: 1 });
+    const p = await openPlayground(browser, gw.url);
+    try {
+      await p.signIn(busy);
+      await p.page.locator('.signed-in').waitFor();
+      // The same key's own job ahead: still reserved when ours is submitted.
+      expect((await submitDirect(gw, busy, { prompt: 'mine too', image_size: 'square' })).status).toBe(200);
+      await p.generate('concurrent', 'square');
+      await p.page.locator('.result').waitFor({ timeout: 30_000 });
+      expect(await p.page.locator('.cost').textContent()).toContain('other requests of this credential were in flight');
+      const { shownMicro, row } = await shownAndLedger(gw, p);
+      // Nobody followed the other job, so it is still reserved: the difference is ours alone here.
+      expect(shownMicro).toBe(row?.settledMicro);
+    } finally {
+      await p.close();
+    }
+  }, 60_000);
+
   it('works with a browser token, and its charge is the ledger row', async () => {
     const res = await fetch(`${gw.url}/v1/tokens`, {
       method: 'POST',
@@ -131,13 +150,20 @@ describe.skipIf(!hasChromium)('the playground in a browser', () => {
     }
   }, 60_000);
 
-  it('is readable at 390 px: one column, no sideways scrolling, every control reachable', async () => {
+  it('is readable at 390 px with a custom size: one column, no sideways scrolling, every control reachable', async () => {
     const p = await openPlayground(browser, gw.url, 390);
     try {
       await p.signIn(key);
       await p.page.locator('.signed-in').waitFor();
-      await p.generate('a small screen', 'square');
+      // A custom size this time: width and height appear once "custom" is chosen.
+      await p.page.locator('#f-image_size').selectOption('custom');
+      await p.page.locator('#f-width').fill('640');
+      await p.page.locator('#f-height').fill('448');
+      await p.generate('a small screen', 'custom');
       await p.page.locator('.result').waitFor({ timeout: 30_000 });
+      const img = p.page.locator('.images img').first();
+      await expect.poll(() => img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBe(640);
+      expect(await p.page.locator('#snippet').textContent()).toContain('"image_size":{"width":640,"height":448}');
       const widths = await p.page.evaluate<{ scroll: number; client: number }>('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
       expect(widths.scroll).toBeLessThanOrEqual(widths.client);
       const generate = await p.page.getByRole('button', { name: 'Generate' }).boundingBox();

@@ -100,18 +100,23 @@ export async function shownAndLedger(gw: TestGateway, p: PlaygroundPage) {
 }
 
 /**
- * Nothing the page stored, put in a URL or shows contains `secret` or FAL_KEY; the credential went
+ * Nothing the page stored, put in a URL, logged or shows contains `secret` or FAL_KEY, nor does
+ * any gateway log line contain `secret`; the credential went
  * only to the gateway (never to the image host); no CSP violation was reported.
  */
 export async function expectNoLeak(gw: TestGateway, p: PlaygroundPage, secret: string): Promise<void> {
   const stored = await p.storedText();
   const urls = p.sent.map((r) => r.url).join('\n');
   const html = await p.page.content();
+  const logs = gw.logs.join('\n');
   for (const s of [secret, gw.falKey]) {
     expect(stored).not.toContain(s);
     expect(urls).not.toContain(s);
     expect(html).not.toContain(s);
+    expect(p.consoleMessages.join('\n')).not.toContain(s);
   }
+  // Nor did the gateway write the credential into a log line.
+  expect(logs).not.toContain(secret);
   for (const r of p.sent) if (r.headers.authorization !== undefined) expect(new URL(r.url).origin).toBe(gw.url);
   expect(p.sent.some((r) => Object.values(r.headers).some((v) => v.includes(gw.falKey)))).toBe(false);
   expect(p.consoleMessages.filter((m) => /Content Security Policy/i.test(m))).toEqual([]);
