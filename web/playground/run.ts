@@ -195,6 +195,8 @@ export async function generate(credential: string, input: Sd35Input, hooks: RunH
   }
   const text = await result.text();
   const output = JSON.parse(text) as Sd35Output;
+  // The gateway streams fal's body unchanged; a result without an image list has nothing to show.
+  if (!Array.isArray(output.images)) throw new JobFailed(new Error("fal's result carries no images"), await chargeAfter(credential, before, signal));
   const seed = /"seed"\s*:\s*(-?\d+)/.exec(text)?.[1] ?? String(output.seed);
   const end = performance.now();
   const charge = await chargeAfter(credential, before, signal);
