@@ -170,7 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metricsRoutes(app, metrics, deps.config.metricsToken);
   healthRoutes(app, ctx, () => graceful.isClosing());
   await docsRoutes(app, deps.config.publicUrl, deps.config.unknownFields);
-  await webRoutes(app);
+  await webRoutes(app, undefined, { falRunUrl: deps.config.falRunUrl });
   await app.register((admin, _opts, done) => {
     adminKeyRoutes(admin, ctx);
     adminUsageRoutes(admin, ctx);

@@ -1,4 +1,5 @@
 import { render } from 'preact';
-import { Shell } from '../shared/shell.js';
+import { App } from './app.js';
+import './playground.css';
 
-render(<Shell title="Playground"><p>Generate an image through the gateway.</p></Shell>, document.getElementById('app') as HTMLElement);
+render(<App />, document.getElementById('app') as HTMLElement);

@@ -17,12 +17,32 @@ export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.
 
 const PAGES = { console: 'console/index.html', playground: 'playground/index.html' } as const;
 
+/**
+ * The playground's Content-Security-Policy: its own scripts, styles and API only, and images from
+ * fal's CDN (`https://v3.fal.media/files/…`, docs/fal-protocol.md §1.5). When FAL_RUN_URL is not
+ * fal's (the simulated fal of the demo and the tests), that host serves the files, so it is added.
+ */
+export function playgroundCsp(falRunUrl: string | undefined): string {
+  const images = ["'self'", 'https://fal.media', 'https://*.fal.media'];
+  if (falRunUrl !== undefined && new URL(falRunUrl).origin !== 'https://fal.run') images.push(new URL(falRunUrl).origin);
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src ${images.join(' ')}`,
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
 function loadPage(root: string, file: string): Buffer | null {
   const path = `${root}${file}`;
   return existsSync(path) ? readFileSync(path) : null;
 }
 
-export async function webRoutes(app: FastifyInstance, root = WEB_ROOT): Promise<void> {
+export async function webRoutes(app: FastifyInstance, root = WEB_ROOT, opts: { falRunUrl?: string } = {}): Promise<void> {
   const html = { console: loadPage(root, PAGES.console), playground: loadPage(root, PAGES.playground) };
   const send = (page: keyof typeof PAGES) => (_req: unknown, reply: FastifyReply) => {
     const body = html[page];
@@ -35,7 +55,8 @@ export async function webRoutes(app: FastifyInstance, root = WEB_ROOT): Promise<
   app.get('/console', hidden, send('console'));
   // Client-side routes (/console/keys, …) load the same page.
   app.get('/console/*', hidden, send('console'));
-  app.get('/playground', hidden, send('playground'));
+  const csp = playgroundCsp(opts.falRunUrl);
+  app.get('/playground', hidden, (req, reply) => send('playground')(req, reply.header('content-security-policy', csp)));
 
   if (existsSync(`${root}assets`)) {
     await app.register(fastifyStatic, {
