@@ -3,8 +3,9 @@
  * (pino's reqId), client IP (as Fastify resolves it, TRUST_PROXY aware), key id, operation, status,
  * fal's request id and duration, and for a generation what it cost in integer micro-USD:
  * `chargedMicroUsd` for a sync run (the settled amount, 0 when nothing was billed),
- * `quotedMicroUsd` for a queue submit (its quote; the settlement comes later, see
- * GET /admin/requests). Both come from the answer's x-gateway-cost-usd. The URL is logged
+ * `quotedMicroUsd` for a queue submit (its quote; the settlement comes later), and
+ * `chargedMicroUsd` again on the queue result fetch that settled or found the job settled (see also
+ * GET /admin/requests). All come from the answer's x-gateway-cost-usd. The URL is logged
  * without its query string. A client that disconnects before its answer was sent still gets its
  * line (`aborted: true`): Fastify runs onResponse only on 'finish', never on a bare 'close'.
  */
@@ -27,9 +28,9 @@ function costMicro(reply: FastifyReply): number | undefined {
 }
 
 function costFields(op: RequestFacts['op'], reply: FastifyReply): Record<string, number> {
-  const micro = op === 'run' || op === 'submit' ? costMicro(reply) : undefined;
+  const micro = op === 'run' || op === 'submit' || op === 'result' ? costMicro(reply) : undefined;
   if (micro === undefined) return {};
-  return op === 'run' ? { chargedMicroUsd: micro } : { quotedMicroUsd: micro };
+  return op === 'submit' ? { quotedMicroUsd: micro } : { chargedMicroUsd: micro };
 }
 
 function logLine(request: FastifyRequest, reply: FastifyReply, aborted: boolean): void {

@@ -5,6 +5,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { MODEL_PATH, REQUESTS_PREFIX } from '../domain/model.js';
 import { canonicalWebhook, webhookAllowed } from '../domain/webhook.js';
+import { microToUsd } from '../domain/pricing.js';
 import { GatewayError } from '../errors.js';
 import { reserve, settleUnknown } from './accounting.js';
 import type { PipelineContext } from './context.js';
@@ -170,8 +171,11 @@ export async function resultOp(ctx: PipelineContext, requestId: string, request:
     headers: { accept: 'application/json' },
     timeoutMs: ctx.config.pollTimeoutMs,
   });
-  await ctx.settler.onResult(requestId, res.statusCode, res.headers);
-  return reply.code(res.statusCode).headers(relayedResponseHeaders(res.headers, true)).send(res.body);
+  const chargedMicro = await ctx.settler.onResult(requestId, res.statusCode, res.headers);
+  reply.code(res.statusCode).headers(relayedResponseHeaders(res.headers, true));
+  // The job's settled charge (the submit's header was only the estimate, before fal ran it).
+  if (chargedMicro !== null) reply.header('x-gateway-cost-usd', microToUsd(chargedMicro));
+  return reply.send(res.body);
 }
 
 export async function cancelOp(ctx: PipelineContext, requestId: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -14,8 +14,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { REQUESTS_PREFIX } from '../domain/model.js';
-import { settleFromAnswer } from './accounting.js';
+import { settleFromAnswer, settlementFromAnswer } from './accounting.js';
 import type { PipelineContext } from './context.js';
+import type { LedgerRow } from '../store/ledger-store.js';
 import { SETTLER_MAX_PENDING } from './memory-bounds.js';
 
 /** How long a COMPLETED request waits for its client's own result fetch before the gateway fetches it. */
@@ -69,15 +70,25 @@ export class QueueSettler {
   /**
    * A client fetched a successful result: its headers carry fal's bill, no extra call needed. A
    * database failure here must not cost the client its result: the row stays reserved and the
-   * reconciler settles it later.
+   * reconciler settles it later. Returns what the row was charged once this answer is applied
+   * (micro-USD; 0 when released), for the result's x-gateway-cost-usd, or null when that is not
+   * known (no row, still reserved, the write failed, or not a 2xx).
    */
-  async onResult(requestId: string, statusCode: number, headers: IncomingHttpHeaders): Promise<void> {
-    if (statusCode < 200 || statusCode >= 300) return; // 400 "still in progress" settles nothing
+  async onResult(requestId: string, statusCode: number, headers: IncomingHttpHeaders): Promise<number | null> {
+    if (statusCode < 200 || statusCode >= 300) return null; // 400 "still in progress" settles nothing
     try {
       const row = await this.ctx.stores.ledger.findByFalRequestId(requestId);
-      if (row?.state === 'reserved') await settleFromAnswer(this.ctx, row, statusCode, headers);
+      if (row === null) return null;
+      if (row.state === 'reserved') {
+        const settlement = settlementFromAnswer(this.ctx, row, statusCode, headers);
+        if (await settlement.apply()) return settlement.costMicro;
+        // Another path (a poll, the reconciler, a webhook) settled it first: read what it wrote.
+        return chargedMicro(await this.ctx.stores.ledger.findByFalRequestId(requestId));
+      }
+      return chargedMicro(row);
     } catch (err) {
       this.log.warn({ err, falRequestId: requestId }, 'result settlement failed; the reconciler will retry');
+      return null;
     }
   }
 
@@ -96,6 +107,12 @@ export class QueueSettler {
     if (!isOutcome(res.statusCode, res.headers, failed)) return; // the reconciler asks again later
     await settleFromAnswer(this.ctx, row, res.statusCode, res.headers);
   }
+}
+
+/** What a row has been charged: its settlement, 0 once released, null while still reserved. */
+function chargedMicro(row: LedgerRow | null): number | null {
+  if (row === null || row.state === 'reserved') return null;
+  return row.state === 'settled' ? (row.settledMicro ?? null) : 0;
 }
 
 /** A COMPLETED status that reports the job's failure (`error`, fal's queue doc). */

@@ -58,8 +58,16 @@ describe('queue API in host mode', () => {
     const out = (await result.json()) as { images: { width: number }[] };
     expect(out.images[0]?.width).toBe(512);
 
+    // The result carries the job's settled charge, the ledger's amount (the submit's was the estimate).
+    const row = await gw.stores.ledger.findByFalRequestId(sub.request_id);
+    expect(row?.state).toBe('settled');
+    expect(result.headers.get('x-gateway-cost-usd')).toBe(((row?.settledMicro ?? -1) / 1e6).toFixed(6));
+    expect(result.headers.get('x-gateway-cost-usd')).toBe('0.020000');
+
+    // A second fetch of a settled job reads the same charge from the row.
     const suffixed = await fetch(`${sub.response_url}/response`, { headers: auth() });
     expect(suffixed.status).toBe(200);
+    expect(suffixed.headers.get('x-gateway-cost-usd')).toBe('0.020000');
     await suffixed.arrayBuffer();
   });
 
