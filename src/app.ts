@@ -45,10 +45,14 @@ import { registerRequestMetrics } from './observability/request-metrics.js';
 import { RATE_LIMIT_STORE_ENTRIES, STATUS_CACHE_BOUNDS, type CacheBounds } from './pipeline/memory-bounds.js';
 import type { Stores } from './store/stores.js';
 import type { FalUpstream } from './upstream/fal-upstream.js';
+import { adminReconciliationRoutes } from './http/routes/admin-reconciliation.js';
+import { reconciliationParts, type ReconciliationParts } from './services/reconciliation-wiring.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     reconciler: Reconciler;
+    /** Reconciliation against fal's usage API; server.ts starts its job. */
+    reconciliation: ReconciliationParts;
   }
 }
 
@@ -144,7 +148,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerBudgetGauges(metrics, stores, now, app.log);
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
   app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs, (overdue) => alerts.backlog(overdue)));
+  app.decorate('reconciliation', reconciliationParts(deps.config, stores, now, app.log, alerts, metrics));
   app.addHook('onClose', async () => {
+    await app.reconciliation.job.stop();
     // A last try for held settlements first (what still fails is charged at its quote by
     // recovery), then the reconciler, which stops after the row in hand.
     await ctx.ledgerRetry.flush();
@@ -165,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     adminKeyRoutes(admin, ctx);
     adminUsageRoutes(admin, ctx);
     adminAuditRoutes(admin, ctx);
+    adminReconciliationRoutes(admin, ctx, app.reconciliation.service);
     done();
   });
   selfServiceRoutes(app, ctx);

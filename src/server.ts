@@ -71,6 +71,7 @@ export async function startGateway(config: Config, logger: Logger, given?: Store
   const app = await buildApp({ config, stores, upstream, logger, redis, ...(https ? { https } : {}) });
   const url = await app.listen({ host: config.host, port: config.port });
   app.reconciler.start();
+  if (app.reconciliation.scheduled) app.reconciliation.job.start();
   let closed: Promise<void> | undefined;
   return {
     app,

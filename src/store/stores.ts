@@ -15,6 +15,9 @@ import { MemoryLedgerStore } from './memory/memory-ledger-store.js';
 import { MemoryOwnershipStore } from './memory/memory-ownership-store.js';
 import { MemoryTeamStore } from './memory/memory-team-store.js';
 import type { OwnershipStore } from './ownership-store.js';
+import { MemoryReconciliationStore } from './memory/memory-reconciliation-store.js';
+import type { ReconciliationStore } from './reconciliation-store.js';
+import { SqlReconciliationStore } from './sql/sql-reconciliation-store.js';
 import type { PostgresOptions } from './sql/postgres-pool.js';
 import { SqlAdminStore } from './sql/sql-admin-store.js';
 import { SqlAlertClaimStore } from './sql/sql-alert-claim-store.js';
@@ -37,6 +40,8 @@ export interface Stores {
   alertClaims: AlertClaimStore;
   /** Named admin credentials and the audit log. */
   admins: AdminStore;
+  /** Reconciliation against fal's usage API: results per bucket, the job lease. */
+  reconciliation: ReconciliationStore;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +64,7 @@ export function memoryStores(): Stores {
     idempotency: new MemoryIdempotencyStore(ledger),
     alertClaims: new MemoryAlertClaimStore(),
     admins: new MemoryAdminStore(),
+    reconciliation: new MemoryReconciliationStore(() => ledger.snapshot()),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -86,6 +92,7 @@ function sqlStores(db: SqlDb): Stores {
     idempotency: new SqlIdempotencyStore(db),
     alertClaims: new SqlAlertClaimStore(db),
     admins: new SqlAdminStore(db),
+    reconciliation: new SqlReconciliationStore(db),
     ping: async () => {
       await db.run(query(PING));
     },

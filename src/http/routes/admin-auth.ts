@@ -12,7 +12,7 @@ import type { AuditContext } from '../../services/audit.js';
 import type { AdminRole } from '../../store/admin-store.js';
 
 /** What a viewer may call: reports and metrics, nothing that changes state. */
-const VIEWER_ROUTES = new Set(['GET /admin/usage', 'GET /admin/keys', 'GET /admin/teams', 'GET /admin/audit']);
+const VIEWER_ROUTES = new Set(['GET /admin/usage', 'GET /admin/keys', 'GET /admin/teams', 'GET /admin/audit', 'GET /admin/reconciliation']);
 
 interface Principal {
   actor: string;
@@ -38,7 +38,7 @@ export async function requireAdmin(ctx: PipelineContext, request: FastifyRequest
     throw new GatewayError('unauthorized', 'Admin endpoints need `Authorization: Bearer <ADMIN_TOKEN or admin credential>`');
   }
   if (principal.role === 'viewer' && !VIEWER_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) {
-    throw new GatewayError('forbidden', 'A viewer credential may only read usage, keys, teams and the audit log');
+    throw new GatewayError('forbidden', 'A viewer credential may only read usage, keys, teams, the audit log and reconciliation results');
   }
   principals.set(request, principal);
 }

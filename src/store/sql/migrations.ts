@@ -150,4 +150,29 @@ export const MIGRATIONS: readonly Migration[] = [
    ALTER TABLE keys ADD COLUMN previous_hash TEXT;
    ALTER TABLE keys ADD COLUMN previous_hash_until TIMESTAMPTZ;
    CREATE UNIQUE INDEX keys_previous_hash ON keys (previous_hash) WHERE previous_hash IS NOT NULL`,
+  // 14: cost truth (issue #14): what reconciling the ledger against fal's usage API found, per bucket
+  // (re-running a window replaces its rows), and the lease that lets one instance run the scheduled
+  // job at a time. New tables only.
+  `CREATE TABLE reconciliation_buckets (
+     size TEXT NOT NULL CHECK (size IN ('hour', 'day')),
+     bucket_start TIMESTAMPTZ NOT NULL,
+     bucket_end TIMESTAMPTZ NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('matched', 'difference', 'pending')),
+     note TEXT,
+     fal_units DOUBLE PRECISION NOT NULL,
+     fal_micro BIGINT NOT NULL,
+     ledger_units DOUBLE PRECISION NOT NULL,
+     ledger_micro BIGINT NOT NULL,
+     diff_units DOUBLE PRECISION NOT NULL,
+     diff_micro BIGINT NOT NULL,
+     rows_json TEXT NOT NULL,
+     checked_at TIMESTAMPTZ NOT NULL,
+     PRIMARY KEY (size, bucket_start)
+   );
+   CREATE TABLE job_leases (
+     name TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     lease_until TIMESTAMPTZ NOT NULL
+   );
+   CREATE INDEX ledger_settled_at ON ledger_entries (settled_at) WHERE settled_at IS NOT NULL`,
 ];
