@@ -130,10 +130,11 @@ function explain(w: Work): ExplainingRow[] {
   const gap = Math.abs(w.b.diffUnits);
   // fal billed more: a request whose own units equal the surplus is the first suspect (billed twice).
   if (w.b.diffUnits > UNIT_EPSILON) for (const r of w.settled) if (r.billedUnits !== null && Math.abs(r.billedUnits - gap) <= UNIT_EPSILON) add(r, 'units_equal_difference');
+  // The most telling reason first: a recovered row is also unverified (charged at its quote).
   for (const r of w.settled) {
-    if (r.verified === false) add(r, 'unverified');
     if (r.outcome === 'recovered') add(r, 'recovered');
     if (r.overrun) add(r, 'overrun');
+    if (r.verified === false) add(r, 'unverified');
   }
   // Released with a fal id: fal ran it, the ledger charged nothing; fal may have billed it.
   if (w.b.diffUnits > UNIT_EPSILON) for (const r of w.released) if (r.falRequestId !== null) add(r, 'released');

@@ -47,6 +47,8 @@ export interface RigOptions {
   env?: Record<string, string>;
   simFaults?: Partial<SimFaults>;
   stores?: Stores;
+  /** Put the serving FAL_KEY in FAL_ADMIN_KEY (with the opt-in): fal refuses it on the usage API. */
+  servingKeyAsAdmin?: boolean;
   /** Share a sim (and its clock) with another rig: a second instance. */
   shared?: { sim: FalSim; clock: Clock; falKey: string; adminKey: string };
 }
@@ -80,6 +82,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     LOG_LEVEL: 'debug',
     SHUTDOWN_GRACE_MS: '500',
     RATE_LIMIT_RPM: '100000',
+    ...(opts.servingKeyAsAdmin === true ? { FAL_ADMIN_KEY: falKey, FAL_ADMIN_KEY_MAY_EQUAL_FAL_KEY: 'true' } : {}),
     ...opts.env,
   });
   const logs: string[] = [];
