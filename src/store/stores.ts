@@ -17,6 +17,9 @@ import { MemoryTeamStore } from './memory/memory-team-store.js';
 import type { OwnershipStore } from './ownership-store.js';
 import { MemoryReconciliationStore } from './memory/memory-reconciliation-store.js';
 import type { ReconciliationStore } from './reconciliation-store.js';
+import { MemoryPriceStore } from './memory/memory-price-store.js';
+import type { PriceStore } from './price-store.js';
+import { SqlPriceStore } from './sql/sql-price-store.js';
 import { SqlReconciliationStore } from './sql/sql-reconciliation-store.js';
 import type { PostgresOptions } from './sql/postgres-pool.js';
 import { SqlAdminStore } from './sql/sql-admin-store.js';
@@ -42,6 +45,8 @@ export interface Stores {
   admins: AdminStore;
   /** Reconciliation against fal's usage API: results per bucket, the job lease. */
   reconciliation: ReconciliationStore;
+  /** fal's price for the endpoint, shared by every instance (PRICE_SOURCE=fal). */
+  prices: PriceStore;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -65,6 +70,7 @@ export function memoryStores(): Stores {
     alertClaims: new MemoryAlertClaimStore(),
     admins: new MemoryAdminStore(),
     reconciliation: new MemoryReconciliationStore(() => ledger.snapshot()),
+    prices: new MemoryPriceStore(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -93,6 +99,7 @@ function sqlStores(db: SqlDb): Stores {
     alertClaims: new SqlAlertClaimStore(db),
     admins: new SqlAdminStore(db),
     reconciliation: new SqlReconciliationStore(db),
+    prices: new SqlPriceStore(db),
     ping: async () => {
       await db.run(query(PING));
     },

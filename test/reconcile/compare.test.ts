@@ -14,7 +14,7 @@ function row(id: string, createdAt: number, settledAt: number | null, over: Part
     state: settledAt === null ? 'reserved' : 'settled', outcome: 'ok', quotedMicro: 20_000, settledMicro: settledAt === null ? null : 20_000,
     requestedMegapixels: 1, billedUnits: settledAt === null ? null : 1, settleSource: 'billable_units', verified: true, httpStatus: 200,
     endUser: null, tokenId: null, images: 1, createdAt: new Date(createdAt).toISOString(), settledAt: settledAt === null ? null : new Date(settledAt).toISOString(),
-    upstreamPhase: 'sent', deadlineAt: null, overrun: false, ...over,
+    upstreamPhase: 'sent', deadlineAt: null, unitPriceMicro: 20_000, overrun: false, ...over,
   };
 }
 const fal = (entries: [number, number][]): Map<number, FalUsageBucket> => new Map(entries.map(([start, units]) => [start, { start, units, costMicro: units * 20_000, unitsSeen: ['megapixels'] }]));

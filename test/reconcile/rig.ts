@@ -90,6 +90,8 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const stores = opts.stores ?? memoryStores();
   const upstream = createFalUpstream({ runUrl: config.falRunUrl, queueUrl: config.falQueueUrl, falKey, userAgent: 'fal-gateway/test' });
   const app = await buildApp({ config, stores, upstream, logger, now: () => new Date(clock.t) });
+  // As server.ts does before listening (PRICE_SOURCE=fal reads fal's price here).
+  await app.price.start();
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const created = await fetch(`${url}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'recon' }) });
   if (created.status !== 201) throw new Error(`key create failed: ${created.status} ${await created.text()}`);
@@ -118,6 +120,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
 export interface Answer {
   status: number;
   falRequestId: string | null;
+  costUsd?: string | null;
   body: string;
 }
 
@@ -125,14 +128,14 @@ export interface Answer {
 export async function run(rig: Rig, body: Record<string, unknown>): Promise<Answer> {
   try {
     const res = await fetch(rig.url + MODEL, { method: 'POST', headers: { authorization: `Key ${rig.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, falRequestId: res.headers.get('x-fal-request-id'), body: await res.text().catch(() => '') };
+    return { status: res.status, falRequestId: res.headers.get('x-fal-request-id'), costUsd: res.headers.get('x-gateway-cost-usd'), body: await res.text().catch(() => '') };
   } catch {
     return { status: 0, falRequestId: null, body: '' };
   }
 }
 
 /** Submits, polls until fal says COMPLETED (or 40 s), then `beforeResult` (move the clock), then fetches the result. */
-export async function queued(rig: Rig, body: Record<string, unknown>, beforeResult: () => void = () => undefined): Promise<Answer> {
+export async function queued(rig: Rig, body: Record<string, unknown>, beforeResult: () => void | Promise<void> = () => undefined): Promise<Answer> {
   const auth = { authorization: `Key ${rig.key}`, 'content-type': 'application/json' };
   const res = await fetch(rig.url + SUBMIT, { method: 'POST', headers: auth, body: JSON.stringify(body) });
   const sub = (await res.json()) as { request_id: string; status_url: string; response_url: string };
@@ -142,7 +145,7 @@ export async function queued(rig: Rig, body: Record<string, unknown>, beforeResu
     if (s.status !== 'IN_QUEUE' && s.status !== 'IN_PROGRESS') break;
     await new Promise((r) => setTimeout(r, 20));
   }
-  beforeResult();
+  await beforeResult();
   const result = await fetch(sub.response_url, { headers: auth });
   return { status: result.status, falRequestId: sub.request_id, body: await result.text() };
 }

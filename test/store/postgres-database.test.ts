@@ -47,6 +47,7 @@ suite(title, () => {
       'admin_credentials',
       'alert_claims',
       'budget_counters',
+      'fal_prices',
       'idempotency_responses',
       'job_leases',
       'keys',

@@ -151,8 +151,9 @@ export const MIGRATIONS: readonly Migration[] = [
    ALTER TABLE keys ADD COLUMN previous_hash_until TIMESTAMPTZ;
    CREATE UNIQUE INDEX keys_previous_hash ON keys (previous_hash) WHERE previous_hash IS NOT NULL`,
   // 14: cost truth (issue #14): what reconciling the ledger against fal's usage API found, per bucket
-  // (re-running a window replaces its rows), and the lease that lets one instance run the scheduled
-  // job at a time. New tables only.
+  // (re-running a window replaces its rows); the lease that lets one instance run the scheduled job
+  // at a time; fal's price for the endpoint, one row every instance reads (PRICE_SOURCE=fal); and
+  // the price each ledger row was quoted at, which its settlement uses (NULL on older rows).
   `CREATE TABLE reconciliation_buckets (
      size TEXT NOT NULL CHECK (size IN ('hour', 'day')),
      bucket_start TIMESTAMPTZ NOT NULL,
@@ -174,5 +175,13 @@ export const MIGRATIONS: readonly Migration[] = [
      holder TEXT NOT NULL,
      lease_until TIMESTAMPTZ NOT NULL
    );
-   CREATE INDEX ledger_settled_at ON ledger_entries (settled_at) WHERE settled_at IS NOT NULL`,
+   CREATE INDEX ledger_settled_at ON ledger_entries (settled_at) WHERE settled_at IS NOT NULL;
+   CREATE TABLE fal_prices (
+     endpoint_id TEXT PRIMARY KEY,
+     unit TEXT NOT NULL,
+     micro_usd_per_unit BIGINT NOT NULL CHECK (micro_usd_per_unit >= 0),
+     fal_unit_price TEXT NOT NULL,
+     fetched_at TIMESTAMPTZ NOT NULL
+   );
+   ALTER TABLE ledger_entries ADD COLUMN unit_price_micro BIGINT`,
 ];
