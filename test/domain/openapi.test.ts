@@ -50,6 +50,8 @@ describe('buildOpenApiDocument', () => {
       '/admin/keys': ['post'],
       '/admin/keys/{id}': ['patch', 'delete'],
       '/admin/keys/{id}/rotate': ['post'],
+      '/admin/reconciliation': ['get'],
+      '/admin/reconciliation/run': ['post'],
     };
     const paths = doc.paths as Record<string, Json>;
     expect(Object.keys(paths).sort()).toEqual(Object.keys(expected).sort());

@@ -3,17 +3,14 @@
  * result per bucket) and `GET /admin/reconciliation?from&to[&bucket]` (admin and viewer: what the
  * runs recorded, per bucket and per UTC day). docs/reconciliation.md says how buckets are decided.
  */
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { ListQuery, RunBody } from '../../domain/openapi-reconciliation.js';
 import { GatewayError } from '../../errors.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import type { ReconciliationService } from '../../services/reconciliation.js';
 import { bucketView, dayViews, resultView } from '../../services/reconciliation-view.js';
 import type { BucketSize } from '../../store/reconciliation-store.js';
 
-const Bucket = Type.Union([Type.Literal('hour'), Type.Literal('day')]);
-export const RunBody = Type.Object({ from: Type.String({ maxLength: 40 }), to: Type.String({ maxLength: 40 }), bucket: Type.Optional(Bucket) }, { additionalProperties: false });
-export const ListQuery = Type.Object({ from: Type.String({ maxLength: 40 }), to: Type.String({ maxLength: 40 }), bucket: Type.Optional(Bucket) }, { additionalProperties: false });
 
 /** A UTC date (`2026-12-01`) or an ISO-8601 instant. */
 export function parseInstant(v: string): Date | null {
