@@ -123,7 +123,7 @@ export class OperatorAlerts {
   /** A bucket where fal's usage and the ledger differ (services/reconciliation.ts; once per new difference). */
   reconciliationDifference(b: ReconciliationBucket): void {
     const named = b.rows.map((r) => r.falRequestId ?? r.ledgerId).slice(0, 5).join(', ');
-    this.emit('reconciliation_difference', `fal billed ${b.diffUnits} unit(s) / ${b.diffMicro} micro-USD more than the ledger settled in ${b.size} ${b.start}${named === '' ? '' : ` (rows: ${named})`}`, {
+    this.emit('reconciliation_difference', `fal's usage and the ledger differ in the ${b.size} from ${b.start}: fal − ledger = ${b.diffUnits} unit(s), ${b.diffMicro} micro-USD${named === '' ? '' : ` (rows: ${named})`}`, {
       bucket: b.size,
       start: b.start,
       difference_units: b.diffUnits,

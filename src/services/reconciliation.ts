@@ -46,9 +46,11 @@ export class ReconciliationService {
     const platform = this.deps.platform;
     if (platform === null) throw new GatewayError('conflict', 'Reconciliation needs FAL_ADMIN_KEY (an ADMIN-scope fal key for the usage API); it is not set');
     const span = BUCKET_MS[size];
-    const starts = bucketStarts(from.getTime(), to.getTime(), size);
     if (!(from.getTime() < to.getTime())) throw new GatewayError('bad_request', '`from` must be before `to`');
-    if (starts.length > MAX_BUCKETS) throw new GatewayError('bad_request', `The window holds ${starts.length} ${size} buckets; at most ${MAX_BUCKETS} per run (use bucket=day for long windows)`);
+    // Counted before the list is built: a window of centuries must not allocate its buckets first.
+    const count = Math.ceil(to.getTime() / span) - Math.floor(from.getTime() / span);
+    if (count > MAX_BUCKETS) throw new GatewayError('bad_request', `The window holds ${count} ${size} buckets; at most ${MAX_BUCKETS} per run (use bucket=day for long windows)`);
+    const starts = bucketStarts(from.getTime(), to.getTime(), size);
     const first = starts[0] ?? from.getTime();
     const last = (starts[starts.length - 1] ?? first) + span;
     const [outerFrom, outerTo] = [first - span, last + span];

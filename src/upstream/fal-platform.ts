@@ -20,8 +20,6 @@ export interface FalUsageBucket {
   units: number;
   /** Σ line cost, each line's USD converted to integer µUSD (half-up). */
   costMicro: number;
-  /** Distinct unit strings fal used (a unit the gateway does not bill in is a difference of its own). */
-  unitsSeen: string[];
 }
 
 export interface FalPrice {
@@ -170,15 +168,14 @@ function addPage(out: Map<number, FalUsageBucket>, page: UsagePageJson): void {
     // fal writes an explicit offset (`…-05:00`); Date.parse turns it into the UTC instant.
     const start = typeof entry.bucket === 'string' ? Date.parse(entry.bucket) : NaN;
     if (!Number.isFinite(start) || !Array.isArray(entry.results)) throw new FalPlatformError('bad_answer', 'fal usage: a bucket without a timestamp or results');
-    const b = out.get(start) ?? { start, units: 0, costMicro: 0, unitsSeen: [] };
+    const b = out.get(start) ?? { start, units: 0, costMicro: 0 };
     for (const line of entry.results) {
       if (line.endpoint_id !== MODEL_ID) continue;
-      if (typeof line.quantity !== 'number' || typeof line.cost !== 'number' || typeof line.unit !== 'string' || line.quantity < 0 || line.cost < 0) {
+      if (typeof line.quantity !== 'number' || typeof line.cost !== 'number' || !Number.isFinite(line.quantity) || !Number.isFinite(line.cost) || line.quantity < 0 || line.cost < 0) {
         throw new FalPlatformError('bad_answer', 'fal usage: a line without numeric quantity and cost');
       }
       b.units += line.quantity;
       b.costMicro += usdToMicro(line.cost);
-      if (!b.unitsSeen.includes(line.unit)) b.unitsSeen.push(line.unit);
     }
     out.set(start, b);
   }

@@ -17,7 +17,7 @@ function row(id: string, createdAt: number, settledAt: number | null, over: Part
     upstreamPhase: 'sent', deadlineAt: null, unitPriceMicro: 20_000, overrun: false, ...over,
   };
 }
-const fal = (entries: [number, number][]): Map<number, FalUsageBucket> => new Map(entries.map(([start, units]) => [start, { start, units, costMicro: units * 20_000, unitsSeen: ['megapixels'] }]));
+const fal = (entries: [number, number][]): Map<number, FalUsageBucket> => new Map(entries.map(([start, units]) => [start, { start, units, costMicro: units * 20_000 }]));
 const decide = (rows: LedgerRow[], usage: [number, number][], starts = [T, T + H], now = NOW) => compareBuckets({ size: 'hour', starts, fal: fal(usage), rows, now, lagMs: H });
 
 describe('compareBuckets', () => {

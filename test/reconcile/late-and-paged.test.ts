@@ -130,5 +130,15 @@ describe('keys', () => {
     expect((await admin(rig, 'GET', `/admin/reconciliation?from=2026-03-10&to=2026-03-11`, undefined, secret)).status).toBe(200);
     expect((await admin(rig, 'POST', '/admin/reconciliation/run', { from: '2026-03-10', to: '2026-03-11' }, secret)).status).toBe(403);
     expect((await admin(rig, 'GET', `/admin/reconciliation?from=2026-03-11&to=2026-03-10`)).status).toBe(400);
+    expect((await admin(rig, 'GET', `/admin/reconciliation?from=2026-03-10`)).status).toBe(422);
+    expect((await admin(rig, 'POST', '/admin/reconciliation/run', { from: '2026-03-10', to: '2026-03-11', bucket: 'week' })).status).toBe(422);
+  });
+
+  it('refuses a window of more buckets than one run takes, before asking fal', async () => {
+    const rig = await start();
+    const r = await reconcile(rig, '2000-01-01', '2026-01-01', 'hour');
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.json)).toContain('bucket=day');
+    expect(rig.sim.calls().filter((c) => c.op === 'usage')).toHaveLength(0);
   });
 });
