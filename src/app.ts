@@ -50,10 +50,19 @@ import { registerRequestMetrics } from './observability/request-metrics.js';
 import { RATE_LIMIT_STORE_ENTRIES, STATUS_CACHE_BOUNDS, type CacheBounds } from './pipeline/memory-bounds.js';
 import type { Stores } from './store/stores.js';
 import type { FalUpstream } from './upstream/fal-upstream.js';
+import { adminReconciliationRoutes } from './http/routes/admin-reconciliation.js';
+import { reconciliationParts, type ReconciliationParts } from './services/reconciliation-wiring.js';
+import { priceParts, type PriceParts } from './services/price-source.js';
+import { createFalPlatform } from './upstream/fal-platform.js';
+import { GATEWAY_USER_AGENT } from './version.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     reconciler: Reconciler;
+    /** Reconciliation against fal's usage API; server.ts starts its job. */
+    reconciliation: ReconciliationParts;
+    /** Where new quotes get their price (PRICE_SOURCE); server.ts starts it before listening. */
+    price: PriceParts;
   }
 }
 
@@ -113,8 +122,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const alerts = new OperatorAlerts(deps.config.alerts, deps.stores, app.log, now);
   const stores: Stores = { ...deps.stores, ledger: meteredLedger(alerts.ledger(deps.stores.ledger), metrics, app.log) };
   const logOverrun = logOverruns(app.log);
+  const platformConfig = deps.config.platform;
+  const price = priceParts(platformConfig.priceSource, {
+    // The pricing API takes any valid key of the account: the admin key when set, else FAL_KEY.
+    platform: createFalPlatform({ apiUrl: platformConfig.apiUrl, adminKey: platformConfig.adminKey, priceKey: platformConfig.adminKey ?? deps.config.falKey, timeoutMs: platformConfig.timeoutMs, userAgent: GATEWAY_USER_AGENT }),
+    store: deps.stores.prices,
+    fallbackMicro: deps.config.microUsdPerMegapixel,
+    refreshMs: platformConfig.priceRefreshMs,
+    now,
+    log: app.log,
+  });
+  app.decorate('price', price);
   const ctx: PipelineContext = {
     config: deps.config,
+    price: price.provider,
     stores,
     upstream: meteredUpstream(alerts.upstream(deps.upstream), metrics),
     validateInput: createInputValidator({ unknownFields: deps.config.unknownFields }),
@@ -152,7 +173,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.config.webhooks.publicUrl !== undefined) app.addHook('onReady', () => webhooks.start());
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
   app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs, (overdue) => alerts.backlog(overdue)));
+  app.decorate('reconciliation', reconciliationParts(deps.config, stores, now, app.log, alerts, metrics));
   app.addHook('onClose', async () => {
+    await app.reconciliation.job.stop();
+    app.price.stop();
     // A last try for held settlements first (what still fails is charged at its quote by
     // recovery), then the reconciler, which stops after the row in hand.
     await ctx.ledgerRetry.flush();
@@ -176,6 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     adminUsageRoutes(admin, ctx);
     adminRequestRoutes(admin, ctx);
     adminAuditRoutes(admin, ctx);
+    adminReconciliationRoutes(admin, ctx, app.reconciliation.service);
     done();
   });
   consoleSessionRoutes(app, ctx);

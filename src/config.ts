@@ -83,6 +83,27 @@ export interface Config {
   alerts: AlertConfig;
   /** Webhook settlement and relay (webhooks/): fal delivers to the gateway, which relays to the caller. */
   webhooks: WebhookConfig;
+  /** fal's Platform APIs: reconciliation against the usage API and the price from the pricing API. */
+  platform: PlatformConfig;
+}
+
+export interface PlatformConfig {
+  /** https://api.fal.ai (the simulated fal's `apiUrl` in tests). */
+  apiUrl: string;
+  /** ADMIN-scope key for the usage API; unset = no reconciliation job. Never logged. */
+  adminKey: string | undefined;
+  /** Scheduled reconciliation every this many ms when adminKey is set; 0 = off. */
+  reconcileUsageIntervalMs: number;
+  /** A bucket is judged only once it ended this long ago (fal totals usage late). */
+  reconcileLagMs: number;
+  /** Bucket of the scheduled job. */
+  reconcileBucket: 'hour' | 'day';
+  /** Upper bound on one Platform API call, in ms. */
+  timeoutMs: number;
+  /** `config` (PRICE_PER_MEGAPIXEL_USD) or `fal` (the pricing API, cached in the database). */
+  priceSource: 'config' | 'fal';
+  /** How often the price is read from fal (PRICE_SOURCE=fal), in ms. */
+  priceRefreshMs: number;
 }
 
 export interface AlertConfig {
@@ -297,9 +318,31 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
       backlogThreshold: int('ALERT_BACKLOG_THRESHOLD', 10, 0, 1_000_000),
     },
     webhooks: webhookConfig(str, url, int, env, problems),
+    platform: {
+      apiUrl: url('FAL_API_URL', 'https://api.fal.ai') ?? 'https://api.fal.ai',
+      adminKey: adminKeyOf(str('FAL_ADMIN_KEY'), falKey, str('FAL_ADMIN_KEY_MAY_EQUAL_FAL_KEY') === 'true', problems),
+      reconcileUsageIntervalMs: int('RECONCILE_USAGE_INTERVAL_MS', 3_600_000, 0, 86_400_000),
+      reconcileLagMs: int('RECONCILE_LAG_MS', 3_600_000, 0, 7 * 86_400_000),
+      reconcileBucket: oneOf<'hour' | 'day'>('RECONCILE_BUCKET', ['hour', 'day'], 'hour'),
+      timeoutMs: int('FAL_API_TIMEOUT_MS', 15_000, 100, 600_000),
+      priceSource: oneOf<'config' | 'fal'>('PRICE_SOURCE', ['config', 'fal'], 'config'),
+      priceRefreshMs: int('PRICE_REFRESH_MS', 3_600_000, 1_000, 86_400_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * FAL_ADMIN_KEY is an ADMIN-scope key, which can manage the account: the serving FAL_KEY should not
+ * have that scope, so the same value is refused unless FAL_ADMIN_KEY_MAY_EQUAL_FAL_KEY=true says
+ * the operator means it. The message never shows either key.
+ */
+function adminKeyOf(adminKey: string | undefined, falKey: string | undefined, mayEqual: boolean, problems: string[]): string | undefined {
+  if (adminKey !== undefined && adminKey === falKey && !mayEqual) {
+    problems.push('FAL_ADMIN_KEY equals FAL_KEY: use a separate ADMIN-scope key for the usage API, or set FAL_ADMIN_KEY_MAY_EQUAL_FAL_KEY=true if the serving key really has ADMIN scope');
+  }
+  return adminKey;
 }
 
 /** ALERT_THRESHOLDS: comma-separated whole percentages (1–1000), default 50,80,100. */

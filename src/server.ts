@@ -17,6 +17,7 @@ import { ConfigError, envFilePath, loadConfig, type Config } from './config.js';
 import { ANSWER_WINDOW_MS } from './http/graceful-close.js';
 import { loggerOptions } from './logger.js';
 import { startupFacts } from './observability/startup-facts.js';
+import { PriceUnitError } from './services/price-source.js';
 import { openStores, type Stores } from './store/stores.js';
 import { createFalUpstream } from './upstream/fal-upstream.js';
 import { GATEWAY_USER_AGENT } from './version.js';
@@ -69,8 +70,19 @@ export async function startGateway(config: Config, logger: Logger, given?: Store
           retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
         });
   const app = await buildApp({ config, stores, upstream, logger, redis, ...(https ? { https } : {}) });
+  try {
+    // PRICE_SOURCE=fal: fal's price before the first quote; a unit quotes cannot use stops the start.
+    await app.price.start();
+  } catch (err) {
+    await app.close();
+    await upstream.close();
+    redis?.disconnect();
+    if (!given) await stores.close();
+    throw err instanceof PriceUnitError ? new ConfigError([err.message]) : err;
+  }
   const url = await app.listen({ host: config.host, port: config.port });
   app.reconciler.start();
+  if (app.reconciliation.scheduled) app.reconciliation.job.start();
   let closed: Promise<void> | undefined;
   return {
     app,

@@ -8,6 +8,7 @@
 import { LRUCache } from 'lru-cache';
 import type { AlertConfig } from '../config.js';
 import type { Overrun } from '../store/ledger-overrun.js';
+import type { ReconciliationBucket } from '../store/reconciliation-store.js';
 import type { LedgerStore } from '../store/ledger-store.js';
 import type { Stores } from '../store/stores.js';
 import type { FalUpstream } from '../upstream/fal-upstream.js';
@@ -117,6 +118,20 @@ export class OperatorAlerts {
       this.emit('reconciler_backlog', `${overdue} ledger rows are reserved past their deadline (threshold ${this.config.backlogThreshold})`, { overdue, threshold: this.config.backlogThreshold });
     }
     this.backlogRaised = above;
+  }
+
+  /** A bucket where fal's usage and the ledger differ (services/reconciliation.ts; once per new difference). */
+  reconciliationDifference(b: ReconciliationBucket): void {
+    const named = b.rows.map((r) => r.falRequestId ?? r.ledgerId).slice(0, 5).join(', ');
+    this.emit('reconciliation_difference', `fal's usage and the ledger differ in the ${b.size} from ${b.start}: fal − ledger = ${b.diffUnits} unit(s), ${b.diffMicro} micro-USD${named === '' ? '' : ` (rows: ${named})`}`, {
+      bucket: b.size,
+      start: b.start,
+      difference_units: b.diffUnits,
+      difference_micro: b.diffMicro,
+      fal_units: b.falUnits,
+      ledger_units: b.ledgerUnits,
+      rows: named === '' ? null : named,
+    });
   }
 
   close(): void {

@@ -5,7 +5,8 @@
  */
 import { ConfigError } from '../config.js';
 import { GatewayError } from '../errors.js';
-import { main as serve } from '../server.js';
+import { RECONCILE_USAGE, reconcileCommand } from '../cli-reconcile.js';
+import { loadEnvFile, main as serve } from '../server.js';
 import { GATEWAY_VERSION } from '../version.js';
 import { adminsCommand } from './admins.js';
 import { UsageError, type CliCommand } from './command.js';
@@ -22,6 +23,14 @@ export const COMMANDS: Record<string, CliCommand> = {
   teams: teamsCommand,
   admins: adminsCommand,
   usage: usageCommand,
+  reconcile: {
+    summary: "compare the ledger with fal's usage API per hour or day (needs FAL_ADMIN_KEY)",
+    usage: `Usage:\n  ${RECONCILE_USAGE}\n  exit 0 matched or pending, 1 a bucket differs, 2 bad arguments or configuration, 3 fal or the database failed`,
+    run: (args) => {
+      loadEnvFile();
+      return reconcileCommand(args, { env: process.env, out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) });
+    },
+  },
 };
 
 const HELP_FLAGS = new Set(['--help', '-h']);

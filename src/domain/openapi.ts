@@ -11,6 +11,7 @@ import { METRICS_SECURITY_SCHEME, operationsPaths } from './openapi-operations.j
 import { reportPaths } from './openapi-reports.js';
 import { selfServicePaths } from './openapi-self-service.js';
 import { webhookPaths } from './openapi-webhooks.js';
+import { reconciliationPaths } from './openapi-reconciliation.js';
 import { MODEL_ID, MODEL_PATH, REQUESTS_PREFIX } from './model.js';
 import {
   CancelStatusSchema,
@@ -293,7 +294,7 @@ export function buildOpenApiDocument(opts: { publicUrl?: string; unknownFields?:
     ...(opts.publicUrl === undefined ? {} : { servers: [{ url: opts.publicUrl }] }),
     security: [{ falKey: [] }, { bearer: [] }],
     tags: [{ name: 'generation' }, { name: 'queue' }, { name: 'proxy' }, { name: 'browser' }, { name: 'health' }, { name: 'operations' }, { name: 'admin' }],
-    paths: mergePaths(paths(), selfServicePaths(), operationsPaths(), adminPaths(), adminKeyPaths(), reportPaths(), consolePaths(), webhookPaths()),
+    paths: mergePaths(paths(), selfServicePaths(), operationsPaths(), adminPaths(), adminKeyPaths(), reportPaths(), consolePaths(), webhookPaths(), reconciliationPaths()),
     components: {
       schemas: componentSchemas(unknownFields),
       responses: errorResponses(unknownFieldsText),

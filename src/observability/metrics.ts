@@ -6,7 +6,7 @@
  * bounded: operations, doors, statuses and reasons are small enums; `key_id` and `team` only ever
  * name keys and teams that exist (settled rows), so they are bounded by the number of keys.
  */
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type RefusalReason = 'budget' | 'rate' | 'concurrency' | 'policy' | 'validation' | 'forbidden';
 export type StatusLookup = 'cache_hit' | 'coalesced' | 'fetched';
@@ -50,6 +50,15 @@ export class GatewayMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+
+  /** Set by this instance's last reconciliation run (services/reconciliation.ts): aggregate with max. */
+  readonly reconciliationBuckets = new Gauge({
+    name: 'gateway_reconciliation_buckets',
+    help: "Buckets of the last reconciliation run against fal's usage API, by status (matched, difference, pending)",
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly reconciliationDifferences = new Counter({ name: 'gateway_reconciliation_differences_total', help: "Buckets found to differ from fal's usage (each new difference once)", registers: [this.registry] });
 
   refused(reason: RefusalReason): void {
     this.refusals.inc({ reason });

@@ -42,9 +42,11 @@ export async function reserve(
   input: Sd35Input,
   opts: { id: string; operation: LedgerOperation; idempotencyKey: string | null; bodyHash: string | null },
 ): Promise<Reservation | { duplicate: LedgerRow }> {
-  const q = quote(input, { microUsdPerMegapixel: ctx.config.microUsdPerMegapixel, rounding: ctx.config.rounding });
+  // The price in force now (PRICE_SOURCE); the row keeps it, so its settlement uses it too.
+  const unitPriceMicro = await ctx.price.current();
+  const q = quote(input, { microUsdPerMegapixel: unitPriceMicro, rounding: ctx.config.rounding });
   // The hold, not the estimate: what a refusal quotes, so "cost" and "remaining" compare the same thing.
-  const holdMicro = reservationMicro(input, ctx.config.microUsdPerMegapixel);
+  const holdMicro = reservationMicro(input, unitPriceMicro);
   const at = ctx.now();
   const token = principal.token ? { tokenId: principal.token.id, maxMicroUsd: principal.token.maxMicroUsd, maxImages: principal.token.maxImages } : null;
   // Key and team limits here are placeholders: the store replaces them with the rows it reads (freshLimits).
@@ -62,6 +64,7 @@ export async function reserve(
     endUser: principal.endUser,
     tokenId: principal.token?.id ?? null,
     images: q.numImages,
+    unitPriceMicro,
     inFlightLimits: { key: principal.key.maxConcurrency, global: ctx.config.globalMaxConcurrency },
     at: at.toISOString(),
     freshLimits: true,
@@ -116,11 +119,16 @@ async function recheckPolicy(ctx: PipelineContext, row: LedgerRow, input: Sd35In
   throw new ValidationRefusal(verdict.issues);
 }
 
-/** What fal's answer says was billed: x-fal-billable-units × price, or null when fal did not say. */
-export function billedFromHeaders(ctx: PipelineContext, headers: IncomingHttpHeaders): { micro: number; units: number } | null {
+/** The price a row settles at: its own (set at reserve); rows from before migration 17 take the current one. */
+export function rowPrice(ctx: PipelineContext, row: Pick<LedgerRow, 'unitPriceMicro'>): number {
+  return row.unitPriceMicro ?? ctx.price.lastKnown();
+}
+
+/** What fal's answer says was billed: x-fal-billable-units × the row's price, or null when fal did not say. */
+export function billedFromHeaders(ctx: PipelineContext, headers: IncomingHttpHeaders, row: Pick<LedgerRow, 'unitPriceMicro'>): { micro: number; units: number } | null {
   const raw = headers['x-fal-billable-units'];
   if (typeof raw !== 'string') return null;
-  const micro = costOfBillableUnits(raw, ctx.config.microUsdPerMegapixel);
+  const micro = costOfBillableUnits(raw, rowPrice(ctx, row));
   return micro === null ? null : { micro, units: Number(raw) };
 }
 
@@ -138,7 +146,7 @@ export interface AnswerSettlement {
  */
 export function settlementFromAnswer(
   ctx: PipelineContext,
-  row: Pick<LedgerRow, 'id' | 'keyId' | 'quotedMicro'>,
+  row: Pick<LedgerRow, 'id' | 'keyId' | 'quotedMicro' | 'unitPriceMicro'>,
   statusCode: number,
   headers: IncomingHttpHeaders,
   outcome?: string,
@@ -146,7 +154,7 @@ export function settlementFromAnswer(
   falRequestId: string | null = null,
 ): AnswerSettlement {
   const at = ctx.now().toISOString();
-  const billed = billedFromHeaders(ctx, headers);
+  const billed = billedFromHeaders(ctx, headers, row);
   const ok = statusCode >= 200 && statusCode < 300;
   const ledger = ctx.stores.ledger;
   if (billed !== null && billed.micro > 0) {
@@ -167,7 +175,7 @@ export function settlementFromAnswer(
   return { costMicro: 0, apply: () => ledger.release(row.id, { outcome: ok ? 'not_billed' : 'failed', httpStatus: statusCode, at, falRequestId }) };
 }
 
-export async function settleFromAnswer(ctx: PipelineContext, row: Pick<LedgerRow, 'id' | 'keyId' | 'quotedMicro'>, statusCode: number, headers: IncomingHttpHeaders): Promise<number | null> {
+export async function settleFromAnswer(ctx: PipelineContext, row: Pick<LedgerRow, 'id' | 'keyId' | 'quotedMicro' | 'unitPriceMicro'>, statusCode: number, headers: IncomingHttpHeaders): Promise<number | null> {
   const settlement = settlementFromAnswer(ctx, row, statusCode, headers);
   await settlement.apply();
   return settlement.costMicro;

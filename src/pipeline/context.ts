@@ -9,6 +9,7 @@ import type { OverrunHook } from '../store/ledger-overrun.js';
 import type { Stores } from '../store/stores.js';
 import type { FalUpstream } from '../upstream/fal-upstream.js';
 import type { CorsOrigins } from '../http/cors.js';
+import type { PriceProvider } from '../services/price-source.js';
 import type { KeyCache } from './key-cache.js';
 import type { LedgerRetry } from './ledger-retry.js';
 import type { RateLimits } from './limits.js';
@@ -19,6 +20,8 @@ import type { StatusCoalescer } from './status-coalescer.js';
 
 export interface PipelineContext {
   config: Config;
+  /** µUSD per megapixel for new quotes (PRICE_SOURCE: config, or fal's pricing API via the database). */
+  price: PriceProvider;
   stores: Stores;
   upstream: FalUpstream;
   validateInput: (body: unknown) => InputValidation;

@@ -163,6 +163,7 @@ export function reservedRow(input: ReserveInput): LedgerRow {
     settledAt: null,
     upstreamPhase: 'reserved',
     deadlineAt: null,
+    unitPriceMicro: input.unitPriceMicro ?? null,
     overrun: false,
   };
 }

@@ -63,6 +63,12 @@ export interface LedgerRow {
    */
   deadlineAt: string | null;
   /**
+   * µUSD per megapixel (fal's unit) the row was quoted at and settles at: a price change while it
+   * is in flight does not reach it. Null on rows reserved before migration 17 (settled at the
+   * instance's current price).
+   */
+  unitPriceMicro: number | null;
+  /**
    * Derived, never stored: settled above its reservation (settledMicro > quotedMicro). The
    * reservation is meant to be an upper bound of fal's bill, so an overrun means a pricing rule
    * the gateway does not know about; the budget may then be exceeded by the difference.
@@ -99,6 +105,8 @@ export interface ReserveInput {
   tokenId: string | null;
   /** The request's num_images (an integer ≥ 1), charged to a token's image counter. */
   images: number;
+  /** µUSD per megapixel this row is priced at (LedgerRow.unitPriceMicro); omitted = null. */
+  unitPriceMicro?: number | null;
   at: string;
   /**
    * Caps on generations in flight (rows still `reserved`), checked in the same atomic step as the

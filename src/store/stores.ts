@@ -17,6 +17,12 @@ import { MemoryTeamStore } from './memory/memory-team-store.js';
 import { MemorySessionStore } from './memory/memory-session-store.js';
 import type { OwnershipStore } from './ownership-store.js';
 import type { SessionStore } from './session-store.js';
+import { MemoryReconciliationStore } from './memory/memory-reconciliation-store.js';
+import type { ReconciliationStore } from './reconciliation-store.js';
+import { MemoryPriceStore } from './memory/memory-price-store.js';
+import type { PriceStore } from './price-store.js';
+import { SqlPriceStore } from './sql/sql-price-store.js';
+import { SqlReconciliationStore } from './sql/sql-reconciliation-store.js';
 import type { PostgresOptions } from './sql/postgres-pool.js';
 import { SqlAdminStore } from './sql/sql-admin-store.js';
 import { SqlAlertClaimStore } from './sql/sql-alert-claim-store.js';
@@ -47,6 +53,10 @@ export interface Stores {
   sessions: SessionStore;
   /** Webhook relay outbox and the gateway's signing key (webhooks/). */
   webhooks: WebhookStore;
+  /** Reconciliation against fal's usage API: results per bucket, the job lease. */
+  reconciliation: ReconciliationStore;
+  /** fal's price for the endpoint, shared by every instance (PRICE_SOURCE=fal). */
+  prices: PriceStore;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -72,6 +82,8 @@ export function memoryStores(): Stores {
     admins,
     sessions: new MemorySessionStore(async (id) => (await admins.list()).some((a) => a.id === id && a.revokedAt !== null)),
     webhooks: new MemoryWebhookStore(),
+    reconciliation: new MemoryReconciliationStore(() => ledger.snapshot()),
+    prices: new MemoryPriceStore(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -101,6 +113,8 @@ function sqlStores(db: SqlDb): Stores {
     admins: new SqlAdminStore(db),
     sessions: new SqlSessionStore(db),
     webhooks: new SqlWebhookStore(db),
+    reconciliation: new SqlReconciliationStore(db),
+    prices: new SqlPriceStore(db),
     ping: async () => {
       await db.run(query(PING));
     },

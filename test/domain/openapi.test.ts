@@ -57,6 +57,8 @@ describe('buildOpenApiDocument', () => {
       '/console/api/session': ['post', 'get', 'delete'],
       '/webhooks/fal': ['post'],
       '/.well-known/jwks.json': ['get'],
+      '/admin/reconciliation': ['get'],
+      '/admin/reconciliation/run': ['post'],
     };
     const paths = doc.paths as Record<string, Json>;
     expect(Object.keys(paths).sort()).toEqual(Object.keys(expected).sort());

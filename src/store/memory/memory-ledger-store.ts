@@ -87,6 +87,11 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   /** Whether any ledger row names this key (MemoryKeyStore refuses a hard delete then). */
+  /** Copies of every row (the memory reconciliation store reads windows from it). */
+  snapshot(): LedgerRow[] {
+    return [...this.rows.values()].map((r) => ({ ...r }));
+  }
+
   hasRowsForKey(keyId: string): boolean {
     return [...this.rows.values()].some((r) => r.keyId === keyId);
   }

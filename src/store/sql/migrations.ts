@@ -201,4 +201,38 @@ export const MIGRATIONS: readonly Migration[] = [
      private_key TEXT NOT NULL,
      created_at BIGINT NOT NULL
    )`,
+  // 17: cost truth (issue #14): what reconciling the ledger against fal's usage API found, per bucket
+  // (re-running a window replaces its rows); the lease that lets one instance run the scheduled job
+  // at a time; fal's price for the endpoint, one row every instance reads (PRICE_SOURCE=fal); and
+  // the price each ledger row was quoted at, which its settlement uses (NULL on older rows).
+  `CREATE TABLE reconciliation_buckets (
+     size TEXT NOT NULL CHECK (size IN ('hour', 'day')),
+     bucket_start TIMESTAMPTZ NOT NULL,
+     bucket_end TIMESTAMPTZ NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('matched', 'difference', 'pending')),
+     note TEXT,
+     fal_units DOUBLE PRECISION NOT NULL,
+     fal_micro BIGINT NOT NULL,
+     ledger_units DOUBLE PRECISION NOT NULL,
+     ledger_micro BIGINT NOT NULL,
+     diff_units DOUBLE PRECISION NOT NULL,
+     diff_micro BIGINT NOT NULL,
+     rows_json TEXT NOT NULL,
+     checked_at TIMESTAMPTZ NOT NULL,
+     PRIMARY KEY (size, bucket_start)
+   );
+   CREATE TABLE job_leases (
+     name TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     lease_until TIMESTAMPTZ NOT NULL
+   );
+   CREATE INDEX ledger_settled_at ON ledger_entries (settled_at) WHERE settled_at IS NOT NULL;
+   CREATE TABLE fal_prices (
+     endpoint_id TEXT PRIMARY KEY,
+     unit TEXT NOT NULL,
+     micro_usd_per_unit BIGINT NOT NULL CHECK (micro_usd_per_unit >= 0),
+     fal_unit_price TEXT NOT NULL,
+     fetched_at TIMESTAMPTZ NOT NULL
+   );
+   ALTER TABLE ledger_entries ADD COLUMN unit_price_micro BIGINT`,
 ];

@@ -14,9 +14,9 @@ import { first, lock, query, sql, type Plan, type Statement } from './sql-plan.j
 const W = {
   insert: sql(
     `INSERT INTO ledger_entries (id, key_id, team, operation, idempotency_key, body_hash, state, quoted_micro, requested_megapixels,
-                                 end_user, token_id, images, created_at)
+                                 end_user, token_id, images, created_at, unit_price_micro)
      VALUES (@id, @keyId, @team, @operation, @idempotencyKey, @bodyHash, 'reserved', @quotedMicro, @requestedMegapixels,
-             @endUser, @tokenId, @images, @createdAt)
+             @endUser, @tokenId, @images, @createdAt, @unitPriceMicro)
      ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
   ),
   forgetIdem: sql('UPDATE ledger_entries SET idempotency_key = NULL WHERE id = @id'),
@@ -73,6 +73,7 @@ function* insertRow(row: LedgerRow): Plan<boolean> {
     tokenId: row.tokenId,
     images: row.images,
     createdAt: row.createdAt,
+    unitPriceMicro: row.unitPriceMicro,
   });
   return inserted.count === 1;
 }

@@ -29,12 +29,13 @@ export interface SqlLedgerRow {
   settled_at: string | null;
   upstream_phase: UpstreamPhase;
   deadline_at: string | null;
+  unit_price_micro: number | null;
 }
 
 export const COLUMNS =
   'id, key_id, team, operation, fal_request_id, idempotency_key, body_hash, state, outcome, quoted_micro, settled_micro, ' +
   'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at, ' +
-  'upstream_phase, deadline_at';
+  'upstream_phase, deadline_at, unit_price_micro';
 
 export const READS = {
   byId: sql(`SELECT ${COLUMNS} FROM ledger_entries WHERE id = @id`),
@@ -68,6 +69,7 @@ export function toLedgerRow(r: SqlLedgerRow): LedgerRow {
     settledAt: r.settled_at,
     upstreamPhase: r.upstream_phase,
     deadlineAt: r.deadline_at,
+    unitPriceMicro: r.unit_price_micro === null ? null : Number(r.unit_price_micro),
     overrun: r.state === 'settled' && isOverrun(r.settled_micro, r.quoted_micro),
   };
 }

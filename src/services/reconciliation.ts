@@ -1,0 +1,105 @@
+/**
+ * Reconciliation of the ledger against fal's bill (issue #14, docs/reconciliation.md): for a window
+ * and a bucket size, fal's usage for this endpoint per UTC bucket against the ledger's settled
+ * units and µUSD, decided by reconciliation-compare.ts and stored per bucket (a re-run replaces).
+ *
+ * One neighbour bucket is fetched and compared on each side of the window and then dropped, so a
+ * request that straddles the window's edge is matched like any other boundary case. A difference
+ * that is new (the bucket was not already recorded with the same difference) raises the operator
+ * alert once, whichever entry point ran it.
+ */
+import { GatewayError } from '../errors.js';
+import { FalPlatformError, type FalPlatform } from '../upstream/fal-platform.js';
+import type { BucketSize, ReconciliationBucket, ReconciliationStore } from '../store/reconciliation-store.js';
+import { BUCKET_MS, bucketStarts, compareBuckets } from './reconciliation-compare.js';
+
+/** Enough for 90 days of hours; a longer look is a day-bucket question. */
+export const MAX_BUCKETS = 2_200;
+
+export interface ReconcileResult {
+  from: string;
+  to: string;
+  size: BucketSize;
+  buckets: ReconciliationBucket[];
+  matched: number;
+  differences: number;
+  pending: number;
+}
+
+export interface ReconciliationDeps {
+  /** Null when FAL_ADMIN_KEY is unset: runs are refused with a clear error. */
+  platform: FalPlatform | null;
+  store: ReconciliationStore;
+  lagMs: number;
+  now: () => Date;
+  /** Called for each bucket whose difference is new in this run (alert, metric). */
+  onDifference?: (bucket: ReconciliationBucket) => void;
+  /** Called after every run with its counts (metric). */
+  onRun?: (result: ReconcileResult) => void;
+}
+
+export class ReconciliationService {
+  constructor(private readonly deps: ReconciliationDeps) {}
+
+  /** Reconciles [from, to) widened to whole UTC buckets. Throws GatewayError for the caller's edge. */
+  async run(from: Date, to: Date, size: BucketSize): Promise<ReconcileResult> {
+    const platform = this.deps.platform;
+    if (platform === null) throw new GatewayError('conflict', 'Reconciliation needs FAL_ADMIN_KEY (an ADMIN-scope fal key for the usage API); it is not set');
+    const span = BUCKET_MS[size];
+    if (!(from.getTime() < to.getTime())) throw new GatewayError('bad_request', '`from` must be before `to`');
+    // Counted before the list is built: a window of centuries must not allocate its buckets first.
+    const count = Math.ceil(to.getTime() / span) - Math.floor(from.getTime() / span);
+    if (count > MAX_BUCKETS) throw new GatewayError('bad_request', `The window holds ${count} ${size} buckets; at most ${MAX_BUCKETS} per run (use bucket=day for long windows)`);
+    const starts = bucketStarts(from.getTime(), to.getTime(), size);
+    const first = starts[0] ?? from.getTime();
+    const last = (starts[starts.length - 1] ?? first) + span;
+    const [outerFrom, outerTo] = [first - span, last + span];
+    let fal;
+    try {
+      fal = await platform.usage(new Date(outerFrom), new Date(outerTo), size);
+    } catch (err) {
+      throw asGatewayError(err);
+    }
+    const rows = await this.deps.store.ledgerRows(new Date(outerFrom).toISOString(), new Date(outerTo).toISOString());
+    const now = this.deps.now().getTime();
+    const all = compareBuckets({ size, starts: [outerFrom, ...starts, last], fal, rows, now, lagMs: this.deps.lagMs });
+    const buckets = all.slice(1, -1);
+    const before = await this.deps.store.list(new Date(first).toISOString(), new Date(last).toISOString(), size);
+    await this.deps.store.save(buckets);
+    for (const b of buckets) {
+      if (b.status !== 'difference') continue;
+      const prev = before.find((p) => p.start === b.start);
+      if (prev?.status === 'difference' && prev.diffUnits === b.diffUnits && prev.diffMicro === b.diffMicro) continue;
+      this.deps.onDifference?.(b);
+    }
+    const result: ReconcileResult = {
+      from: new Date(first).toISOString(),
+      to: new Date(last).toISOString(),
+      size,
+      buckets,
+      matched: buckets.filter((b) => b.status === 'matched').length,
+      differences: buckets.filter((b) => b.status === 'difference').length,
+      pending: buckets.filter((b) => b.status === 'pending').length,
+    };
+    this.deps.onRun?.(result);
+    return result;
+  }
+}
+
+/** fal's failure as the gateway's error catalog says it; the message names no key. */
+export function asGatewayError(err: unknown): Error {
+  if (!(err instanceof FalPlatformError)) return err instanceof Error ? err : new Error(String(err));
+  switch (err.kind) {
+    case 'forbidden':
+    case 'unauthorized':
+      return new GatewayError('upstream_auth_failed', err.message);
+    case 'timeout':
+      return new GatewayError('upstream_timeout', err.message);
+    case 'unreachable':
+      return new GatewayError('upstream_unreachable', err.message);
+    case 'rate_limited':
+      return new GatewayError('service_unavailable', err.message, { 'retry-after': '60' });
+    default:
+      return new GatewayError('upstream_bad_response', err.message);
+  }
+}
