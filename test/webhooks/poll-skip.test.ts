@@ -3,9 +3,10 @@
  * reconciler running every 100 ms, a request registered with the gateway's webhook is settled from
  * fal's delivery with no status poll at all; when every delivery is lost, its status is first
  * polled once it is WEBHOOK_POLL_FALLBACK_MS old (the gateway's clock moved on), and it settles
- * from that poll as before webhooks.
+ * from that poll as before webhooks. A registration lookup that fails skips nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { memoryStores } from '../../src/store/stores.js';
 import { startRig, submit, webhookKey, eventually, quiet, type Rig } from './harness.js';
 
 let rig: Rig | undefined;
@@ -82,6 +83,20 @@ describe('the reconciler leaves webhook-registered requests to the webhook', () 
     await eventually(async () => (await g.stores.ledger.findByFalRequestId(requestId))?.state === 'settled', 'the row to settle from the fallback poll');
     expect(statusPolls(rig, requestId)).toBeGreaterThanOrEqual(1);
     expect(await g.stores.ledger.findByFalRequestId(requestId)).toMatchObject({ settleSource: 'billable_units', verified: true });
+  });
+
+  it('polls every queue request when the registrations cannot be read (the database failing), and says so', async () => {
+    const stores = memoryStores();
+    stores.webhooks.registrations = () => Promise.reject(new Error('connection refused'));
+    rig = await startRig({ stores: [stores], env: ENV, simFaults: { webhookMaxRetries: 0 } });
+    rig.tap.targets.length = 0; // the webhook is lost too: only the poll can settle it
+    const g = gw(rig);
+    g.app.reconciler.start();
+    const key = await webhookKey(rig, 'https://hooks.example');
+    const requestId = String((await submit(g.url, key.key)).json.request_id);
+    await eventually(async () => (await g.stores.ledger.findByFalRequestId(requestId))?.state === 'settled', 'the row to settle by polling');
+    expect(statusPolls(rig, requestId)).toBeGreaterThanOrEqual(1);
+    expect(g.logs.some((l) => l.includes('could not read webhook registrations'))).toBe(true);
   });
 
   it('polls a request without a webhook registration as before (WEBHOOK_SETTLEMENT off)', async () => {
