@@ -26,6 +26,7 @@ import { tokenRoutes } from './http/routes/tokens.js';
 import { webRoutes } from './http/routes/web.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { GatewayWebhooks } from './webhooks/gateway-webhooks.js';
+import { RelayFailureAlerts } from './alerts/relay-alerts.js';
 import { KeyCache } from './pipeline/key-cache.js';
 import { RateLimits } from './pipeline/limits.js';
 import { StreamSlots } from './pipeline/stream-slots.js';
@@ -169,7 +170,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerBudgetGauges(metrics, stores, now, app.log);
   // Webhook settlement and relay (webhooks/): the relay worker runs only where fal can reach us.
-  const webhooks = new GatewayWebhooks(ctx, app.log);
+  const relayAlerts = new RelayFailureAlerts((a) => alerts.sender.send(a), now);
+  const webhooks = new GatewayWebhooks(ctx, app.log, {
+    delivery: (d) => metrics.webhookDeliveries.inc(d.accepted ? { outcome: 'accepted', reason: 'none' } : { outcome: 'refused', reason: d.reason }),
+    relayFailed: (f) => {
+      metrics.webhookRelayFailures.inc();
+      relayAlerts.failed(f);
+    },
+  });
   if (deps.config.webhooks.publicUrl !== undefined) app.addHook('onReady', () => webhooks.start());
   // Started by server.ts (start-up recovery is its first pass); tests drive `pass()` directly.
   app.decorate('reconciler', new Reconciler(ctx, ctx.settler, app.log, deps.config.reconcileIntervalMs, (overdue) => alerts.backlog(overdue)));
@@ -184,6 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await ctx.ledgerRetry.flush();
     ctx.ledgerRetry.stop();
     await webhooks.stop();
+    relayAlerts.close();
     alerts.close();
   });
 

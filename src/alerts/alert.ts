@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 
-export type AlertKind = 'budget_threshold' | 'fal_auth_failed' | 'settlement_overrun' | 'reconciler_backlog' | 'reconciliation_difference';
+export type AlertKind = 'budget_threshold' | 'fal_auth_failed' | 'settlement_overrun' | 'reconciler_backlog' | 'reconciliation_difference' | 'webhook_relay_failed';
 
 export interface Alert {
   kind: AlertKind;

@@ -59,6 +59,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   readonly reconciliationDifferences = new Counter({ name: 'gateway_reconciliation_differences_total', help: "Buckets found to differ from fal's usage (each new difference once)", registers: [this.registry] });
+  /** Webhooks (webhooks/): fal's deliveries to /webhooks/fal by outcome and reason, relays given up. */
+  readonly webhookDeliveries = new Counter({
+    name: 'gateway_webhook_deliveries_total',
+    help: "fal's deliveries to /webhooks/fal: accepted (reason none) or refused, by reason",
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookRelayFailures = new Counter({ name: 'gateway_webhook_relay_failures_total', help: "Relays to callers' webhooks given up after the last attempt", registers: [this.registry] });
 
   refused(reason: RefusalReason): void {
     this.refusals.inc({ reason });

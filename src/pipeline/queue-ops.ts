@@ -49,9 +49,10 @@ export async function submitOp(
   if ('duplicate' in reservation) return replay(ctx, reservation.duplicate, hash ?? '', reply);
   const { row } = reservation;
   failpoint(ctx.config.failpoint, 'after-reserve');
-  // Stored before fal is called, so fal's delivery always finds where to relay. If this write
-  // fails nothing was sent: the row stays unsent and the reconciler releases it.
-  if (hook.relay && hook.callerUrl !== null) {
+  // Stored before fal is called, so fal's delivery always finds where to relay (no URL: settlement
+  // only), and the reconciler knows fal will deliver. If this write fails nothing was sent: the
+  // row stays unsent and the reconciler releases it.
+  if (hook.relay) {
     await ctx.stores.webhooks.register({ ledgerId: row.id, keyId: principal.keyId, url: hook.callerUrl, createdAt: ctx.now().getTime() });
   }
 
@@ -115,7 +116,7 @@ interface WebhookPlan {
   callerUrl: string | null;
   /** What goes to fal as fal_webhook: the gateway's endpoint, the caller's URL unchanged, or none. */
   falUrl: string | null;
-  /** The gateway relays fal's delivery to `callerUrl` (webhooks/). */
+  /** fal delivers to the gateway's endpoint, which settles and relays to `callerUrl` if any (webhooks/). */
   relay: boolean;
 }
 

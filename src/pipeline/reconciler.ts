@@ -4,6 +4,8 @@
  * so each is judged by what it records itself (issue #9, items 8 and 9c), never by this instance's
  * config. Each pass:
  * - a row whose settlement this instance holds in memory (ledger-retry.ts) is left alone;
+ * - a queue request registered with the gateway's webhook (webhooks/webhook-polls.ts): its status
+ *   is not polled until it is WEBHOOK_POLL_FALLBACK_MS old, since fal's delivery settles it;
  * - a queue request with a fal id: ask its status (through the coalescer); settle if COMPLETED
  *   (queue-settler.ts decides whether the result is fal's outcome); if fal answers 404 for it well
  *   after the submit, or it is still unfinished after QUEUE_FOLLOW_MS, fal lost it: settled at its
@@ -20,6 +22,7 @@ import { settleUnknown } from './accounting.js';
 import type { PipelineContext } from './context.js';
 import { IDEMPOTENCY_TTL_MS } from './idempotency.js';
 import { jobFailed, type QueueSettler } from './queue-settler.js';
+import { skipStatusPoll } from '../webhooks/webhook-polls.js';
 
 /** For rows from before upstream phases (no deadline recorded): this instance's timeout + this. */
 const LEGACY_GRACE_MS = 5_000;
@@ -75,10 +78,13 @@ export class Reconciler {
     const now = this.ctx.now().getTime();
     const rows = await this.ctx.stores.ledger.pending(1000);
     this.onPass(rows.filter((r) => now > this.deadlineOf(r)).length);
+    const registered = await this.webhookRegistrations(rows, now);
     for (const row of rows) {
       if (this.stopping) break;
       if (this.ctx.ledgerRetry.holds(row.id)) continue;
       if (row.operation === 'submit' && row.falRequestId !== null) {
+        const facts = { ageMs: now - Date.parse(row.createdAt), registration: registered.get(row.id) ?? null, nowMs: now };
+        if (skipStatusPoll({ ...facts, fallbackMs: this.ctx.config.webhooks.pollFallbackMs, resultTimeoutMs: this.ctx.config.pollTimeoutMs })) continue;
         try {
           const snap = await this.ctx.statuses.get(row.falRequestId, false);
           if (snap.terminal) await this.settler.settle(row.falRequestId, jobFailed(snap.body));
@@ -101,6 +107,22 @@ export class Reconciler {
       }
     }
     await this.ctx.stores.idempotency.expire(new Date(now - IDEMPOTENCY_TTL_MS).toISOString());
+  }
+
+  /**
+   * Registrations of the followed queue rows young enough to skip. A store failure skips nothing:
+   * the pass polls them all, as before webhooks.
+   */
+  private async webhookRegistrations(rows: readonly LedgerRow[], now: number): Promise<Map<string, { receivedAt: number | null }>> {
+    const fallbackMs = this.ctx.config.webhooks.pollFallbackMs;
+    const young = rows.filter((r) => r.operation === 'submit' && r.falRequestId !== null && now - Date.parse(r.createdAt) < fallbackMs).map((r) => r.id);
+    if (young.length === 0) return new Map();
+    try {
+      return await this.ctx.stores.webhooks.registrations(young);
+    } catch (err) {
+      this.log.warn({ err }, 'reconciler could not read webhook registrations; polling every queue request this pass');
+      return new Map();
+    }
   }
 
   /** The row's own deadline; rows from before phases were recorded fall back to this instance's timeouts. */

@@ -8,12 +8,24 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import { jsonBody } from '../http/json-body.js';
 import type { PipelineContext } from '../pipeline/context.js';
+import type { LedgerRow } from '../store/ledger-store.js';
 import { FalKeys } from './fal-keys.js';
 import { verifyFalDelivery } from './fal-verify.js';
 import { loadRelaySigner, type RelaySigner } from './relay-signature.js';
-import { RelayWorker } from './relay-worker.js';
+import { RelayWorker, type RelayFailure } from './relay-worker.js';
 
 export const FAL_WEBHOOK_PATH = '/webhooks/fal';
+
+/** Why a delivery to /webhooks/fal was refused: a fixed set (the metric's label, the log's reason). */
+export type DeliveryRefusal = 'missing_headers' | 'stale_timestamp' | 'bad_signature' | 'keys_unavailable' | 'body_mismatch' | 'unknown_request' | 'store_unavailable';
+
+/** What the webhooks report to the operator's side (metrics and alerts, wired in app.ts). */
+export interface WebhookEvents {
+  delivery(outcome: { accepted: true } | { accepted: false; reason: DeliveryRefusal }): void;
+  relayFailed(failure: RelayFailure): void;
+}
+
+const NO_EVENTS: WebhookEvents = { delivery: () => undefined, relayFailed: () => undefined };
 
 /** The URL the gateway registers with fal, or null when no webhook public URL is configured. */
 export function gatewayWebhookUrl(ctx: PipelineContext): string | null {
@@ -29,10 +41,11 @@ export class GatewayWebhooks {
   constructor(
     private readonly ctx: PipelineContext,
     log: FastifyBaseLogger,
+    private readonly events: WebhookEvents = NO_EVENTS,
   ) {
     const now = () => ctx.now().getTime();
     this.falKeys = new FalKeys(ctx.config.webhooks.falJwksUrl, now);
-    this.worker = new RelayWorker(ctx.stores, ctx.config, () => this.relaySigner(), log, now);
+    this.worker = new RelayWorker(ctx.stores, ctx.config, () => this.relaySigner(), log, now, (f) => events.relayFailed(f));
   }
 
   /** Loaded once; a store failure is not remembered, so the next call tries again. */
@@ -54,29 +67,43 @@ export class GatewayWebhooks {
     const raw = jsonBody(request)?.raw ?? Buffer.alloc(0);
     const headerId = request.headers['x-fal-webhook-request-id'];
     const falRequestId = typeof headerId === 'string' ? headerId.slice(0, 128) : undefined;
+    const refuse = (reason: DeliveryRefusal, id: string | undefined): void => {
+      request.log.warn({ falRequestId: id, reason }, 'fal webhook refused');
+      this.events.delivery({ accepted: false, reason });
+    };
     const verdict = await verifyFalDelivery(this.falKeys, request.headers, raw, this.ctx.now().getTime());
     if (!verdict.ok) {
-      request.log.warn({ falRequestId, reason: verdict.reason }, 'fal webhook refused');
+      refuse(verdict.reason, falRequestId);
       if (verdict.reason === 'keys_unavailable') throw new GatewayError('service_unavailable', "fal's webhook keys could not be fetched; deliver again later", { 'retry-after': '60' });
       throw new GatewayError('unauthorized', verdict.reason === 'stale_timestamp' ? 'Webhook timestamp is outside the 300 s window' : 'Webhook signature missing or invalid');
     }
     const payload = jsonBody(request)?.value as { request_id?: unknown; status?: unknown } | undefined;
     if (payload?.request_id !== verdict.requestId || (payload.status !== 'OK' && payload.status !== 'ERROR')) {
-      request.log.warn({ falRequestId: verdict.requestId, reason: 'body_mismatch' }, 'fal webhook refused');
+      refuse('body_mismatch', verdict.requestId);
       throw new GatewayError('bad_request', 'Webhook body must carry the signed request_id and a status of OK or ERROR');
     }
-    const row = await this.ctx.stores.ledger.findByFalRequestId(verdict.requestId);
+    let row: LedgerRow | null;
+    let queued: boolean;
+    try {
+      row = await this.ctx.stores.ledger.findByFalRequestId(verdict.requestId);
+      // Also fal delivering before the submit's request id was recorded: any non-2xx makes fal
+      // retry (docs/fal-protocol.md §2.4), and a later attempt finds the row.
+      queued = row !== null && (await this.ctx.stores.webhooks.received(row.id, verdict.requestId, raw, this.ctx.now().getTime()));
+    } catch (err) {
+      refuse('store_unavailable', verdict.requestId);
+      throw err;
+    }
     if (row === null) {
-      // Also fal delivering before the submit's answer was recorded: fal retries, and a later attempt finds it.
-      request.log.warn({ falRequestId: verdict.requestId, reason: 'unknown_request' }, 'fal webhook refused');
+      refuse('unknown_request', verdict.requestId);
       throw new GatewayError('bad_request', 'Unknown request id');
     }
     request.facts.falRequestId = verdict.requestId;
-    const queued = await this.ctx.stores.webhooks.received(row.id, verdict.requestId, raw, this.ctx.now().getTime());
+    this.events.delivery({ accepted: true });
     request.log.info({ falRequestId: verdict.requestId, ledgerId: row.id, status: payload.status, relay: queued, settle: row.state === 'reserved' }, 'fal webhook accepted');
     const failed = payload.status === 'ERROR';
+    const settle = row.state === 'reserved';
     setImmediate(() => {
-      if (row.state === 'reserved') void this.ctx.settler.settle(verdict.requestId, failed);
+      if (settle) void this.ctx.settler.settle(verdict.requestId, failed);
       if (queued) this.worker.kick();
     });
   }

@@ -4,9 +4,10 @@
  * they stand now, and POSTs fal's body unchanged with the gateway's signature. A 2xx ends it; a
  * 3xx is final, as fal treats it (docs/fal-protocol.md §2.4); anything else, or no answer within
  * SEND_TIMEOUT_MS, is retried after WEBHOOK_RELAY_BACKOFF_MS doubling per attempt (at most
- * MAX_BACKOFF_MS) until WEBHOOK_RELAY_MAX_ATTEMPTS, then the row is marked failed and logged at
- * error level. Delivery is at least once: a sender that dies after the receiver answered but
- * before its write sends again when the lease runs out; receivers deduplicate on the request id.
+ * MAX_BACKOFF_MS) until WEBHOOK_RELAY_MAX_ATTEMPTS, then the row is marked failed, logged at
+ * error level and reported to `onGaveUp` (the webhook_relay_failed alert and its counter).
+ * Delivery is at least once: a sender that dies after the receiver answered but before its write
+ * sends again when the lease runs out; receivers deduplicate on the request id.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -29,6 +30,15 @@ const BATCH = 20;
 export const RELAY_RETENTION_MS = 7 * 24 * 60 * 60_000;
 const PRUNE_EVERY_MS = 60 * 60_000;
 
+/** A relay the worker gave up on; `error` is the gateway's own wording, never the receiver's body. */
+export interface RelayFailure {
+  ledgerId: string;
+  falRequestId: string | null;
+  keyId: string;
+  attempts: number;
+  error: string;
+}
+
 export class RelayWorker {
   private readonly owner = `relay_${randomUUID()}`;
   private readonly abort = new AbortController();
@@ -43,6 +53,8 @@ export class RelayWorker {
     private readonly signer: () => Promise<RelaySigner>,
     private readonly log: FastifyBaseLogger,
     private readonly now: () => number,
+    /** A delivery given up on (the operator alert and metric, app.ts). */
+    private readonly onGaveUp: (failure: RelayFailure) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -98,7 +110,10 @@ export class RelayWorker {
     if (!recorded) this.log.warn(facts, 'webhook relay lost its lease before recording the attempt');
     else if (outcome.kind === 'delivered') this.log.info(facts, 'webhook relayed');
     else if (outcome.kind === 'retry') this.log.warn({ ...facts, error: outcome.error, nextAttemptAt: new Date(outcome.nextAttemptAt).toISOString() }, 'webhook relay attempt failed; retrying');
-    else this.log.error({ ...facts, error: outcome.error, alert: 'webhook_relay_failed' }, 'webhook relay gave up');
+    else {
+      this.log.error({ ...facts, error: outcome.error, alert: 'webhook_relay_failed' }, 'webhook relay gave up');
+      this.onGaveUp({ ledgerId: row.ledgerId, falRequestId: row.falRequestId, keyId: row.keyId, attempts: row.attempts + 1, error: outcome.error });
+    }
   }
 
   private async attempt(row: RelayRow, signer: RelaySigner): Promise<RelayOutcome> {
@@ -106,8 +121,8 @@ export class RelayWorker {
     const key = await this.stores.keys.get(row.keyId);
     const allowLoopbackHttp = this.config.webhooks.allowLoopbackHttp;
     if (key === null || key.revokedAt !== null) return { kind: 'failed', status: null, error: 'the key was revoked or deleted', at };
+    if (row.body === null || row.falRequestId === null || row.url === null) return { kind: 'failed', status: null, error: 'no delivery stored', at };
     if (!webhookAllowed(row.url, key.allowedWebhookUrls, { allowLoopbackHttp })) return { kind: 'failed', status: null, error: 'the URL is no longer under the key\'s allowed_webhook_urls', at };
-    if (row.body === null || row.falRequestId === null) return { kind: 'failed', status: null, error: 'no delivery stored', at };
     let status: number | null = null;
     let error: string;
     try {

@@ -16,6 +16,13 @@ export interface WebhookConfig {
   /** Relay attempts before a delivery is marked failed, and the first retry wait (doubling) in ms. */
   relayMaxAttempts: number;
   relayBackoffMs: number;
+  /**
+   * WEBHOOK_POLL_FALLBACK_MS: how old a request registered with the gateway's webhook gets before
+   * the reconciler polls its status anyway. fal retries a delivery over about 2 h, so the webhook
+   * normally arrives; the poll is the fallback for deliveries that are lost (the public URL
+   * unreachable, every retry refused).
+   */
+  pollFallbackMs: number;
   /** Test-only (NODE_ENV=test): relay to, and accept fal_webhook of, plain http loopback URLs. */
   allowLoopbackHttp: boolean;
 }
@@ -58,6 +65,7 @@ export function webhookConfig(
     signingKey,
     relayMaxAttempts: int('WEBHOOK_RELAY_MAX_ATTEMPTS', 10, 1, 100),
     relayBackoffMs: int('WEBHOOK_RELAY_BACKOFF_MS', 10_000, 10, 3_600_000),
+    pollFallbackMs: int('WEBHOOK_POLL_FALLBACK_MS', 10 * 60_000, 0, 24 * 60 * 60_000),
     allowLoopbackHttp,
   };
 }

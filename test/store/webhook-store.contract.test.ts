@@ -86,6 +86,32 @@ describeBackends('WebhookStore', (fresh) => {
     expect(await webhooks.get('gw_recent')).toMatchObject({ state: 'awaiting' });
   });
 
+  it('a settlement-only registration (no URL) is finished by fal\'s delivery without keeping the body, and never claimed', async () => {
+    const { webhooks } = await (await fresh()).open();
+    await webhooks.register({ ledgerId: 'gw_s', keyId: 'k1', url: null, createdAt: T0 });
+    expect(await webhooks.get('gw_s')).toMatchObject({ state: 'awaiting', url: null, receivedAt: null });
+    expect(await webhooks.received('gw_s', 'fal-s', BODY, T0 + 10)).toBe(false); // nothing to relay
+    expect(await webhooks.get('gw_s')).toMatchObject({ state: 'delivered', falRequestId: 'fal-s', body: null, receivedAt: T0 + 10, finishedAt: T0 + 10 });
+    expect(await webhooks.received('gw_s', 'fal-s', BODY, T0 + 20)).toBe(false);
+    expect((await webhooks.get('gw_s'))?.receivedAt).toBe(T0 + 10);
+    expect(await webhooks.claimDue('w', T0 + 1_000_000, 60_000, 10)).toEqual([]);
+  });
+
+  it('tells which of many ledger rows are registered, and when fal delivered to each', async () => {
+    const { webhooks } = await (await fresh()).open();
+    const ids = Array.from({ length: 450 }, (_, i) => `gw_${i}`); // more than one IN list
+    for (const id of ids.filter((_, i) => i % 3 === 0)) await webhooks.register({ ledgerId: id, keyId: 'k1', url: id === 'gw_3' ? null : 'https://hooks.example', createdAt: T0 });
+    await webhooks.received('gw_0', 'fal-0', BODY, T0 + 5);
+    await webhooks.received('gw_3', 'fal-3', BODY, T0 + 6);
+    const found = await webhooks.registrations(ids);
+    expect(found.size).toBe(150);
+    expect(found.get('gw_0')).toEqual({ receivedAt: T0 + 5 });
+    expect(found.get('gw_3')).toEqual({ receivedAt: T0 + 6 });
+    expect(found.get('gw_447')).toEqual({ receivedAt: null });
+    expect(found.has('gw_1')).toBe(false);
+    expect((await webhooks.registrations([])).size).toBe(0);
+  });
+
   it('keeps the first signing key stored, for every handle', async () => {
     const db = await fresh();
     const [a, b] = [await db.open(), await db.open()];

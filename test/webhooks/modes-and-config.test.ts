@@ -39,6 +39,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...BASE, WEBHOOK_SETTLEMENT: 'yes' })).toThrow(ConfigError);
   });
 
+  it('WEBHOOK_POLL_FALLBACK_MS defaults to 10 min, takes 0 (always poll) to 24 h, and refuses anything else', () => {
+    expect(loadConfig(BASE).webhooks.pollFallbackMs).toBe(600_000);
+    expect(loadConfig({ ...BASE, WEBHOOK_POLL_FALLBACK_MS: '0' }).webhooks.pollFallbackMs).toBe(0);
+    expect(loadConfig({ ...BASE, WEBHOOK_POLL_FALLBACK_MS: '86400000' }).webhooks.pollFallbackMs).toBe(86_400_000);
+    for (const bad of ['86400001', '-1', '10m']) {
+      expect(() => loadConfig({ ...BASE, WEBHOOK_POLL_FALLBACK_MS: bad })).toThrow(/WEBHOOK_POLL_FALLBACK_MS must be an integer from 0 to 86400000/);
+    }
+  });
+
   it('keeps the plain-http loopback setting to tests, and checks WEBHOOK_SIGNING_KEY without printing it', () => {
     expect(() => loadConfig({ ...BASE, WEBHOOK_ALLOW_LOOPBACK_HTTP: 'true' })).toThrow(/tests only/);
     const bad = 'bm90LWEta2V5LXNlY3JldC12YWx1ZQ==';

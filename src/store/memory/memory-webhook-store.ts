@@ -33,8 +33,21 @@ export class MemoryWebhookStore implements WebhookStore {
   received(ledgerId: string, falRequestId: string, body: Buffer, at: number): Promise<boolean> {
     const row = this.rows.get(ledgerId);
     if (row?.state !== 'awaiting') return Promise.resolve(false);
+    if (row.url === null) {
+      Object.assign(row, { state: 'delivered', falRequestId, receivedAt: at, finishedAt: at });
+      return Promise.resolve(false);
+    }
     Object.assign(row, { state: 'pending', falRequestId, body: Buffer.from(body), receivedAt: at, nextAttemptAt: at });
     return Promise.resolve(true);
+  }
+
+  registrations(ledgerIds: readonly string[]): Promise<Map<string, { receivedAt: number | null }>> {
+    const out = new Map<string, { receivedAt: number | null }>();
+    for (const id of ledgerIds) {
+      const row = this.rows.get(id);
+      if (row) out.set(id, { receivedAt: row.receivedAt });
+    }
+    return Promise.resolve(out);
   }
 
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<RelayRow[]> {

@@ -235,4 +235,32 @@ export const MIGRATIONS: readonly Migration[] = [
      fetched_at TIMESTAMPTZ NOT NULL
    );
    ALTER TABLE ledger_entries ADD COLUMN unit_price_micro BIGINT`,
+  // 18: a relay row without a URL marks a submit registered with the gateway's webhook for
+  // settlement only (WEBHOOK_SETTLEMENT, no fal_webhook): the reconciler skips its status polls
+  // (pipeline/reconciler.ts). SQLite cannot drop NOT NULL in place, so it rebuilds the table.
+  {
+    postgres: `ALTER TABLE webhook_relays ALTER COLUMN url DROP NOT NULL`,
+    sqlite: `CREATE TABLE webhook_relays_17 (
+       ledger_id TEXT PRIMARY KEY,
+       key_id TEXT NOT NULL,
+       url TEXT,
+       fal_request_id TEXT,
+       body BLOB,
+       state TEXT NOT NULL CHECK (state IN ('awaiting', 'pending', 'delivered', 'failed')),
+       attempts INTEGER NOT NULL DEFAULT 0,
+       next_attempt_at INTEGER,
+       lease_owner TEXT,
+       lease_until INTEGER,
+       last_status INTEGER,
+       last_error TEXT,
+       created_at INTEGER NOT NULL,
+       received_at INTEGER,
+       finished_at INTEGER
+     );
+     INSERT INTO webhook_relays_17 SELECT ledger_id, key_id, url, fal_request_id, body, state, attempts, next_attempt_at,
+       lease_owner, lease_until, last_status, last_error, created_at, received_at, finished_at FROM webhook_relays;
+     DROP TABLE webhook_relays;
+     ALTER TABLE webhook_relays_17 RENAME TO webhook_relays;
+     CREATE INDEX webhook_relays_due ON webhook_relays (state, next_attempt_at)`,
+  },
 ];

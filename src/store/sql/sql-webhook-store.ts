@@ -5,7 +5,10 @@
  * anyway. Only the instance whose UPDATE changed the row sends it.
  */
 import type { NewRelay, RelayOutcome, RelayRow, RelayState, WebhookStore } from '../webhook-store.js';
-import { first, query, sql, type SqlDb } from './sql-plan.js';
+import { dynamicSql, first, query, sql, type SqlDb } from './sql-plan.js';
+
+/** Ids per IN list: well under either database's parameter limit. */
+const REGISTRATION_BATCH = 200;
 
 const COLUMNS = 'ledger_id, key_id, url, fal_request_id, body, state, attempts, next_attempt_at, last_status, last_error, created_at, received_at, finished_at';
 
@@ -13,7 +16,9 @@ const S = {
   register: sql(`INSERT INTO webhook_relays (ledger_id, key_id, url, state, attempts, created_at)
                  VALUES (@ledgerId, @keyId, @url, 'awaiting', 0, @createdAt) ON CONFLICT (ledger_id) DO NOTHING`),
   received: sql(`UPDATE webhook_relays SET state = 'pending', fal_request_id = @falRequestId, body = @body, received_at = @at, next_attempt_at = @at
-                 WHERE ledger_id = @ledgerId AND state = 'awaiting'`),
+                 WHERE ledger_id = @ledgerId AND state = 'awaiting' AND url IS NOT NULL`),
+  receivedSettleOnly: sql(`UPDATE webhook_relays SET state = 'delivered', fal_request_id = @falRequestId, received_at = @at, finished_at = @at
+                           WHERE ledger_id = @ledgerId AND state = 'awaiting' AND url IS NULL`),
   due: sql(`SELECT ledger_id FROM webhook_relays
             WHERE state = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now)
             ORDER BY next_attempt_at LIMIT @limit`),
@@ -33,7 +38,7 @@ const S = {
 interface Row {
   ledger_id: string;
   key_id: string;
-  url: string;
+  url: string | null;
   fal_request_id: string | null;
   body: Buffer | Uint8Array | null;
   state: RelayState;
@@ -72,7 +77,22 @@ export class SqlWebhookStore implements WebhookStore {
   }
 
   async received(ledgerId: string, falRequestId: string, body: Buffer, at: number): Promise<boolean> {
-    return (await this.db.run(query(S.received, { ledgerId, falRequestId, body, at }))).count === 1;
+    if ((await this.db.run(query(S.received, { ledgerId, falRequestId, body, at }))).count === 1) return true;
+    await this.db.run(query(S.receivedSettleOnly, { ledgerId, falRequestId, at }));
+    return false;
+  }
+
+  async registrations(ledgerIds: readonly string[]): Promise<Map<string, { receivedAt: number | null }>> {
+    const out = new Map<string, { receivedAt: number | null }>();
+    for (let i = 0; i < ledgerIds.length; i += REGISTRATION_BATCH) {
+      const batch = ledgerIds.slice(i, i + REGISTRATION_BATCH);
+      const params = Object.fromEntries(batch.map((id, n) => [`id${n}`, id]));
+      const list = batch.map((_, n) => `@id${n}`).join(', ');
+      const stmt = dynamicSql(`SELECT ledger_id, received_at FROM webhook_relays WHERE ledger_id IN (${list})`);
+      const { rows } = await this.db.run(query<{ ledger_id: string; received_at: number | string | null }>(stmt, params));
+      for (const r of rows) out.set(r.ledger_id, { receivedAt: r.received_at === null ? null : Number(r.received_at) });
+    }
+    return out;
   }
 
   async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<RelayRow[]> {
