@@ -39,7 +39,7 @@ export async function authenticate(ctx: PipelineContext, request: FastifyRequest
   await ctx.limits.checkAuthFailures(request);
   try {
     const principal = await identify(ctx, request.headers.authorization);
-    checkOrigin(principal, request.headers.origin);
+    checkOrigin(principal, callerOrigin(request, ctx.config.publicUrl));
     return principal;
   } catch (err) {
     if (err instanceof GatewayError && err.code === 'unauthorized') await ctx.limits.countAuthFailure(request);
@@ -66,6 +66,22 @@ async function identify(ctx: PipelineContext, authorization: string | undefined)
   if (key === null) throw new GatewayError('unauthorized', 'Invalid or revoked key');
   checkExpiry(key, ctx.now());
   return { keyId: key.id, team: key.team, key, token: null, endUser: null };
+}
+
+/**
+ * The origin a call comes from, as the browser tells it: its `Origin` header; else, when the
+ * browser marks the call `Sec-Fetch-Site: same-origin` (a header no page can set), the gateway's
+ * own origin (PUBLIC_URL's when set, as the browser then knows it). Browsers send no Origin on a
+ * same-origin GET (Fetch standard), so without this a page the gateway serves itself (the
+ * playground) could submit with a key or token bound to the gateway's origin but never read the
+ * status or result of what it paid for. Outside browsers both headers can be forged, as Origin
+ * always could (see checkOrigin).
+ */
+export function callerOrigin(request: FastifyRequest, publicUrl: string | undefined): string | undefined {
+  const origin = request.headers.origin;
+  if (origin !== undefined) return origin;
+  if (request.headers['sec-fetch-site'] !== 'same-origin') return undefined;
+  return publicUrl === undefined ? `${request.protocol}://${request.host}` : new URL(publicUrl).origin;
 }
 
 /** Only a caller holding the key's secret gets here, so saying it expired reveals nothing new. */

@@ -150,6 +150,23 @@ describe.skipIf(!hasChromium)('the playground in a browser', () => {
     }
   }, 60_000);
 
+  it("works with a publishable key bound to the gateway's own origin: the page's same-origin reads carry no Origin", async () => {
+    const { key: publishable } = await gw.createKey({ name: 'own-page', kind: 'publishable', allowed_origins: [new URL(gw.url).origin], budget_usd: 1 });
+    const p = await openPlayground(browser, gw.url);
+    try {
+      await p.signIn(publishable);
+      await expect.poll(() => p.page.locator('.signed-in').textContent()).toContain('publishable key');
+      await p.generate('a paper boat on a pond', 'square');
+      await p.page.locator('.result').waitFor({ timeout: 30_000 });
+      const { shownMicro, row } = await shownAndLedger(gw, p);
+      expect(row).toMatchObject({ state: 'settled', settledMicro: 20_000 });
+      expect(shownMicro).toBe(row?.settledMicro);
+      await expectNoLeak(gw, p, publishable);
+    } finally {
+      await p.close();
+    }
+  }, 60_000);
+
   it('is readable at 390 px with a custom size: one column, no sideways scrolling, every control reachable', async () => {
     const p = await openPlayground(browser, gw.url, 390);
     try {

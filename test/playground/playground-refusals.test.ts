@@ -1,7 +1,7 @@
 /**
  * The playground's refusals in a real browser, each with fal's detail on screen and nothing sent to
  * fal: 402 once a budget is spent, 429 past the key's rate, 401 for a wrong key, a fal key refused
- * before it is sent, an origin-bound publishable key refused at sign-in, 422 next to its field.
+ * before it is sent, a publishable key bound to other origins refused at sign-in, 422 next to its field.
  * Skipped like playground-browser.test.ts when chromium is missing.
  */
 import type { Browser } from 'playwright-core';
@@ -88,15 +88,13 @@ describe.skipIf(!hasChromium)('the playground shows refusals', () => {
     }
   }, 30_000);
 
-  it('refuses an origin-bound publishable key at sign-in, saying why, before anything is paid for', async () => {
-    // Browsers send no Origin on same-site GETs, so the gateway would refuse this key's status
-    // reads after accepting (and charging) its submit: the playground stops at sign-in instead.
-    const { key: publishable } = await gw.createKey({ name: 'demo-page', kind: 'publishable', allowed_origins: [gw.url] });
+  it('refuses a publishable key bound to other origins at sign-in, saying why, before anything is paid for', async () => {
+    const { key: publishable } = await gw.createKey({ name: 'other-page', kind: 'publishable', allowed_origins: ['https://app.example.com'] });
     const p = await openPlayground(browser, gw.url);
     try {
       const before = gw.sim.calls().length;
       await p.signIn(publishable);
-      await expect.poll(() => p.page.locator('#sign-in-error').textContent()).toMatch(/^403 forbidden: .*bound to allowed origins/);
+      await expect.poll(() => p.page.locator('#sign-in-error').textContent()).toMatch(/^403 forbidden: .*must include this gateway's own origin/);
       expect(await p.page.locator('.signed-in').count()).toBe(0);
       expect(await p.page.getByRole('button', { name: 'Generate' }).isDisabled()).toBe(true);
       expect(gw.sim.calls().length).toBe(before);

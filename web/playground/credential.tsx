@@ -21,12 +21,13 @@ export interface SignedIn {
 }
 
 /**
- * Why a 403 at sign-in ends here: browsers send no Origin header on same-site GETs (Fetch
- * standard), and the gateway refuses origin-bound credentials without one, so the submit would
- * pass (a POST carries Origin) and be paid for, while its status and result could not be read.
+ * Why a 403 at sign-in ends here: an origin-bound credential (a publishable key, or a token with
+ * allowed_origins) is accepted on this page only when its origins include the gateway's own: the
+ * page's reads are same-origin GETs, which browsers send without an Origin header and which the
+ * gateway takes as its own origin (Sec-Fetch-Site: same-origin).
  */
-const ORIGIN_BOUND =
-  '. This credential is bound to allowed origins (a publishable key, or a token with allowed_origins); the playground reads status and results with GET requests, which browsers send without an Origin header on the same site, so it cannot follow a request made with it. Use a secret key or a token without allowed_origins here.';
+const originBound = () =>
+  `. If this credential is bound to allowed origins (a publishable key, or a token with allowed_origins), they must include this gateway's own origin, ${location.origin}, for it to work here.`;
 
 /** `fgw_sk_` plus four characters for keys (what the admin API shows as `prefix`); tokens: the prefix only. */
 export function mask(credential: string): string {
@@ -55,7 +56,7 @@ export function SignIn(props: { onSignedIn: (s: SignedIn) => void }) {
       props.onSignedIn({ credential, masked: mask(credential), kind: kind.label, name: usage.name });
     } catch (err) {
       if (!(err instanceof GatewayHttpError)) setError('The gateway could not be reached');
-      else setError(`${err.status} ${err.errorType ?? ''}: ${err.detail}${err.status === 403 ? ORIGIN_BOUND : ''}`);
+      else setError(`${err.status} ${err.errorType ?? ''}: ${err.detail}${err.status === 403 ? originBound() : ''}`);
     } finally {
       setBusy(false);
     }
