@@ -139,6 +139,12 @@ export const REQUEST_PAGE = strict({
   next_cursor: nullable(str('Pass as `cursor` for the next page; null on the last page')),
 });
 
+const REQUEST_IMAGES = strict({
+  ledger_id: str(),
+  fal_request_id: nullable(str()),
+  status: { enum: ['ok', 'sync_run', 'no_fal_request', 'not_ready', 'expired', 'inline', 'unavailable'], description: '`ok`, or why there is nothing to show' },
+  images: { type: 'array', items: strict({ url: str('http(s) only'), width: nullable(int()), height: nullable(int()), content_type: nullable(str()) }) },
+});
 const GROUP_BY = ['day', 'hour', 'key', 'team', 'end_user', 'day,key', 'day,team', 'hour,key', 'hour,team'];
 
 export function reportPaths(): Json {
@@ -205,7 +211,7 @@ export function reportPaths(): Json {
         operationId: 'listRequests',
         summary: 'Ledger rows newest first, a page at a time, with flags and fal request ids',
         description:
-          'Pages follow (created_at, id) downwards: rows written while a client pages are newer than its cursor, so every row is returned exactly once. Image URLs are not kept in the ledger. With format=csv the next cursor is in the `x-next-cursor` header.',
+          'Pages follow (created_at, id) downwards: rows written while a client pages are newer than its cursor, so every row is returned exactly once. Image URLs are not kept in the ledger (GET /admin/requests/{id}/images reads them from fal). With format=csv the next cursor is in the `x-next-cursor` header.',
         security: SECURITY,
         parameters: [
           query('key_id', 'Only this key'),
@@ -221,6 +227,18 @@ export function reportPaths(): Json {
           FORMAT,
         ],
         responses: { '200': ok('One page.', REQUEST_PAGE, 'One line per row, the JSON fields with the flags as four columns'), ...err(400, 401, 403, 422, 429) },
+      },
+    },
+    '/admin/requests/{id}/images': {
+      get: {
+        tags: ['admin'],
+        operationId: 'requestImages',
+        summary: "A queue request's images (http(s) URLs from fal's stored result), for thumbnails",
+        description:
+          "Read from fal's queue result with FAL_KEY when asked (a result fetch costs nothing; answers kept 5 minutes). Data URIs of a `sync_mode` result are never passed on (`inline`); a sync run has no stored result (`sync_run`). A row still reserved settles from the result's headers, as a client's fetch would.",
+        security: SECURITY,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'The ledger row id (`id` in GET /admin/requests)' }],
+        responses: { '200': ok('The images, or why there are none.', REQUEST_IMAGES), ...err(401, 403, 404, 422, 429) },
       },
     },
   };

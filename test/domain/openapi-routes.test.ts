@@ -7,12 +7,14 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, validInput, type TestGateway } from '../helpers/gateway.js';
+import { ensureWebBuild } from '../helpers/web-build.js';
 
 type Json = Record<string, unknown>;
 let gw: TestGateway;
 let doc: Json;
 
 beforeAll(async () => {
+  await ensureWebBuild();
   gw = await startTestGateway();
   doc = (await (await fetch(`${gw.url}/docs/openapi.json`)).json()) as Json;
 });
@@ -21,9 +23,10 @@ afterAll(() => gw.close());
 /**
  * Routes no client calls as an API: the documentation itself, the CORS preflight of every path, and
  * the console's and playground's pages and assets (src/http/routes/web.ts; the console's own API,
- * /console/api/session, is documented).
+ * /console/api/session, is documented). printRoutes' tree shows @fastify/static's `/assets/*` as
+ * `/*`. The pages are built first so the asset route exists, as it does after `npm run build`.
  */
-const HIDDEN = [/^\/docs(\/|$)/, /^\*$/, /^\/$/, /^\/console(\/?\*)?$/, /^\/playground$/, /^\/assets\//];
+const HIDDEN = [/^\/docs(\/|$)/, /^\*$/, /^\/$/, /^\/console(\/?\*)?$/, /^\/playground$/, /^\/assets\//, /^\/\*$/];
 
 /**
  * The app's routes as `METHOD /path` from printRoutes' tree: a line's depth is where its text

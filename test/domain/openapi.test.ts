@@ -53,6 +53,7 @@ describe('buildOpenApiDocument', () => {
       '/admin/teams/{name}': ['get', 'put'],
       '/admin/usage': ['get'],
       '/admin/requests': ['get'],
+      '/admin/requests/{id}/images': ['get'],
       '/admin/keys/{id}/rotate': ['post'],
       '/console/api/session': ['post', 'get', 'delete'],
       '/webhooks/fal': ['post'],

@@ -18,7 +18,7 @@ import type { SessionRecord } from '../../store/session-store.js';
 import { isSafeMethod, isSameOrigin, sessionCookie } from '../session-cookie.js';
 
 /** What a viewer may call: reports and metrics, nothing that changes state. */
-const VIEWER_ROUTES = new Set(['GET /admin/usage', 'GET /admin/keys', 'GET /admin/keys/:id', 'GET /admin/teams', 'GET /admin/teams/:name', 'GET /admin/requests', 'GET /admin/audit', 'GET /admin/reconciliation']);
+const VIEWER_ROUTES = new Set(['GET /admin/usage', 'GET /admin/keys', 'GET /admin/keys/:id', 'GET /admin/teams', 'GET /admin/teams/:name', 'GET /admin/requests', 'GET /admin/requests/:id/images', 'GET /admin/audit', 'GET /admin/reconciliation']);
 
 interface Principal {
   actor: string;

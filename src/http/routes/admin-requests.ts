@@ -1,10 +1,14 @@
-/** `GET /admin/requests`: ledger rows newest first, a page at a time (services/request-report.ts), as JSON or CSV. */
+/**
+ * `GET /admin/requests`: ledger rows newest first, a page at a time (services/request-report.ts), as
+ * JSON or CSV; `GET /admin/requests/:id/images`: a queue request's images (services/request-images.ts).
+ */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../errors.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import type { LedgerFlag, LedgerState } from '../../store/ledger-store.js';
 import { DEFAULT_PAGE, MAX_PAGE, decodeCursor, requestPage, requestsCsv } from '../../services/request-report.js';
+import { RequestImagesReader } from '../../services/request-images.js';
 import { parseBound } from '../../services/usage-report.js';
 import { csvReply, keyNames } from './admin-usage.js';
 
@@ -56,4 +60,10 @@ export function adminRequestRoutes(app: FastifyInstance, ctx: PipelineContext): 
     if (page.next_cursor !== null) void reply.header('x-next-cursor', page.next_cursor);
     return csvReply(reply, 'requests', requestsCsv(page));
   });
+
+  // The console's thumbnails: the http(s) image URLs of a queue request's result, read from fal.
+  const images = new RequestImagesReader(ctx);
+  app.get('/admin/requests/:id/images', { schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }) } }, async (request) =>
+    images.read((request.params as { id: string }).id),
+  );
 }
