@@ -19,23 +19,29 @@ export function sessionCookie(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
-function attributes(request: FastifyRequest): string {
-  return `Path=/; HttpOnly; SameSite=Strict${request.protocol === 'https' ? '; Secure' : ''}`;
+/**
+ * Secure when this request came over https, or when PUBLIC_URL says the gateway is reached over
+ * https (a TLS proxy in front without TRUST_PROXY shows the gateway plain http): then a stray
+ * plain-http request to the same host never carries the session.
+ */
+function attributes(request: FastifyRequest, publicUrl: string | undefined): string {
+  const secure = request.protocol === 'https' || (publicUrl !== undefined && publicUrl.startsWith('https:'));
+  return `Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
 /** No Max-Age: the browser forgets it when it closes; the server's expiry decides before that. */
-export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, sessionId: string): void {
-  reply.header('set-cookie', `${SESSION_COOKIE}=${sessionId}; ${attributes(request)}`);
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, sessionId: string, publicUrl: string | undefined): void {
+  reply.header('set-cookie', `${SESSION_COOKIE}=${sessionId}; ${attributes(request, publicUrl)}`);
   reply.header('cache-control', 'no-store');
 }
 
 /** The Set-Cookie value that makes the browser drop the cookie. */
-export function clearedSessionCookie(request: FastifyRequest): string {
-  return `${SESSION_COOKIE}=; ${attributes(request)}; Max-Age=0`;
+export function clearedSessionCookie(request: FastifyRequest, publicUrl: string | undefined): string {
+  return `${SESSION_COOKIE}=; ${attributes(request, publicUrl)}; Max-Age=0`;
 }
 
-export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('set-cookie', clearedSessionCookie(request));
+export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply, publicUrl: string | undefined): void {
+  reply.header('set-cookie', clearedSessionCookie(request, publicUrl));
 }
 
 /** GET and HEAD change nothing; every other method needs the CSRF token with cookie auth. */

@@ -1,4 +1,7 @@
-/** The session cookie is Secure exactly when the request came over https, as a trusted proxy reports it. */
+/**
+ * The session cookie is Secure when the request came over https (as a trusted proxy reports it) or
+ * PUBLIC_URL is https; a dead session cookie on the admin API is cleared and locks nobody out.
+ */
 import { afterEach, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -33,4 +36,31 @@ it('accepts the PUBLIC_URL origin and refuses a sign-in posted from another site
   expect(cross.statusCode).toBe(403);
   expect(cross.json()).toMatchObject({ error_type: 'csrf_token_invalid' });
   expect(cross.headers['set-cookie']).toBeUndefined();
+});
+
+it('sets Secure when PUBLIC_URL is https although the proxy in front is not trusted', async () => {
+  gw = await startTestGateway({ env: { PUBLIC_URL: 'https://console.example.com' } });
+  const res = await signIn({ origin: 'https://console.example.com' });
+  expect(res.statusCode).toBe(200);
+  expect(res.headers['set-cookie']).toMatch(/; SameSite=Strict; Secure$/);
+});
+
+it('answers a stale console tab 401 and clears its cookie, without locking the IP out of the client API', async () => {
+  gw = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: '5' } });
+  const key = (await gw.createKey({ name: 'client' })).key;
+  const signedIn = await signIn({});
+  const cookie = String(signedIn.headers['set-cookie']).split(';', 1)[0] ?? '';
+  const csrf = signedIn.json<{ csrf_token: string }>().csrf_token;
+  const out = await gw.app.inject({ method: 'DELETE', url: '/console/api/session', headers: { cookie, 'x-csrf-token': csrf } });
+  expect(out.statusCode).toBe(204);
+  for (let i = 0; i < 12; i++) {
+    const res = await gw.app.inject({ method: 'GET', url: '/admin/usage', headers: { cookie } });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['set-cookie']).toMatch(/^fgw_console=; .*Max-Age=0$/);
+  }
+  const client = await gw.app.inject({ method: 'GET', url: '/v1/usage', headers: { authorization: `Key ${key}` } });
+  expect(client.statusCode).toBe(200);
+  // A malformed cookie is a guess, and counts like a wrong credential.
+  for (let i = 0; i < 6; i++) await gw.app.inject({ method: 'GET', url: '/admin/usage', headers: { cookie: 'fgw_console=not-a-session' } });
+  expect((await gw.app.inject({ method: 'GET', url: '/v1/usage', headers: { authorization: `Key ${key}` } })).statusCode).toBe(429);
 });

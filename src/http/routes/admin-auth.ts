@@ -12,10 +12,10 @@ import { GatewayError } from '../../errors.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { ADMIN_SECRET_PREFIX } from '../../services/admin-credentials.js';
 import type { AuditContext } from '../../services/audit.js';
-import { SIGN_IN_CODE_PREFIX, bootstrapCredentialId, redeemSignInCode, resumeSession, type SignInPrincipal } from '../../services/console-sessions.js';
+import { SESSION_ID, SIGN_IN_CODE_PREFIX, bootstrapCredentialId, redeemSignInCode, resumeSession, type SignInPrincipal } from '../../services/console-sessions.js';
 import type { AdminRole } from '../../store/admin-store.js';
 import type { SessionRecord } from '../../store/session-store.js';
-import { isSafeMethod, isSameOrigin, sessionCookie } from '../session-cookie.js';
+import { clearedSessionCookie, isSafeMethod, isSameOrigin, sessionCookie } from '../session-cookie.js';
 
 /** What a viewer may call: reports and metrics, nothing that changes state. */
 const VIEWER_ROUTES = new Set(['GET /admin/usage', 'GET /admin/keys', 'GET /admin/keys/:id', 'GET /admin/teams', 'GET /admin/teams/:name', 'GET /admin/requests', 'GET /admin/requests/:id/images', 'GET /admin/audit', 'GET /admin/reconciliation']);
@@ -27,7 +27,7 @@ interface Principal {
 const principals = new WeakMap<FastifyRequest, Principal>();
 
 /**
- * Wrong, missing or revoked credentials (and unknown or expired sessions) count against the
+ * Wrong, missing or revoked credentials (and malformed session cookies) count against the
  * client IP's failed-authentication limit shared with the client API (AUTH_FAILURES_PER_MINUTE),
  * so none can be guessed at line rate; an IP over the limit is refused before the comparison.
  */
@@ -46,6 +46,12 @@ export async function requireAdmin(ctx: PipelineContext, request: FastifyRequest
     const session = sessionId === undefined ? null : await resumeSession(ctx.stores.sessions, sessionId, ctx.config.consoleSession, ctx.now(), bootstrapCredentialId(ctx.tokenMacKey, token));
     if (session) checkCsrf(ctx, request, session);
     principal = session;
+    // A well-formed session id that expired or was signed out is a stale console tab, not a guess
+    // (256 random bits): counting it would let one open tab lock its IP, and every client behind
+    // the same NAT, out of the client API. Its cookie is cleared instead.
+    if (session === null && sessionId !== undefined && SESSION_ID.test(sessionId)) {
+      throw new GatewayError('unauthorized', 'The console session expired or was signed out: sign in again', { 'set-cookie': clearedSessionCookie(request, ctx.config.publicUrl) });
+    }
   }
   if (principal === null) {
     await ctx.limits.countAuthFailure(request);

@@ -37,7 +37,7 @@ export function consoleSessionRoutes(app: FastifyInstance, ctx: PipelineContext)
     const session = id === undefined ? null : await resumeSession(ctx.stores.sessions, id, limits, ctx.now(), bootstrapCredentialId(ctx.tokenMacKey, token));
     if (id === undefined) throw new GatewayError('unauthorized', 'Not signed in: sign in with an admin credential');
     // A dead cookie is dropped, so the browser stops sending it.
-    if (session === null) throw new GatewayError('unauthorized', 'The console session expired or was ended: sign in again', { 'set-cookie': clearedSessionCookie(request) });
+    if (session === null) throw new GatewayError('unauthorized', 'The console session expired or was ended: sign in again', { 'set-cookie': clearedSessionCookie(request, ctx.config.publicUrl) });
     return { id, session };
   };
   const answer = (reply: FastifyReply, session: SessionRecord) => reply.header('cache-control', 'no-store').send(sessionView(session, limits));
@@ -64,7 +64,7 @@ export function consoleSessionRoutes(app: FastifyInstance, ctx: PipelineContext)
       const now = ctx.now();
       const { sessionId, session } = await signIn(ctx.stores.sessions, principal, limits, now);
       await recordAdminAction(audit(request, principal.actor), { action: 'console.sign_in', target: null, before: null, after: { role: principal.role } }, now);
-      setSessionCookie(request, reply, sessionId);
+      setSessionCookie(request, reply, sessionId, ctx.config.publicUrl);
       return answer(reply, session);
     });
 
@@ -75,7 +75,7 @@ export function consoleSessionRoutes(app: FastifyInstance, ctx: PipelineContext)
       checkCsrf(ctx, request, session);
       await signOut(ctx.stores.sessions, id);
       await recordAdminAction(audit(request, session.actor), { action: 'console.sign_out', target: null, before: null, after: null }, ctx.now());
-      clearSessionCookie(request, reply);
+      clearSessionCookie(request, reply, ctx.config.publicUrl);
       return reply.code(204).send();
     });
     done();
