@@ -21,8 +21,19 @@ export function moneyOfUsd(usd: number | null): string {
   return money(usd === null ? null : usdToMicro(usd));
 }
 
-/** A plain-text table: columns padded to their widest cell; `right` columns (numbers) right-aligned. */
-export function table(headers: string[], rows: string[][], right: readonly number[] = []): string {
+/**
+ * Text a key holder chose (key names, end users, teams) made safe for a terminal: C0 and C1
+ * control characters (ESC sequences could move the cursor, rewrite earlier lines or set the
+ * window title) each become U+FFFD.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+}
+
+/** A plain-text table: columns padded to their widest cell; `right` columns (numbers) right-aligned. Cells are made printable. */
+export function table(headers: string[], rawRows: string[][], right: readonly number[] = []): string {
+  const rows = rawRows.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

@@ -3,7 +3,7 @@ import { isExpired, keyView } from '../services/key-admin.js';
 import { selfUsage } from '../services/usage-report.js';
 import type { KeyRecord } from '../store/key-store.js';
 import { noPositionals, onePositional, parseFlags, print, printJson, withStores } from './command.js';
-import { cell, money, moneyOfUsd, table } from './format.js';
+import { cell, money, moneyOfUsd, printable, table } from './format.js';
 
 function status(k: KeyRecord, now: Date): string {
   if (k.revokedAt !== null) return 'revoked';
@@ -53,7 +53,7 @@ export async function showKey(args: string[]): Promise<void> {
       ['revoked', cell(v.revoked_at)],
     ];
     const width = Math.max(...facts.map(([label]) => label.length));
-    print(facts.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n'));
+    print(facts.map(([label, value]) => `${label.padEnd(width)}  ${printable(String(value))}`).join('\n'));
     const periods = [
       ['key', 'lifetime', usage],
       ['key', 'day', usage.day],

@@ -2,6 +2,7 @@
 import { createKey, keyView, revokeKey, rotateKey, updateKey, type CreateKeyInput, type UpdateKeyInput } from '../services/key-admin.js';
 import { noPositionals, numberFlag, note, onePositional, parseFlags, printJson, runSubcommand, UsageError, withStores, type CliCommand } from './command.js';
 import { listKeys, showKey } from './keys-view.js';
+import { printable } from './format.js';
 
 const USAGE = `Usage:
   fal-gateway keys create --name NAME [--team TEAM] [--budget-usd N] [--daily-usd N] [--monthly-usd N]
@@ -102,7 +103,7 @@ async function revoke(args: string[]): Promise<void> {
   await withStores(async ({ stores, audit, now }) => {
     const k = await revokeKey(stores.keys, id, now(), audit);
     if (!k) throw new Error(`no key with id ${id}`);
-    process.stdout.write(`revoked ${k.id} (${k.name})\n`);
+    process.stdout.write(`revoked ${k.id} (${printable(k.name)})\n`);
   });
 }
 

@@ -1,6 +1,6 @@
 /** The CLI's one money formatter: exact from integer micro-USD, cents always, no float digits. */
 import { describe, expect, it } from 'vitest';
-import { money, moneyOfUsd, table } from '../../src/cli/format.js';
+import { money, moneyOfUsd, printable, table } from '../../src/cli/format.js';
 import { microToUsdNumber } from '../../src/domain/pricing.js';
 
 describe('money', () => {
@@ -25,5 +25,16 @@ describe('money', () => {
 describe('table', () => {
   it('pads columns to the widest cell and right-aligns the numeric ones', () => {
     expect(table(['name', 'usd'], [['a', '$1.00'], ['longer', '$10.00']], [1])).toBe('name       usd\na        $1.00\nlonger  $10.00');
+  });
+});
+
+describe('printable', () => {
+  it('replaces terminal control characters in text a key holder chose, in tables too', () => {
+    const evil = 'team\u001b]0;pwned\u0007\u001b[2Jname\u009b31m';
+    expect(printable(evil)).toBe('team\ufffd]0;pwned\ufffd\ufffd[2Jname\ufffd31m');
+    const out = table(['name'], [[evil]]);
+    // eslint-disable-next-line no-control-regex
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(printable('plain – ünïcode ✓')).toBe('plain – ünïcode ✓');
   });
 });
