@@ -4,7 +4,8 @@
  */
 import { countersFor, type BudgetLimits } from '../domain/budgets.js';
 import { microToUsdNumber } from '../domain/pricing.js';
-import type { KeyRecord } from '../store/key-store.js';
+import { GatewayError } from '../errors.js';
+import type { KeyRecord, KeyStore } from '../store/key-store.js';
 import type { LedgerStore, UsageDimension, UsageGridRow, UsageQuery } from '../store/ledger-store.js';
 import type { TeamStore } from '../store/team-store.js';
 import { csvDocument, periodView } from './report-format.js';
@@ -62,6 +63,37 @@ export interface UsageReport extends StatusCounts {
 
 /** What a key dimension shows beside the id. */
 export type KeyNames = Map<string, { name: string; team: string | null }>;
+
+/** Key id → name and team, for reports that show names beside ids. */
+export async function keyNamesOf(keys: KeyStore): Promise<KeyNames> {
+  return new Map((await keys.list()).map((k) => [k.id, { name: k.name, team: k.team }]));
+}
+
+/** `group_by` values of GET /admin/usage and `fal-gateway usage`: one dimension, or a time dimension by key or team (the console's charts). */
+export const USAGE_GROUPINGS: Record<string, UsageDimension[]> = {
+  day: ['day'],
+  hour: ['hour'],
+  key: ['key'],
+  team: ['team'],
+  end_user: ['end_user'],
+  'day,key': ['day', 'key'],
+  'day,team': ['day', 'team'],
+  'hour,key': ['hour', 'key'],
+  'hour,team': ['hour', 'team'],
+};
+
+/**
+ * The usage report as the API and the CLI give it: grouped by one of USAGE_GROUPINGS (refused with
+ * bad_request otherwise), with key names when rows are per key.
+ */
+export async function groupedUsageReport(stores: { ledger: LedgerStore; keys: KeyStore }, q: Omit<UsageReportQuery, 'groupBy'>, groupBy: string | undefined): Promise<UsageReport> {
+  const dims = groupBy === undefined ? undefined : USAGE_GROUPINGS[groupBy];
+  if (groupBy !== undefined && (dims === undefined || !Object.hasOwn(USAGE_GROUPINGS, groupBy))) {
+    throw new GatewayError('bad_request', `group_by must be one of ${Object.keys(USAGE_GROUPINGS).join(', ')}`);
+  }
+  const names: KeyNames = dims?.includes('key') === true ? await keyNamesOf(stores.keys) : new Map<string, { name: string; team: string | null }>();
+  return usageReport(stores.ledger, { ...q, groupBy: dims }, names);
+}
 
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 

@@ -62,7 +62,10 @@ describe('fal-gateway usage against a gateway on the same database', () => {
     expect((await cli.ok('usage', ...args, '--csv')).stdout).toBe(await (await admin(`/admin/usage?${query.toString()}`)).text());
 
     const [header, ...rows] = tableRows((await cli.ok('usage', ...args)).stdout);
-    expect(header).toEqual([api.rows.length > 0 ? args[args.indexOf('--group-by') + 1] : 'group', 'requests', 'spent', 'reserved', 'megapixels', 'billed_units']);
+    const byKey = args.includes('key');
+    expect(header).toEqual([api.rows.length > 0 ? args[args.indexOf('--group-by') + 1] : 'group', 'requests', 'spent', 'reserved', 'megapixels', 'billed_units', ...(byKey ? ['key_name'] : [])]);
+    // Per key, the table names each key as the API does.
+    if (byKey) expect(rows.slice(0, -1).map((r) => r[6])).toEqual(api.rows.map((r) => (r as { key_name?: string }).key_name));
     const expected = api.rows.length > 0 ? [...api.rows.map((r) => [r.group, r.requests, r.spent_usd]), ['total', api.requests, api.total_usd]] : [['all', api.requests, api.total_usd]];
     expect(rows.map((r) => [r[0], Number(r[1]), microOf(r[2] ?? '')])).toEqual(expected.map(([g, n, usd]) => [g, n, usdToMicro(Number(usd))]));
   }, 60_000);

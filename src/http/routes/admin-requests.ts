@@ -9,8 +9,8 @@ import type { PipelineContext } from '../../pipeline/context.js';
 import type { LedgerFlag, LedgerState } from '../../store/ledger-store.js';
 import { DEFAULT_PAGE, MAX_PAGE, decodeCursor, requestPage, requestsCsv } from '../../services/request-report.js';
 import { RequestImagesReader } from '../../services/request-images.js';
-import { parseBound } from '../../services/usage-report.js';
-import { csvReply, keyNames } from './admin-usage.js';
+import { keyNamesOf, parseBound } from '../../services/usage-report.js';
+import { csvReply } from './admin-usage.js';
 
 export const RequestsQuery = Type.Object(
   {
@@ -54,7 +54,7 @@ export function adminRequestRoutes(app: FastifyInstance, ctx: PipelineContext): 
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     if (after === null) throw new GatewayError('bad_request', 'cursor is not one this API returned');
     const filters = { keyId: q.key_id, team: q.team, state: q.state, outcome: q.outcome, flag: q.flag, falRequestId: q.fal_request_id, from, to };
-    const page = await requestPage(ctx.stores.ledger, { ...filters, after, limit }, await keyNames(ctx));
+    const page = await requestPage(ctx.stores.ledger, { ...filters, after, limit }, await keyNamesOf(ctx.stores.keys));
     if (q.format !== 'csv') return page;
     // A CSV page has nowhere to carry the cursor but a header.
     if (page.next_cursor !== null) void reply.header('x-next-cursor', page.next_cursor);

@@ -3,24 +3,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GatewayError } from '../../errors.js';
 import type { PipelineContext } from '../../pipeline/context.js';
-import type { UsageDimension } from '../../store/ledger-store.js';
 import { auditContext } from './admin-auth.js';
 import { TEAM_NAME, TeamBody, setTeamBudgets, teamView, type TeamInput } from '../../services/team-admin.js';
 import { teamReports, teamsCsv } from '../../services/team-report.js';
-import { parseBound, usageCsv, usageReport, type KeyNames } from '../../services/usage-report.js';
-
-/** One dimension, or a time dimension by a key or team (the console's charts). */
-export const GROUP_BYS: Record<string, UsageDimension[]> = {
-  day: ['day'],
-  hour: ['hour'],
-  key: ['key'],
-  team: ['team'],
-  end_user: ['end_user'],
-  'day,key': ['day', 'key'],
-  'day,team': ['day', 'team'],
-  'hour,key': ['hour', 'key'],
-  'hour,team': ['hour', 'team'],
-};
+import { USAGE_GROUPINGS, groupedUsageReport, parseBound, usageCsv } from '../../services/usage-report.js';
 
 const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')]));
 
@@ -31,7 +17,7 @@ export const UsageQuery = Type.Object(
     from: Type.Optional(Type.String({ maxLength: 40, description: 'Inclusive: YYYY-MM-DD (midnight UTC) or an ISO-8601 timestamp' })),
     to: Type.Optional(Type.String({ maxLength: 40, description: 'Exclusive: YYYY-MM-DD (midnight UTC) or an ISO-8601 timestamp' })),
     end_user: Type.Optional(Type.String({ maxLength: 128 })),
-    group_by: Type.Optional(Type.Union(Object.keys(GROUP_BYS).map((g) => Type.Literal(g)))),
+    group_by: Type.Optional(Type.Union(Object.keys(USAGE_GROUPINGS).map((g) => Type.Literal(g)))),
     format: Format,
   },
   { additionalProperties: false },
@@ -44,20 +30,13 @@ export function csvReply(reply: FastifyReply, name: string, body: string): Fasti
   return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(body);
 }
 
-/** Key id → name and team, for reports that show names beside ids. */
-export async function keyNames(ctx: PipelineContext): Promise<KeyNames> {
-  return new Map((await ctx.stores.keys.list()).map((k) => [k.id, { name: k.name, team: k.team }]));
-}
-
 export function adminUsageRoutes(app: FastifyInstance, ctx: PipelineContext): void {
   app.get('/admin/usage', { schema: { querystring: UsageQuery } }, async (request, reply) => {
     const q = request.query as { key_id?: string; team?: string; end_user?: string; from?: string; to?: string; group_by?: string; format?: 'json' | 'csv' };
     const from = parseBound(q.from);
     const to = parseBound(q.to);
     if (from === null || to === null) throw new GatewayError('bad_request', 'from and to must be YYYY-MM-DD or ISO-8601 timestamps');
-    const dims = q.group_by === undefined ? undefined : GROUP_BYS[q.group_by];
-    const names: KeyNames = dims?.includes('key') === true ? await keyNames(ctx) : new Map<string, { name: string; team: string | null }>();
-    const report = await usageReport(ctx.stores.ledger, { keyId: q.key_id, team: q.team, endUser: q.end_user, from, to, groupBy: dims }, names);
+    const report = await groupedUsageReport(ctx.stores, { keyId: q.key_id, team: q.team, endUser: q.end_user, from, to }, q.group_by);
     return q.format === 'csv' ? csvReply(reply, 'usage', usageCsv(report)) : report;
   });
 
