@@ -62,7 +62,7 @@ describe('fal-gateway wrong command lines', () => {
       [['keys', 'create', '--name', 'x', '--publishable'], 'a publishable key needs allowed_origins'],
       [['keys', 'show'], 'keys show needs a key id'],
       [['keys', 'show', 'a', 'b'], 'extra arguments: b'],
-      [['usage', '--group-by', 'week'], '--group-by must be day, key, end_user'],
+      [['usage', '--group-by', 'week'], '--group-by must be day, hour, key, team, end_user'],
       [['usage', '--from', 'yesterday'], '--from and --to must be'],
       [['usage', '--csv', '--json'], '--csv or --json'],
       [['tokens', 'mint'], 'tokens mint needs --key'],
