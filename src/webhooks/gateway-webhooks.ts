@@ -44,7 +44,7 @@ export class GatewayWebhooks {
     private readonly events: WebhookEvents = NO_EVENTS,
   ) {
     const now = () => ctx.now().getTime();
-    this.falKeys = new FalKeys(ctx.config.webhooks.falJwksUrl, now);
+    this.falKeys = new FalKeys(ctx.config.webhooks.falJwksUrl, now, log);
     this.worker = new RelayWorker(ctx.stores, ctx.config, () => this.relaySigner(), log, now, (f) => events.relayFailed(f));
   }
 
