@@ -58,8 +58,8 @@ export function webhookPaths(): Json {
         responses: {
           '200': { description: 'Accepted (also for a repeat).', content: json({ type: 'object', required: ['received'], properties: { received: { const: true } } }) },
           '400': { description: "The body does not carry the signed request id, or the gateway does not know that request: never submitted, or its id not recorded yet (fal's retry then finds it). Nothing settled.", content: json(ERROR) },
-          '401': { description: 'Signature missing or invalid, or timestamp outside ±300 s. Nothing settled.', content: json(ERROR) },
-          '503': { description: "fal's keys could not be fetched, or the database could not store the delivery; fal retries.", content: json(ERROR) },
+          '401': { description: 'Signature missing or invalid, or timestamp outside ±300 s (what the headers show is answered before the body is read, closing the connection). Nothing settled.', content: json(ERROR) },
+          '503': { description: "fal's keys could not be fetched, the database could not store the delivery, or more than 8 deliveries are in flight (answered before the body, with Retry-After, closing the connection); fal retries.", content: json(ERROR) },
         },
       },
     },

@@ -24,7 +24,14 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-export async function verifyFalDelivery(keys: FalKeys, headers: IncomingHttpHeaders, body: Buffer, nowMs: number): Promise<Verdict> {
+export type SignedHeaders = { ok: true; requestId: string; userId: string; timestamp: string; signatureHex: string } | { ok: false; reason: 'missing_headers' | 'stale_timestamp' | 'bad_signature' };
+
+/**
+ * What can be checked of a delivery before its body is read: the four headers present, the
+ * timestamp within the window, the signature 128 hex characters (64 bytes). The route runs this
+ * before reading the body (http/routes/webhooks.ts), and verifyFalDelivery again after it.
+ */
+export function signedHeaders(headers: IncomingHttpHeaders, nowMs: number): SignedHeaders {
   const requestId = header(headers, 'x-fal-webhook-request-id');
   const userId = header(headers, 'x-fal-webhook-user-id');
   const timestamp = header(headers, 'x-fal-webhook-timestamp');
@@ -32,6 +39,13 @@ export async function verifyFalDelivery(keys: FalKeys, headers: IncomingHttpHead
   if (requestId === undefined || userId === undefined || timestamp === undefined || signatureHex === undefined) return { ok: false, reason: 'missing_headers' };
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowMs / 1000 - Number(timestamp)) > TIMESTAMP_WINDOW_S) return { ok: false, reason: 'stale_timestamp' };
   if (!/^[0-9a-fA-F]{128}$/.test(signatureHex)) return { ok: false, reason: 'bad_signature' };
+  return { ok: true, requestId, userId, timestamp, signatureHex };
+}
+
+export async function verifyFalDelivery(keys: FalKeys, headers: IncomingHttpHeaders, body: Buffer, nowMs: number): Promise<Verdict> {
+  const signed = signedHeaders(headers, nowMs);
+  if (!signed.ok) return signed;
+  const { requestId, userId, timestamp, signatureHex } = signed;
   const message = webhookMessage(requestId, userId, timestamp, body);
   const signature = Buffer.from(signatureHex, 'hex');
   const matches = (list: KeyObject[]): boolean => list.some((key) => verify(null, message, key, signature));

@@ -1,11 +1,12 @@
 /**
  * Sends stored deliveries (store/webhook-store.ts) to callers' URLs. Each tick claims the due rows
  * with a lease (one instance per row), re-checks the URL against the key's allowed_webhook_urls as
- * they stand now, and POSTs fal's body unchanged with the gateway's signature. A 2xx ends it; a
- * 3xx is final, as fal treats it (docs/fal-protocol.md §2.4); anything else, or no answer within
- * SEND_TIMEOUT_MS, is retried after WEBHOOK_RELAY_BACKOFF_MS doubling per attempt (at most
- * MAX_BACKOFF_MS) until WEBHOOK_RELAY_MAX_ATTEMPTS, then the row is marked failed, logged at
- * error level and reported to `onGaveUp` (the webhook_relay_failed alert and its counter).
+ * they stand now, and POSTs fal's body unchanged with the gateway's signature. Only the answer's
+ * status is used (its body is cancelled unread). A 2xx ends it; a 3xx is final, as fal treats it
+ * (docs/fal-protocol.md §2.4); anything else, or no answer within SEND_TIMEOUT_MS, is retried
+ * after WEBHOOK_RELAY_BACKOFF_MS doubling per attempt (at most MAX_BACKOFF_MS) until
+ * WEBHOOK_RELAY_MAX_ATTEMPTS, then the row is marked failed, logged at error level and reported
+ * to `onGaveUp` (the webhook_relay_failed alert and its counter).
  * Delivery is at least once: a sender that dies after the receiver answered but before its write
  * sends again when the lease runs out; receivers deduplicate on the request id.
  */
@@ -133,7 +134,9 @@ export class RelayWorker {
         redirect: 'manual',
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(SEND_TIMEOUT_MS)]),
       });
-      await res.arrayBuffer().catch(() => undefined);
+      // Only the status counts: the receiver's body is never read (it could be any size, or
+      // endless), and cancelling it closes the connection instead of draining it.
+      await res.body?.cancel().catch(() => undefined);
       status = res.status;
       if (status >= 200 && status < 300) return { kind: 'delivered', status, at: this.now() };
       if (status >= 300 && status < 400) return { kind: 'failed', status, error: `receiver answered ${status} (redirects are not followed)`, at: this.now() };

@@ -3,13 +3,16 @@
  * (`GET /.well-known/jwks.json`), which receivers of relayed deliveries verify against
  * (webhooks/, README "Webhooks"). Neither takes a gateway key: fal's signature is the credential.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { GatewayError } from '../../errors.js';
 import { FAL_WEBHOOK_PATH, type GatewayWebhooks } from '../../webhooks/gateway-webhooks.js';
 
 export function webhookRoutes(app: FastifyInstance, hooks: GatewayWebhooks): void {
   // fal's payload is the result itself, with sync_mode images inline: room for four large data URIs.
-  app.post(FAL_WEBHOOK_PATH, { bodyLimit: 16 * 1024 * 1024 }, async (request, reply) => {
+  // What the headers alone refuse, and deliveries beyond the in-flight cap, are answered before
+  // any of that body is read (onRequest runs ahead of body parsing).
+  const onRequest = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => done(hooks.admit(request, reply) ?? undefined);
+  app.post(FAL_WEBHOOK_PATH, { bodyLimit: 16 * 1024 * 1024, onRequest }, async (request, reply) => {
     await hooks.receive(request);
     return reply.code(200).send({ received: true });
   });
