@@ -66,9 +66,10 @@ export class ReconciliationService {
     const buckets = all.slice(1, -1);
     const before = await this.deps.store.list(new Date(first).toISOString(), new Date(last).toISOString(), size);
     await this.deps.store.save(buckets);
+    const previous = new Map(before.map((p) => [p.start, p]));
     for (const b of buckets) {
       if (b.status !== 'difference') continue;
-      const prev = before.find((p) => p.start === b.start);
+      const prev = previous.get(b.start);
       if (prev?.status === 'difference' && prev.diffUnits === b.diffUnits && prev.diffMicro === b.diffMicro) continue;
       this.deps.onDifference?.(b);
     }

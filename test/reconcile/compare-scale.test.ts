@@ -1,0 +1,49 @@
+/**
+ * compareBuckets at the size of the longest run (2,200 hourly buckets): the work must grow with
+ * rows + buckets, not rows × buckets (which blocked the event loop for seconds). Counted as reads of
+ * the rows' fields through a Proxy, never timed.
+ */
+import { expect, it } from 'vitest';
+import { bucketStarts, compareBuckets } from '../../src/services/reconciliation-compare.js';
+import { MAX_BUCKETS } from '../../src/services/reconciliation.js';
+import type { LedgerRow } from '../../src/store/ledger-store.js';
+
+const H = 3_600_000;
+const END = Date.parse('2026-12-01T00:00:00.000Z');
+
+function row(i: number, createdAt: number, state: LedgerRow['state']): LedgerRow {
+  const settled = state !== 'reserved';
+  return {
+    id: `r${i}`, keyId: 'k', team: null, operation: 'run', falRequestId: `fal_${i}`, idempotencyKey: null, bodyHash: null,
+    state, outcome: 'ok', quotedMicro: 20_000, settledMicro: state === 'settled' ? 20_000 : null, requestedMegapixels: 1,
+    billedUnits: state === 'settled' ? 1 : null, settleSource: 'billable_units', verified: true, httpStatus: 200, endUser: null, tokenId: null, images: 1,
+    createdAt: new Date(createdAt).toISOString(), settledAt: settled ? new Date(createdAt + 1_000).toISOString() : null,
+    upstreamPhase: 'sent', deadlineAt: null, unitPriceMicro: 20_000, overrun: false,
+  };
+}
+
+it('reads each row a bounded number of times over 2,200 hourly buckets', () => {
+  const buckets = MAX_BUCKETS;
+  const start = END - buckets * H;
+  const n = 3_000;
+  let reads = 0;
+  const rows = Array.from({ length: n }, (_, i) => {
+    const state: LedgerRow['state'] = i % 50 === 0 ? 'released' : i === n - 1 ? 'reserved' : 'settled';
+    return new Proxy(row(i, start + Math.floor((i / n) * buckets * H), state), {
+      get(target, prop, receiver) {
+        reads++;
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+  });
+  const starts = bucketStarts(start, END, 'hour');
+  // fal billed one unit more in every bucket: every bucket that is judged differs and is explained.
+  const fal = new Map(starts.map((s) => [s, { start: s, units: 3, costMicro: 60_000 }]));
+  const out = compareBuckets({ size: 'hour', starts, fal, rows, now: END + 10 * H, lagMs: H });
+  expect(out).toHaveLength(buckets);
+  expect(out.filter((b) => b.status === 'difference').length).toBeGreaterThan(buckets / 2);
+  // The last row is still reserved: the bucket it was created in (and later ones) stay pending.
+  expect(out.at(-1)).toMatchObject({ status: 'pending', rows: [{ ledgerId: `r${n - 1}`, reason: 'reserved' }] });
+  // A few dozen field reads per row, whatever the bucket count; rows × buckets would be millions.
+  expect(reads).toBeLessThan(40 * (n + buckets));
+});
