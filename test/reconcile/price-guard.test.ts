@@ -4,6 +4,7 @@
  * rounded up rather than to 0, and a stored row of 0 µUSD (another instance, a hand edit) is ignored.
  */
 import { afterEach, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { MODEL_ID } from '../../src/domain/model.js';
 import { run, startRig, type Rig } from './rig.js';
 
@@ -42,4 +43,10 @@ it('ignores a stored price of 0 and says so at error level', async () => {
   rig.clock.set(rig.clock.t + 5_000);
   expect((await run(rig, square)).costUsd).toBe('0.020000');
   expect(errors(rig).join('\n')).toContain('the shared price is not a positive micro-USD amount');
+});
+
+it('re-reads fal\'s price every 5 minutes unless PRICE_REFRESH_MS says otherwise', () => {
+  // The window in which new quotes may still use a changed price (docs/reconciliation.md §6).
+  expect(loadConfig({ FAL_KEY: 'fal_refresh_default', PRICE_SOURCE: 'fal' }).platform.priceRefreshMs).toBe(300_000);
+  expect(loadConfig({ FAL_KEY: 'fal_refresh_default', PRICE_SOURCE: 'fal', PRICE_REFRESH_MS: '60000' }).platform.priceRefreshMs).toBe(60_000);
 });
