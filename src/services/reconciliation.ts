@@ -28,6 +28,14 @@ export const RUN_LEASE_NAME = 'reconcile_usage_run';
 export const RUN_LEASE_MS = 15 * 60_000;
 export const RUN_IN_PROGRESS = 'Another reconciliation run (the scheduled job, the CLI or an admin) is in progress; try again when it has finished';
 
+/**
+ * Buckets compared per chunk, each chunk with its own ledger read: a run holds one chunk's rows in
+ * memory (a day of hours, a week of days), not the whole window's. Chunks give the same answer as
+ * one pass: each is read and compared with one neighbour bucket on each side (then dropped), and
+ * a bucket's decision depends only on itself and its two neighbours (reconciliation-compare.ts).
+ */
+const CHUNK_BUCKETS: Record<BucketSize, number> = { hour: 24, day: 7 };
+
 /** Enough for 90 days of hours; a longer look is a day-bucket question. */
 export const MAX_BUCKETS = 2_200;
 
@@ -92,10 +100,16 @@ export class ReconciliationService {
     } catch (err) {
       throw asGatewayError(err);
     }
-    const rows = await this.deps.store.ledgerRows(new Date(outerFrom).toISOString(), new Date(outerTo).toISOString());
     const now = this.deps.now().getTime();
-    const all = compareBuckets({ size, starts: [outerFrom, ...starts, last], fal, rows, now, lagMs: this.deps.lagMs });
-    const buckets = all.slice(1, -1);
+    const buckets: ReconciliationBucket[] = [];
+    for (let i = 0; i < starts.length; i += CHUNK_BUCKETS[size]) {
+      const inner = starts.slice(i, i + CHUNK_BUCKETS[size]);
+      const [lo, hi] = [(inner[0] ?? first) - span, (inner[inner.length - 1] ?? first) + span];
+      const rows = await this.deps.store.ledgerRows(new Date(lo).toISOString(), new Date(hi + span).toISOString());
+      buckets.push(...compareBuckets({ size, starts: [lo, ...inner, hi], fal, rows, now, lagMs: this.deps.lagMs }).slice(1, -1));
+      // A long window is many chunks: let the server answer other requests between them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     const before = await this.deps.store.list(new Date(first).toISOString(), new Date(last).toISOString(), size);
     await this.deps.store.save(buckets);
     const previous = new Map(before.map((p) => [p.start, p]));
