@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
+import type { AdminAction } from './audit.js';
 import { FalPlatformError, type FalPlatform } from '../upstream/fal-platform.js';
 import type { BucketSize, ReconciliationBucket, ReconciliationStore } from '../store/reconciliation-store.js';
 import { BUCKET_MS, bucketStarts, compareBuckets } from './reconciliation-compare.js';
@@ -131,6 +132,11 @@ export class ReconciliationService {
     this.deps.onRun?.(result);
     return result;
   }
+}
+
+/** The audit entry of a run (admin API and CLI): the window as widened, the bucket size and the counts. */
+export function runAuditAction(r: ReconcileResult): AdminAction {
+  return { action: 'reconciliation.run', target: `${r.size} ${r.from}/${r.to}`, before: null, after: { from: r.from, to: r.to, bucket: r.size, matched: r.matched, differences: r.differences, pending: r.pending } };
 }
 
 /** fal's failure as the gateway's error catalog says it; the message names no key. */

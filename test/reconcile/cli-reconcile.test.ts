@@ -48,6 +48,10 @@ it('prints every bucket matched and exits 0', async () => {
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
   expect(r.out).toContain('2 matched, 0 different, 0 pending');
+  const audited = (await rig.stores.admins.listAudit({ limit: 10 })).filter((e) => e.action === 'reconciliation.run');
+  expect(audited).toHaveLength(1);
+  expect(audited[0]).toMatchObject({ clientIp: null, target: 'hour 2026-03-10T10:00:00.000Z/2026-03-10T12:00:00.000Z', after: { matched: 2, differences: 0 } });
+  expect(audited[0]?.actor).toMatch(/^cli:/);
 });
 
 it('exits 1 and names the request fal billed twice, in text and JSON', async () => {

@@ -8,7 +8,7 @@ import { ListQuery, RunBody } from '../../domain/openapi-reconciliation.js';
 import { GatewayError } from '../../errors.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { recordAdminAction } from '../../services/audit.js';
-import type { ReconciliationService } from '../../services/reconciliation.js';
+import { runAuditAction, type ReconciliationService } from '../../services/reconciliation.js';
 import { bucketView, dayViews, resultView } from '../../services/reconciliation-view.js';
 import type { BucketSize } from '../../store/reconciliation-store.js';
 import { auditContext } from './admin-auth.js';
@@ -31,11 +31,9 @@ export function adminReconciliationRoutes(app: FastifyInstance, ctx: PipelineCon
   app.post('/admin/reconciliation/run', { schema: { body: RunBody } }, async (request) => {
     const body = request.body as { from: string; to: string; bucket?: BucketSize };
     const w = window(body);
-    const size = body.bucket ?? 'hour';
     // 409 `conflict` while another run (the scheduled job, the CLI, another admin) holds the run lease.
-    const result = await service.run(w.from, w.to, size);
-    const after = { from: result.from, to: result.to, bucket: size, matched: result.matched, differences: result.differences, pending: result.pending };
-    await recordAdminAction(auditContext(ctx, request), { action: 'reconciliation.run', target: `${size} ${result.from}/${result.to}`, before: null, after }, ctx.now());
+    const result = await service.run(w.from, w.to, body.bucket ?? 'hour');
+    await recordAdminAction(auditContext(ctx, request), runAuditAction(result), ctx.now());
     return resultView(result);
   });
 
