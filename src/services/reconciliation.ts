@@ -16,9 +16,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
-import type { AdminAction } from './audit.js';
 import { FalPlatformError, type FalPlatform } from '../upstream/fal-platform.js';
 import type { BucketSize, ReconciliationBucket, ReconciliationStore } from '../store/reconciliation-store.js';
+import type { AdminAction } from './audit.js';
 import { BUCKET_MS, bucketStarts, compareBuckets } from './reconciliation-compare.js';
 
 export const RUN_LEASE_NAME = 'reconcile_usage_run';
