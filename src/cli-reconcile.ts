@@ -3,7 +3,7 @@
  * `POST /admin/reconciliation/run`, on the database named by DATABASE_URL, against fal's usage API
  * with FAL_ADMIN_KEY. The result is stored like the server's (a re-run replaces it) and a new
  * difference raises the operator alert (its log line on stderr; the webhook's first attempt is
- * sent, its retries are not waited for).
+ * sent, its retries are not waited for). A run is audited as `reconciliation.run` by `cli:<os user>`.
  *
  * Exit status: 0 every bucket matched or pending, 1 a difference was found, 2 bad arguments or
  * configuration, 3 fal or the database failed. The CLI dispatcher (cli.ts) sets process.exitCode.
@@ -18,7 +18,9 @@ import { loggerOptions } from './logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { reconciliationParts } from './services/reconciliation-wiring.js';
 import { bucketView, resultView } from './services/reconciliation-view.js';
-import type { ReconcileResult } from './services/reconciliation.js';
+import { runAuditAction, type ReconcileResult } from './services/reconciliation.js';
+import { recordAdminAction } from './services/audit.js';
+import { cliAudit } from './cli/command.js';
 import { openStores, type Stores } from './store/stores.js';
 
 export const RECONCILE_USAGE = `fal-gateway reconcile --from DATE --to DATE [--bucket hour|day] [--json]
@@ -65,6 +67,7 @@ export async function reconcileCommand(argv: string[], deps: ReconcileCommandDep
     alerts = new OperatorAlerts(config.alerts, stores, log, now);
     const { service } = reconciliationParts(config, stores, now, log, alerts, new GatewayMetrics());
     const result = await service.run(from, to, bucket);
+    await recordAdminAction(cliAudit(stores), runAuditAction(result), now());
     deps.out(values.json === true ? JSON.stringify(resultView(result), null, 2) : table(result));
     return result.differences > 0 ? 1 : 0;
   } catch (e) {

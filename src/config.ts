@@ -326,7 +326,8 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
       reconcileBucket: oneOf<'hour' | 'day'>('RECONCILE_BUCKET', ['hour', 'day'], 'hour'),
       timeoutMs: int('FAL_API_TIMEOUT_MS', 15_000, 100, 600_000),
       priceSource: oneOf<'config' | 'fal'>('PRICE_SOURCE', ['config', 'fal'], 'config'),
-      priceRefreshMs: int('PRICE_REFRESH_MS', 3_600_000, 1_000, 86_400_000),
+      // Short: until a refresh, new quotes use the old price (docs/reconciliation.md §6).
+      priceRefreshMs: int('PRICE_REFRESH_MS', 300_000, 1_000, 86_400_000),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -100,7 +100,7 @@ export async function withStores(fn: (ctx: CliContext) => Promise<void>): Promis
 }
 
 /** CLI actions are audited as `cli:<os user>` with no client IP; the `admin action` line goes to stderr. */
-function cliAudit(stores: Stores): AuditContext {
+export function cliAudit(stores: Stores): AuditContext {
   let user: string;
   try {
     user = userInfo().username;

@@ -62,13 +62,14 @@ export function reconciliationPaths(): Json {
         tags: ['admin'],
         operationId: 'runReconciliation',
         summary: "Compare the ledger with fal's usage API per bucket and record the result (a re-run replaces it)",
-        description: 'Needs FAL_ADMIN_KEY (an ADMIN-scope fal key). A new difference raises the `reconciliation_difference` operator alert.',
+        description:
+          'Needs FAL_ADMIN_KEY (an ADMIN-scope fal key). One run at a time across instances, the CLI and the scheduled job: 409 `conflict` while another is in progress. Recorded in the audit log as `reconciliation.run`. A new difference raises the `reconciliation_difference` operator alert.',
         security: SECURITY,
         // Plain JSON (TypeBox adds symbol keys the document must not carry).
         requestBody: { required: true, content: { 'application/json': { schema: JSON.parse(JSON.stringify(RunBody)) as Json } } },
         responses: {
           '200': ok('Per-bucket result and a per-day roll-up.', { from: { type: 'string' }, to: { type: 'string' }, bucket: { enum: ['hour', 'day'] }, matched: { type: 'integer' }, differences: { type: 'integer' }, pending: { type: 'integer' }, buckets: { type: 'array', items: BUCKET }, days: { type: 'array', items: DAY } }),
-          // 409 conflict: FAL_ADMIN_KEY is not set; 502: fal refused the admin key (no ADMIN scope) or
+          // 409 conflict: FAL_ADMIN_KEY is not set, or another run is in progress; 502: fal refused the admin key (no ADMIN scope) or
           // answered badly; 503: fal kept answering 429; 504: fal did not answer in time.
           ...err(400, 401, 403, 409, 429, 502, 503, 504),
         },

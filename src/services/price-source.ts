@@ -13,7 +13,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { MODEL_ID } from '../domain/model.js';
-import { MAX_MICRO_USD_PER_MEGAPIXEL, usdToMicro } from '../domain/pricing.js';
+import { MAX_MICRO_USD_PER_MEGAPIXEL } from '../domain/pricing.js';
 import type { PriceStore } from '../store/price-store.js';
 import type { FalPlatform } from '../upstream/fal-platform.js';
 
@@ -39,12 +39,35 @@ export function configPrice(microUsdPerMegapixel: number): PriceProvider {
   return { current: () => Promise.resolve(microUsdPerMegapixel), lastKnown: () => microUsdPerMegapixel };
 }
 
-/** fal's unit_price (USD per unit) → µUSD per megapixel, or a reason it cannot be used. */
+/**
+ * fal's unit_price (USD per unit) → µUSD per megapixel, or a reason it cannot be used. Rounded UP to
+ * the µUSD: a price below one µUSD must not become 0, which would let every request through every
+ * budget. A price of 0 or less is refused for the same reason (the caller keeps the last good one).
+ */
 export function priceFromFal(unitPrice: number, unit: string): { micro: number; exact: boolean } {
   if (!UNDERSTOOD_UNITS.has(unit.trim().toLowerCase())) throw new PriceUnitError(unit);
-  const micro = usdToMicro(unitPrice);
-  if (micro > MAX_MICRO_USD_PER_MEGAPIXEL) throw new RangeError(`fal's price ${unitPrice} USD per ${unit} is above the gateway's ceiling`);
-  return { micro, exact: Math.abs(micro - unitPrice * 1e6) < 1e-6 };
+  if (!(unitPrice > 0)) throw new RangeError(`fal's price ${unitPrice} USD per ${unit} is not above zero; a zero price would disable every budget`);
+  const { micro, exact } = usdCeilToMicro(unitPrice);
+  if (micro > BigInt(MAX_MICRO_USD_PER_MEGAPIXEL)) throw new RangeError(`fal's price ${unitPrice} USD per ${unit} is above the gateway's ceiling`);
+  return { micro: Number(micro), exact };
+}
+
+/** A positive USD number → µUSD, rounded up, exact from its shortest decimal form (`String(usd)`). */
+function usdCeilToMicro(usd: number): { micro: bigint; exact: boolean } {
+  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(usd));
+  if (!m) throw new RangeError(`invalid USD amount: ${String(usd)}`);
+  const frac = m[2] ?? '';
+  const digits = BigInt(`${m[1] ?? ''}${frac}`);
+  const shift = 6 - (frac.length - Number(m[3] ?? '0'));
+  if (shift >= 0) return { micro: digits * 10n ** BigInt(shift), exact: true };
+  const d = 10n ** BigInt(-shift);
+  const rest = digits % d;
+  return { micro: digits / d + (rest === 0n ? 0n : 1n), exact: rest === 0n };
+}
+
+/** A stored price quotes may use: a whole, positive µUSD amount within the ceiling. */
+function usable(micro: number): boolean {
+  return Number.isSafeInteger(micro) && micro > 0 && micro <= MAX_MICRO_USD_PER_MEGAPIXEL;
 }
 
 export class FalPriceSource implements PriceProvider {
@@ -72,7 +95,8 @@ export class FalPriceSource implements PriceProvider {
       await this.refresh();
     } catch (err) {
       if (err instanceof PriceUnitError) throw err;
-      const stored = await this.deps.store.get(MODEL_ID).catch(() => null);
+      const found = await this.deps.store.get(MODEL_ID).catch(() => null);
+      const stored = found !== null && usable(found.microUsdPerUnit) ? found : null;
       const micro = stored?.microUsdPerUnit ?? this.deps.fallbackMicro;
       this.cached = { micro, at: this.deps.now().getTime() };
       this.deps.log.warn(
@@ -93,7 +117,7 @@ export class FalPriceSource implements PriceProvider {
     const price = await this.deps.platform.price();
     if (price === null) throw new Error(`fal's pricing API does not list ${MODEL_ID}`);
     const converted = priceFromFal(price.unitPrice, price.unit);
-    if (!converted.exact) this.deps.log.warn({ fal_unit_price: price.unitPrice }, 'price: fal quotes below a micro-USD per megapixel; rounded to the nearest micro-USD');
+    if (!converted.exact) this.deps.log.warn({ fal_unit_price: price.unitPrice }, 'price: fal quotes a fraction of a micro-USD per megapixel; rounded up to the next micro-USD');
     const at = this.deps.now();
     await this.deps.store.put({ endpointId: MODEL_ID, unit: price.unit, microUsdPerUnit: converted.micro, falUnitPrice: String(price.unitPrice), fetchedAt: at.toISOString() });
     this.cached = { micro: converted.micro, at: at.getTime() };
@@ -104,7 +128,12 @@ export class FalPriceSource implements PriceProvider {
     if (t - this.cached.at < (this.deps.cacheMs ?? PRICE_CACHE_MS)) return this.cached.micro;
     try {
       const stored = await this.deps.store.get(MODEL_ID);
-      if (stored !== null) this.cached = { micro: stored.microUsdPerUnit, at: t };
+      if (stored !== null && usable(stored.microUsdPerUnit)) this.cached = { micro: stored.microUsdPerUnit, at: t };
+      else if (stored !== null) {
+        // Another instance (or a hand edit) stored a price that would disable budgets: never quote with it.
+        this.cached = { micro: this.cached.micro, at: t };
+        this.deps.log.error({ stored_micro_usd_per_megapixel: stored.microUsdPerUnit, micro_usd_per_megapixel: this.cached.micro }, 'price: the shared price is not a positive micro-USD amount; keeping the last good price');
+      }
     } catch (err) {
       // The reservation right after this needs the database too; keep quoting with the last price.
       this.deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'price: could not read the shared price; using the last known');

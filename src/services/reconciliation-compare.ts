@@ -43,12 +43,11 @@ interface Work {
 export function compareBuckets(input: CompareInput): ReconciliationBucket[] {
   const span = BUCKET_MS[input.size];
   const checkedAt = new Date(input.now).toISOString();
-  const works: Work[] = input.starts.map((start) => {
+  const slices = sliceRows(input);
+  const works: Work[] = input.starts.map((start, i) => {
     const end = start + span;
-    const inBucket = (r: LedgerRow): boolean => r.settledAt !== null && Date.parse(r.settledAt) >= start && Date.parse(r.settledAt) < end;
-    const settled = input.rows.filter((r) => r.state === 'settled' && inBucket(r));
-    const released = input.rows.filter((r) => r.state === 'released' && inBucket(r));
-    const open = input.rows.filter((r) => r.state === 'reserved' && Date.parse(r.createdAt) < end);
+    const { settled, released } = slices.byBucket[i] ?? { settled: [], released: [] };
+    const openCount = openBefore(slices.reserved, end);
     const fal = input.fal.get(start);
     const falUnits = fal?.units ?? 0;
     const falMicro = fal?.costMicro ?? 0;
@@ -73,10 +72,10 @@ export function compareBuckets(input: CompareInput): ReconciliationBucket[] {
     if (end + input.lagMs > input.now) {
       judged = false;
       b.note = `ended less than the settle lag (${input.lagMs} ms) ago: fal may still be totalling it`;
-    } else if (open.length > 0) {
+    } else if (openCount > 0) {
       judged = false;
-      b.note = `${open.length} ledger row(s) created before its end are still reserved`;
-      b.rows = open.slice(0, MAX_NAMED_ROWS).map((r) => named(r, 'reserved'));
+      b.note = `${openCount} ledger row(s) created before its end are still reserved`;
+      b.rows = slices.reserved.slice(0, Math.min(openCount, MAX_NAMED_ROWS)).map((x) => named(x.row, 'reserved'));
     }
     return { b, settled, released, judged };
   });
@@ -85,6 +84,51 @@ export function compareBuckets(input: CompareInput): ReconciliationBucket[] {
   matchAcrossBoundaries(works);
   for (const w of works) if (w.b.status === 'difference') w.b.rows = explain(w);
   return works.map((w) => w.b);
+}
+
+interface Slices {
+  /** Per index of `starts`: the settled and released rows whose settled_at falls in that bucket. */
+  byBucket: { settled: LedgerRow[]; released: LedgerRow[] }[];
+  /** Rows still reserved, oldest first, each with its created_at parsed once. */
+  reserved: { row: LedgerRow; created: number }[];
+}
+
+/**
+ * One pass over the rows, each timestamp parsed once: the buckets are contiguous, so a row's bucket
+ * is an index computed from its settled_at. Keeps a run O(rows + buckets) however long the window.
+ */
+function sliceRows(input: CompareInput): Slices {
+  const span = BUCKET_MS[input.size];
+  const first = input.starts[0] ?? 0;
+  const count = input.starts.length;
+  const byBucket = input.starts.map(() => ({ settled: [] as LedgerRow[], released: [] as LedgerRow[] }));
+  const reserved: Slices['reserved'] = [];
+  for (const r of input.rows) {
+    if (r.state === 'reserved') {
+      reserved.push({ row: r, created: Date.parse(r.createdAt) });
+      continue;
+    }
+    if (r.settledAt === null) continue;
+    const i = Math.floor((Date.parse(r.settledAt) - first) / span);
+    const slot = i >= 0 && i < count ? byBucket[i] : undefined;
+    if (slot === undefined) continue;
+    if (r.state === 'settled') slot.settled.push(r);
+    else slot.released.push(r);
+  }
+  // Stable: rows created at the same instant keep the store's order (created_at, id).
+  reserved.sort((a, b) => a.created - b.created);
+  return { byBucket, reserved };
+}
+
+/** How many reserved rows were created before `end` (they are sorted, so a binary search). */
+function openBefore(reserved: Slices['reserved'], end: number): number {
+  let [lo, hi] = [0, reserved.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((reserved[mid]?.created ?? Infinity) < end) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function differs(w: Work): boolean {

@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BucketSize, ReconciliationStore } from '../store/reconciliation-store.js';
 import { BUCKET_MS } from './reconciliation-compare.js';
-import type { ReconcileResult, ReconciliationService } from './reconciliation.js';
+import { GatewayError } from '../errors.js';
+import { RUN_IN_PROGRESS, type ReconcileResult, type ReconciliationService } from './reconciliation.js';
 
 export const LEASE_NAME = 'reconcile_usage';
 /** Trailing buckets re-checked each tick, beyond the settle lag: two days of hours, two weeks of days. */
@@ -38,10 +39,14 @@ export class ReconciliationJob {
     await this.running;
   }
 
-  /** One tick: null when another instance holds the lease (or the run failed; logged). Concurrent calls share it. */
+  /** One tick: null when another instance holds the lease, another run is in progress, or the run failed (logged). Concurrent calls share it. */
   tick(): Promise<ReconcileResult | null> {
     this.running ??= this.work()
       .catch((err: unknown) => {
+        if (err instanceof GatewayError && err.detail === RUN_IN_PROGRESS) {
+          this.opts.log.info('reconciliation: scheduled run skipped, another run is in progress (the next tick re-checks the window)');
+          return null;
+        }
         // The message of a Platform error is written to be safe (no key); nothing else is added.
         this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconciliation: scheduled run failed');
         return null;

@@ -7,11 +7,35 @@
  * request that straddles the window's edge is matched like any other boundary case. A difference
  * that is new (the bucket was not already recorded with the same difference) raises the operator
  * alert once, whichever entry point ran it.
+ *
+ * One run at a time across every entry point (admin API, CLI, scheduled job) and instance: a run
+ * holds the `reconcile_usage_run` lease in the shared database while it works, so two runs never
+ * raise the same new difference twice, and an older snapshot never overwrites a newer one. The
+ * scheduled job's own `reconcile_usage` lease (which instance runs the schedule) is held between
+ * ticks, so it cannot serve as this one without refusing every admin run while a schedule is on.
  */
+import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import { FalPlatformError, type FalPlatform } from '../upstream/fal-platform.js';
 import type { BucketSize, ReconciliationBucket, ReconciliationStore } from '../store/reconciliation-store.js';
+import type { AdminAction } from './audit.js';
 import { BUCKET_MS, bucketStarts, compareBuckets } from './reconciliation-compare.js';
+
+export const RUN_LEASE_NAME = 'reconcile_usage_run';
+/**
+ * How long a run's lease lasts when its holder dies before releasing it: far above a normal run
+ * (a few Platform API pages), so a slow run is not overtaken; a crashed one blocks for this long.
+ */
+export const RUN_LEASE_MS = 15 * 60_000;
+export const RUN_IN_PROGRESS = 'Another reconciliation run (the scheduled job, the CLI or an admin) is in progress; try again when it has finished';
+
+/**
+ * Buckets compared per chunk, each chunk with its own ledger read: a run holds one chunk's rows in
+ * memory (a day of hours, a week of days), not the whole window's. Chunks give the same answer as
+ * one pass: each is read and compared with one neighbour bucket on each side (then dropped), and
+ * a bucket's decision depends only on itself and its two neighbours (reconciliation-compare.ts).
+ */
+const CHUNK_BUCKETS: Record<BucketSize, number> = { hour: 24, day: 7 };
 
 /** Enough for 90 days of hours; a longer look is a day-bucket question. */
 export const MAX_BUCKETS = 2_200;
@@ -50,6 +74,23 @@ export class ReconciliationService {
     // Counted before the list is built: a window of centuries must not allocate its buckets first.
     const count = Math.ceil(to.getTime() / span) - Math.floor(from.getTime() / span);
     if (count > MAX_BUCKETS) throw new GatewayError('bad_request', `The window holds ${count} ${size} buckets; at most ${MAX_BUCKETS} per run (use bucket=day for long windows)`);
+    const store = this.deps.store;
+    const holder = `run-${randomUUID()}`;
+    const takenAt = this.deps.now().getTime();
+    if (!(await store.claimLease(RUN_LEASE_NAME, holder, new Date(takenAt).toISOString(), new Date(takenAt + RUN_LEASE_MS).toISOString()))) {
+      throw new GatewayError('conflict', RUN_IN_PROGRESS);
+    }
+    try {
+      return await this.runHeld(platform, from, to, size);
+    } finally {
+      // Released by renewing it until now; if that fails the lease lapses after RUN_LEASE_MS.
+      const at = this.deps.now().toISOString();
+      await store.claimLease(RUN_LEASE_NAME, holder, at, at).catch(() => false);
+    }
+  }
+
+  private async runHeld(platform: FalPlatform, from: Date, to: Date, size: BucketSize): Promise<ReconcileResult> {
+    const span = BUCKET_MS[size];
     const starts = bucketStarts(from.getTime(), to.getTime(), size);
     const first = starts[0] ?? from.getTime();
     const last = (starts[starts.length - 1] ?? first) + span;
@@ -60,15 +101,22 @@ export class ReconciliationService {
     } catch (err) {
       throw asGatewayError(err);
     }
-    const rows = await this.deps.store.ledgerRows(new Date(outerFrom).toISOString(), new Date(outerTo).toISOString());
     const now = this.deps.now().getTime();
-    const all = compareBuckets({ size, starts: [outerFrom, ...starts, last], fal, rows, now, lagMs: this.deps.lagMs });
-    const buckets = all.slice(1, -1);
+    const buckets: ReconciliationBucket[] = [];
+    for (let i = 0; i < starts.length; i += CHUNK_BUCKETS[size]) {
+      const inner = starts.slice(i, i + CHUNK_BUCKETS[size]);
+      const [lo, hi] = [(inner[0] ?? first) - span, (inner[inner.length - 1] ?? first) + span];
+      const rows = await this.deps.store.ledgerRows(new Date(lo).toISOString(), new Date(hi + span).toISOString());
+      buckets.push(...compareBuckets({ size, starts: [lo, ...inner, hi], fal, rows, now, lagMs: this.deps.lagMs }).slice(1, -1));
+      // A long window is many chunks: let the server answer other requests between them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     const before = await this.deps.store.list(new Date(first).toISOString(), new Date(last).toISOString(), size);
     await this.deps.store.save(buckets);
+    const previous = new Map(before.map((p) => [p.start, p]));
     for (const b of buckets) {
       if (b.status !== 'difference') continue;
-      const prev = before.find((p) => p.start === b.start);
+      const prev = previous.get(b.start);
       if (prev?.status === 'difference' && prev.diffUnits === b.diffUnits && prev.diffMicro === b.diffMicro) continue;
       this.deps.onDifference?.(b);
     }
@@ -84,6 +132,11 @@ export class ReconciliationService {
     this.deps.onRun?.(result);
     return result;
   }
+}
+
+/** The audit entry of a run (admin API and CLI): the window as widened, the bucket size and the counts. */
+export function runAuditAction(r: ReconcileResult): AdminAction {
+  return { action: 'reconciliation.run', target: `${r.size} ${r.from}/${r.to}`, before: null, after: { from: r.from, to: r.to, bucket: r.size, matched: r.matched, differences: r.differences, pending: r.pending } };
 }
 
 /** fal's failure as the gateway's error catalog says it; the message names no key. */

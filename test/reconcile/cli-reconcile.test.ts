@@ -1,13 +1,14 @@
 /**
  * `fal-gateway reconcile` (reconcileCommand) on the gateway's own SQLite file, against the simulated
  * fal's usage API: matched → exit 0, a request billed twice → exit 1 naming it (text and --json),
- * bad arguments or no FAL_ADMIN_KEY → exit 2 with a message.
+ * bad arguments, no FAL_ADMIN_KEY or another run in progress → exit 2 with a message.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { reconcileCommand } from '../../src/cli-reconcile.js';
+import { RUN_LEASE_MS, RUN_LEASE_NAME } from '../../src/services/reconciliation.js';
 import { openStores } from '../../src/store/stores.js';
 import { HOUR, MIN, T0, run, startRig, type Rig } from './rig.js';
 
@@ -47,6 +48,10 @@ it('prints every bucket matched and exits 0', async () => {
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
   expect(r.out).toContain('2 matched, 0 different, 0 pending');
+  const audited = (await rig.stores.admins.listAudit({ limit: 10 })).filter((e) => e.action === 'reconciliation.run');
+  expect(audited).toHaveLength(1);
+  expect(audited[0]).toMatchObject({ clientIp: null, target: 'hour 2026-03-10T10:00:00.000Z/2026-03-10T12:00:00.000Z', after: { matched: 2, differences: 0 } });
+  expect(audited[0]?.actor).toMatch(/^cli:/);
 });
 
 it('exits 1 and names the request fal billed twice, in text and JSON', async () => {
@@ -73,4 +78,15 @@ it('exits 2 with a message on bad arguments or without FAL_ADMIN_KEY', async () 
   const noKey = await cli(['--from', '2026-03-10', '--to', '2026-03-11'], { FAL_ADMIN_KEY: '' });
   expect(noKey.code).toBe(2);
   expect(noKey.err).toContain('FAL_ADMIN_KEY');
+});
+
+it('exits 2 saying so while another run holds the run lease (the gateway\'s job or an admin run)', async () => {
+  const now = rig.clock.t;
+  expect(await rig.stores.reconciliation.claimLease(RUN_LEASE_NAME, 'gateway-instance', new Date(now).toISOString(), new Date(now + RUN_LEASE_MS).toISOString())).toBe(true);
+  const busy = await cli(['--from', '2026-03-10T10:00:00Z', '--to', '2026-03-10T12:00:00Z']);
+  expect(busy.code).toBe(2);
+  expect(busy.err).toContain('Another reconciliation run');
+  const at = new Date(rig.clock.t).toISOString();
+  await rig.stores.reconciliation.claimLease(RUN_LEASE_NAME, 'gateway-instance', at, at);
+  expect((await cli(['--from', '2026-03-10T10:00:00Z', '--to', '2026-03-10T12:00:00Z'])).code).not.toBe(2);
 });

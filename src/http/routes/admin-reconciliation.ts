@@ -1,16 +1,17 @@
 /**
  * `POST /admin/reconciliation/run {from, to, bucket}` (admin: fetches fal's usage and records the
- * result per bucket) and `GET /admin/reconciliation?from&to[&bucket]` (admin and viewer: what the
+ * result per bucket; one run at a time, audited as `reconciliation.run`) and `GET /admin/reconciliation?from&to[&bucket]` (admin and viewer: what the
  * runs recorded, per bucket and per UTC day). docs/reconciliation.md says how buckets are decided.
  */
 import type { FastifyInstance } from 'fastify';
 import { ListQuery, RunBody } from '../../domain/openapi-reconciliation.js';
 import { GatewayError } from '../../errors.js';
 import type { PipelineContext } from '../../pipeline/context.js';
-import type { ReconciliationService } from '../../services/reconciliation.js';
+import { recordAdminAction } from '../../services/audit.js';
+import { runAuditAction, type ReconciliationService } from '../../services/reconciliation.js';
 import { bucketView, dayViews, resultView } from '../../services/reconciliation-view.js';
 import type { BucketSize } from '../../store/reconciliation-store.js';
-
+import { auditContext } from './admin-auth.js';
 
 /** A UTC date (`2026-12-01`) or an ISO-8601 instant. */
 export function parseInstant(v: string): Date | null {
@@ -30,7 +31,10 @@ export function adminReconciliationRoutes(app: FastifyInstance, ctx: PipelineCon
   app.post('/admin/reconciliation/run', { schema: { body: RunBody } }, async (request) => {
     const body = request.body as { from: string; to: string; bucket?: BucketSize };
     const w = window(body);
-    return resultView(await service.run(w.from, w.to, body.bucket ?? 'hour'));
+    // 409 `conflict` while another run (the scheduled job, the CLI, another admin) holds the run lease.
+    const result = await service.run(w.from, w.to, body.bucket ?? 'hour');
+    await recordAdminAction(auditContext(ctx, request), runAuditAction(result), ctx.now());
+    return resultView(result);
   });
 
   app.get('/admin/reconciliation', { schema: { querystring: ListQuery } }, async (request) => {
