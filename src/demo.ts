@@ -51,6 +51,7 @@ fal-gateway demo is running.
   simulated fal  ${sim.runUrl} (sync) and ${sim.queueUrl} (queue)
   demo key       ${record.id} (budget $5)
   console        ${base}/console
+  playground     ${base}/playground   (sign in there with the demo key below)
   sign-in code   ${signIn.code}   (paste it into the console's sign-in form; works once, until ${signIn.expiresAt})
 
 Generate an image (the response lists its URL; open it in a browser):
