@@ -21,7 +21,7 @@ import { adminUsageRoutes } from './http/routes/admin-usage.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { selfServiceRoutes } from './http/routes/self-service.js';
 import { tokenRoutes } from './http/routes/tokens.js';
-import { webRoutes } from './http/routes/web.js';
+import { loopbackImageOrigins, webRoutes, WEB_ROOT } from './http/routes/web.js';
 import { KeyCache } from './pipeline/key-cache.js';
 import { RateLimits } from './pipeline/limits.js';
 import { StreamSlots } from './pipeline/stream-slots.js';
@@ -162,7 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metricsRoutes(app, metrics, deps.config.metricsToken);
   healthRoutes(app, ctx, () => graceful.isClosing());
   await docsRoutes(app, deps.config.publicUrl, deps.config.unknownFields);
-  await webRoutes(app);
+  await webRoutes(app, WEB_ROOT, loopbackImageOrigins([deps.config.falRunUrl]));
   await app.register((admin, _opts, done) => {
     adminKeyRoutes(admin, ctx);
     adminUsageRoutes(admin, ctx);

@@ -6,6 +6,11 @@
  * dist/web is found from the project root, three levels above this file both as src/http/routes
  * (tests, tsx) and as dist/http/routes (the build). A gateway started without the build answers the
  * pages with 503 and says how to build them, instead of a bare 404.
+ *
+ * Both pages carry a Content-Security-Policy: scripts, styles and calls only from the gateway itself
+ * (Vite emits no inline script), images also from https: (fal's CDN hosts the generated images) and
+ * from the loopback origin of a simulated fal (tests and `npm run demo`); never data: images, so a
+ * `sync_mode` body is never rendered. No framing, no plugins, no <base> rewriting.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,12 +27,50 @@ function loadPage(root: string, file: string): Buffer | null {
   return existsSync(path) ? readFileSync(path) : null;
 }
 
-export async function webRoutes(app: FastifyInstance, root = WEB_ROOT): Promise<void> {
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The origins of `urls` that are plain-http loopback (a simulated fal), for the pages' img-src. */
+export function loopbackImageOrigins(urls: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const u of urls) {
+    try {
+      const p = new URL(u);
+      if (p.protocol === 'http:' && LOOPBACK.has(p.hostname)) out.add(p.origin);
+    } catch {
+      // Not a URL: config validation reports it; the CSP just leaves it out.
+    }
+  }
+  return [...out];
+}
+
+export function contentSecurityPolicy(imageOrigins: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' https: ${imageOrigins.join(' ')}`.trimEnd(),
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export async function webRoutes(app: FastifyInstance, root = WEB_ROOT, imageOrigins: readonly string[] = []): Promise<void> {
+  const csp = contentSecurityPolicy(imageOrigins);
   const html = { console: loadPage(root, PAGES.console), playground: loadPage(root, PAGES.playground) };
   const send = (page: keyof typeof PAGES) => (_req: unknown, reply: FastifyReply) => {
     const body = html[page];
     if (body === null) throw new GatewayError('service_unavailable', 'The console is not built: run `npm run build`');
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(body);
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', csp)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .send(body);
   };
   const hidden = { schema: { hide: true } };
 
