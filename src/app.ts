@@ -18,6 +18,7 @@ import { registerRequestLog } from './http/request-log.js';
 import { adminAuditRoutes } from './http/routes/admin-audit.js';
 import { adminKeyRoutes } from './http/routes/admin-keys.js';
 import { adminUsageRoutes } from './http/routes/admin-usage.js';
+import { consoleSessionRoutes } from './http/routes/console-session.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { selfServiceRoutes } from './http/routes/self-service.js';
 import { tokenRoutes } from './http/routes/tokens.js';
@@ -169,6 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     adminAuditRoutes(admin, ctx);
     done();
   });
+  consoleSessionRoutes(app, ctx);
   selfServiceRoutes(app, ctx);
   tokenRoutes(app, ctx);
 

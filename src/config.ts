@@ -20,6 +20,8 @@ export interface Config {
   /** `sqlite:<path>` (embedded default) or `postgres://…`. */
   databaseUrl: string;
   adminToken: string | undefined;
+  /** Console sign-in sessions: absolute lifetime and idle expiry, in ms (services/console-sessions.ts). */
+  consoleSession: { maxMs: number; idleMs: number };
   /** Bearer token GET /metrics requires; unset = /metrics is open (keep it on an internal network). */
   metricsToken: string | undefined;
   microUsdPerMegapixel: number;
@@ -248,6 +250,10 @@ export function loadConfig(env: Env, opts: { demo?: boolean } = {}): Config {
     publicUrl: url('PUBLIC_URL', undefined),
     databaseUrl,
     adminToken,
+    consoleSession: {
+      maxMs: int('CONSOLE_SESSION_MAX_MS', 12 * 3_600_000, 60_000, 30 * 24 * 3_600_000),
+      idleMs: int('CONSOLE_SESSION_IDLE_MS', 30 * 60_000, 60_000, 30 * 24 * 3_600_000),
+    },
     metricsToken,
     microUsdPerMegapixel: price ?? 0,
     rounding: oneOf<RoundingRule>('PRICE_ROUNDING', ['ceil_per_image', 'exact'], 'ceil_per_image'),

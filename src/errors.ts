@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   /** Never 429: fal clients retry 429 automatically and would hammer an empty budget. */
   budget_exceeded: 402,
   forbidden: 403,
+  /** A console-session call that changes state without its x-csrf-token, or from another origin. */
+  csrf_token_invalid: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,

@@ -14,7 +14,9 @@ import { MemoryKeyStore } from './memory/memory-key-store.js';
 import { MemoryLedgerStore } from './memory/memory-ledger-store.js';
 import { MemoryOwnershipStore } from './memory/memory-ownership-store.js';
 import { MemoryTeamStore } from './memory/memory-team-store.js';
+import { MemorySessionStore } from './memory/memory-session-store.js';
 import type { OwnershipStore } from './ownership-store.js';
+import type { SessionStore } from './session-store.js';
 import type { PostgresOptions } from './sql/postgres-pool.js';
 import { SqlAdminStore } from './sql/sql-admin-store.js';
 import { SqlAlertClaimStore } from './sql/sql-alert-claim-store.js';
@@ -24,6 +26,7 @@ import { SqlLedgerStore } from './sql/sql-ledger-store.js';
 import { SqlOwnershipStore } from './sql/sql-ownership-store.js';
 import { query, sql, type SqlDb } from './sql/sql-plan.js';
 import { SqlTeamStore } from './sql/sql-team-store.js';
+import { SqlSessionStore } from './sql/sql-session-store.js';
 import { openSqliteDb } from './sql/sqlite-db.js';
 import type { TeamStore } from './team-store.js';
 
@@ -37,6 +40,8 @@ export interface Stores {
   alertClaims: AlertClaimStore;
   /** Named admin credentials and the audit log. */
   admins: AdminStore;
+  /** Console sign-in sessions and one-time sign-in codes. */
+  sessions: SessionStore;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -51,6 +56,7 @@ export function memoryStores(): Stores {
   const teams = new MemoryTeamStore();
   const owners = new MemoryOwnershipStore();
   const ledger: MemoryLedgerStore = new MemoryLedgerStore({ keys, teams }, owners);
+  const admins = new MemoryAdminStore();
   return {
     keys,
     owners,
@@ -58,7 +64,8 @@ export function memoryStores(): Stores {
     ledger,
     idempotency: new MemoryIdempotencyStore(ledger),
     alertClaims: new MemoryAlertClaimStore(),
-    admins: new MemoryAdminStore(),
+    admins,
+    sessions: new MemorySessionStore(async (id) => (await admins.list()).some((a) => a.id === id && a.revokedAt !== null)),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -86,6 +93,7 @@ function sqlStores(db: SqlDb): Stores {
     idempotency: new SqlIdempotencyStore(db),
     alertClaims: new SqlAlertClaimStore(db),
     admins: new SqlAdminStore(db),
+    sessions: new SqlSessionStore(db),
     ping: async () => {
       await db.run(query(PING));
     },

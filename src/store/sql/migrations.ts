@@ -150,4 +150,23 @@ export const MIGRATIONS: readonly Migration[] = [
    ALTER TABLE keys ADD COLUMN previous_hash TEXT;
    ALTER TABLE keys ADD COLUMN previous_hash_until TIMESTAMPTZ;
    CREATE UNIQUE INDEX keys_previous_hash ON keys (previous_hash) WHERE previous_hash IS NOT NULL`,
+  // 16: console sign-in (store/session-store.ts): sessions and one-time sign-in codes, keyed by the
+  // SHA-256 of the session id or code (never the value). New tables only.
+  `CREATE TABLE admin_sessions (
+     id_hash TEXT PRIMARY KEY,
+     actor TEXT NOT NULL,
+     role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+     credential_id TEXT NOT NULL,
+     csrf_token TEXT NOT NULL,
+     created_at TIMESTAMPTZ NOT NULL,
+     last_seen_at TIMESTAMPTZ NOT NULL,
+     expires_at TIMESTAMPTZ NOT NULL
+   );
+   CREATE INDEX admin_sessions_expires ON admin_sessions (expires_at);
+   CREATE INDEX admin_sessions_last_seen ON admin_sessions (last_seen_at);
+   CREATE TABLE console_sign_in_codes (
+     hash TEXT PRIMARY KEY,
+     created_at TIMESTAMPTZ NOT NULL,
+     expires_at TIMESTAMPTZ NOT NULL
+   )`,
 ];
