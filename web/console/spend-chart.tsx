@@ -37,7 +37,9 @@ export function bucketStarts(bucket: Bucket, from: Date, now: Date): string[] {
 
 function rowBucket(r: UsageRow, bucket: Bucket): string | undefined {
   if (bucket === 'hour') return r.hour === undefined ? undefined : new Date(r.hour).toISOString();
-  return r.day === undefined ? undefined : `${r.day}T00:00:00.000Z`;
+  // A one-dimension day report names the day only in `group`.
+  const day = r.day ?? (/^\d{4}-\d{2}-\d{2}$/.test(r.group) ? r.group : undefined);
+  return day === undefined ? undefined : `${day}T00:00:00.000Z`;
 }
 
 function rowLabel(r: UsageRow, stackBy: StackBy): string {

@@ -18,8 +18,11 @@ export type Period = 'lifetime' | 'day' | 'month';
 export const PERIODS: readonly Period[] = ['lifetime', 'day', 'month'];
 export type Usage = Record<Period, PeriodView>;
 
+export type KeyStatus = 'active' | 'revoked' | 'expired';
+
 export interface KeyReport extends KeyView {
-  status: 'active' | 'revoked' | 'expired';
+  /** Absent on a gateway without key reports: keyStatus() derives it. */
+  status?: KeyStatus;
   last_used_at: string | null;
   usage?: Usage;
 }
@@ -120,4 +123,11 @@ export interface ReconciliationDay {
   pending: number;
   difference_units: number;
   difference_usd: string;
+}
+
+/** The key's status as the API gives it, or as its revoked_at and expires_at say. */
+export function keyStatus(k: KeyReport, now = Date.now()): KeyStatus {
+  if (k.status !== undefined) return k.status;
+  if (k.revoked_at !== null) return 'revoked';
+  return k.expires_at !== null && Date.parse(k.expires_at) <= now ? 'expired' : 'active';
 }

@@ -7,7 +7,7 @@ import { api, ApiError, query } from '../api.js';
 import type { PageProps } from '../app.js';
 import { byUrgency, gauges, RATE_WINDOW_MS, type Gauge, type Scope } from '../budget-math.js';
 import { formatDuration } from '../format.js';
-import type { KeyReport, TeamReport, UsageReport } from '../types.js';
+import { keyStatus, type KeyReport, type TeamReport, type UsageReport } from '../types.js';
 import { ErrorNote, Loading, useLoad } from '../ui.js';
 
 const PERIOD_LABEL = { lifetime: 'Lifetime', day: 'Today (UTC)', month: 'This month (UTC)' } as const;
@@ -18,7 +18,7 @@ async function rates(by: 'key' | 'team', now: Date): Promise<Map<string, number>
     const r = await api<UsageReport>('GET', `/admin/usage${query({ group_by: by, from: new Date(now.getTime() - RATE_WINDOW_MS).toISOString() })}`);
     return new Map(r.rows.map((row) => [(by === 'key' ? row.key_id : row.team) ?? row.group, toMicro(row.spent_usd)]));
   } catch (err) {
-    if (err instanceof ApiError && err.status === 400) return new Map();
+    if (err instanceof ApiError && (err.status === 400 || err.status === 422)) return new Map();
     throw err;
   }
 }
@@ -68,7 +68,7 @@ export function BudgetsPage(_props: PageProps) {
     const scopes: Scope[] = [];
     let unreported = 0;
     for (const k of keys.keys) {
-      if (k.status !== 'active' || (k.budget_usd === null && k.budget_daily_usd === null && k.budget_monthly_usd === null)) continue;
+      if (keyStatus(k, now.getTime()) !== 'active' || (k.budget_usd === null && k.budget_daily_usd === null && k.budget_monthly_usd === null)) continue;
       if (k.usage === undefined) {
         unreported++;
         continue;

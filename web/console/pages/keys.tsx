@@ -9,7 +9,7 @@ import { api } from '../api.js';
 import type { PageProps } from '../app.js';
 import { formatCount, formatTime } from '../format.js';
 import { KeyForm } from '../key-form.js';
-import type { KeyReport, PeriodView } from '../types.js';
+import { keyStatus, type KeyReport, type PeriodView } from '../types.js';
 import { Confirm, ErrorNote, Loading, SecretOnce, TableBox, useLoad } from '../ui.js';
 
 type Dialog = { kind: 'create' } | { kind: 'edit'; key: KeyReport } | { kind: 'rotate'; key: KeyReport } | { kind: 'revoke'; key: KeyReport } | { kind: 'secret'; secret: string };
@@ -93,11 +93,11 @@ export function KeysPage(props: PageProps) {
                 <td class="num">{formatCount(k.max_concurrency)}</td>
                 <td>{formatTime(k.last_used_at)}</td>
                 <td data-testid="status">
-                  <span class={`status ${k.status}`}>{k.status}</span>
+                  <span class={`status ${keyStatus(k)}`}>{keyStatus(k)}</span>
                 </td>
                 {props.canEdit ? (
                   <td class="row-actions">
-                    {k.status === 'revoked' ? null : (
+                    {keyStatus(k) === 'revoked' ? null : (
                       <>
                         <button type="button" onClick={() => setDialog({ kind: 'edit', key: k })} aria-label={`Edit ${k.name}`}>
                           Edit

@@ -53,7 +53,7 @@ async function loadChart(bucket: Bucket, stackBy: StackBy, now: Date): Promise<{
     return { data: chartData(r.rows, bucket, stackBy, buckets), stacked: true };
   } catch (err) {
     // A gateway without two-dimension reports: one series per day, unstacked.
-    if (!(err instanceof ApiError && err.status === 400) || bucket !== 'day') throw err;
+    if (!(err instanceof ApiError && (err.status === 400 || err.status === 422)) || bucket !== 'day') throw err;
     const r = await usage({ group_by: 'day', from: from.toISOString() });
     return { data: chartData(r.rows, 'day', stackBy, buckets), stacked: false };
   }
