@@ -17,6 +17,7 @@ import { registerErrorHandlers } from './http/reply-errors.js';
 import { registerRequestLog } from './http/request-log.js';
 import { adminAuditRoutes } from './http/routes/admin-audit.js';
 import { adminKeyRoutes } from './http/routes/admin-keys.js';
+import { adminRequestRoutes } from './http/routes/admin-requests.js';
 import { adminUsageRoutes } from './http/routes/admin-usage.js';
 import { consoleSessionRoutes } from './http/routes/console-session.js';
 import { docsRoutes } from './http/routes/docs.js';
@@ -167,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((admin, _opts, done) => {
     adminKeyRoutes(admin, ctx);
     adminUsageRoutes(admin, ctx);
+    adminRequestRoutes(admin, ctx);
     adminAuditRoutes(admin, ctx);
     done();
   });

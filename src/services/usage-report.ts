@@ -5,13 +5,50 @@
 import { countersFor, type BudgetLimits } from '../domain/budgets.js';
 import { microToUsdNumber } from '../domain/pricing.js';
 import type { KeyRecord } from '../store/key-store.js';
-import type { LedgerStore, UsageQuery, UsageRow } from '../store/ledger-store.js';
+import type { LedgerStore, UsageDimension, UsageGridRow, UsageQuery } from '../store/ledger-store.js';
 import type { TeamStore } from '../store/team-store.js';
+import { csvDocument, periodView } from './report-format.js';
 
-export interface UsageReport {
+export interface UsageReportQuery extends Omit<UsageQuery, 'groupBy'> {
+  /** One dimension, or two for a grid (a time dimension then a key or team: `day,key`). */
+  groupBy?: UsageDimension | UsageDimension[];
+}
+
+/** Counts that include released rows (a failed request is released): rows by the status the client got. */
+interface StatusCounts {
+  released: number;
+  http_2xx: number;
+  http_402: number;
+  http_429: number;
+  /** 4xx other than 402 and 429. */
+  http_4xx: number;
+  http_5xx: number;
+}
+
+export interface UsageReportRow extends StatusCounts {
+  /** The group's values joined by `/` (`2026-11-26/key_abc`); `all` without grouping. */
+  group: string;
+  requests: number;
+  spent_usd: number;
+  reserved_usd: number;
+  megapixels: number;
+  billed_units: number;
+  overruns: number;
+  images: number;
+  /** Set per dimension grouped by: a UTC day, an hour (ISO, start of the hour), a key and its name and team, a team, an end user. */
+  day?: string;
+  hour?: string;
+  key_id?: string;
+  key_name?: string | null;
+  team?: string | null;
+  end_user?: string;
+}
+
+export interface UsageReport extends StatusCounts {
   from: string | null;
   to: string | null;
-  group_by: 'day' | 'key' | 'end_user' | null;
+  /** The dimensions grouped by, comma-separated (`day,key`), or null. */
+  group_by: string | null;
   total_usd: number;
   reserved_usd: number;
   megapixels: number;
@@ -19,13 +56,44 @@ export interface UsageReport {
   requests: number;
   /** Settled rows fal billed above their reservation (ledger-overrun.ts): should stay 0. */
   overruns: number;
-  rows: { group: string; requests: number; spent_usd: number; reserved_usd: number; megapixels: number; billed_units: number; overruns: number }[];
+  images: number;
+  rows: UsageReportRow[];
 }
+
+/** What a key dimension shows beside the id. */
+export type KeyNames = Map<string, { name: string; team: string | null }>;
 
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 
-function rowView(r: UsageRow) {
-  return { group: r.group, requests: r.requests, spent_usd: microToUsdNumber(r.spentMicro), reserved_usd: microToUsdNumber(r.reservedMicro), megapixels: round6(r.megapixels), billed_units: round6(r.billedUnits), overruns: r.overruns };
+function statusCounts(r: UsageGridRow): StatusCounts {
+  return { released: r.released, http_2xx: r.http.s2xx, http_402: r.http.s402, http_429: r.http.s429, http_4xx: r.http.s4xx, http_5xx: r.http.s5xx };
+}
+
+function rowView(r: UsageGridRow, dims: UsageDimension[], names: KeyNames): UsageReportRow {
+  const row: UsageReportRow = {
+    group: r.groups.join('/'),
+    requests: r.requests,
+    spent_usd: microToUsdNumber(r.spentMicro),
+    reserved_usd: microToUsdNumber(r.reservedMicro),
+    megapixels: round6(r.megapixels),
+    billed_units: round6(r.billedUnits),
+    overruns: r.overruns,
+    images: r.images,
+    ...statusCounts(r),
+  };
+  dims.forEach((d, i) => {
+    const v = r.groups[i] ?? '';
+    if (d === 'day') row.day = v;
+    else if (d === 'hour') row.hour = `${v}:00:00.000Z`;
+    else if (d === 'team') row.team = v === '' ? null : v;
+    else if (d === 'end_user') row.end_user = v;
+    else {
+      row.key_id = v;
+      row.key_name = names.get(v)?.name ?? null;
+      row.team = names.get(v)?.team ?? null;
+    }
+  });
+  return row;
 }
 
 /** Parses a report bound: `YYYY-MM-DD` (midnight UTC) or a full ISO timestamp. Null if invalid. */
@@ -35,38 +103,39 @@ export function parseBound(v: string | undefined): string | null | undefined {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-export async function usageReport(ledger: LedgerStore, q: UsageQuery): Promise<UsageReport> {
-  const [total] = await ledger.usage({ ...q, groupBy: undefined });
-  const rows = q.groupBy ? await ledger.usage(q) : [];
-  const t = total ?? { group: 'all', requests: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0, overruns: 0 };
+export async function usageReport(ledger: LedgerStore, q: UsageReportQuery, names: KeyNames = new Map()): Promise<UsageReport> {
+  const dims = q.groupBy === undefined ? [] : typeof q.groupBy === 'string' ? [q.groupBy] : q.groupBy;
+  const filters = { keyId: q.keyId, team: q.team, endUser: q.endUser, from: q.from, to: q.to };
+  const [[total], rows] = await Promise.all([ledger.usageGrid({ ...filters, dimensions: [] }), dims.length === 0 ? [] : ledger.usageGrid({ ...filters, dimensions: dims })]);
+  const t = total ?? { groups: [], requests: 0, released: 0, spentMicro: 0, reservedMicro: 0, megapixels: 0, billedUnits: 0, images: 0, overruns: 0, http: { s2xx: 0, s402: 0, s429: 0, s4xx: 0, s5xx: 0 } };
   return {
     from: q.from ?? null,
     to: q.to ?? null,
-    group_by: q.groupBy ?? null,
+    group_by: dims.length === 0 ? null : dims.join(','),
     total_usd: microToUsdNumber(t.spentMicro),
     reserved_usd: microToUsdNumber(t.reservedMicro),
     megapixels: round6(t.megapixels),
     billed_units: round6(t.billedUnits),
     requests: t.requests,
     overruns: t.overruns,
-    rows: rows.map(rowView),
+    images: t.images,
+    ...statusCounts(t),
+    rows: rows.map((r) => rowView(r, dims, names)),
   };
 }
 
+/** The first six columns are the CSV's original ones; every later column was added at the end. */
+const CSV_COLUMNS = [
+  'group', 'requests', 'spent_usd', 'reserved_usd', 'megapixels', 'billed_units',
+  'overruns', 'images', 'released', 'http_2xx', 'http_402', 'http_429', 'http_4xx', 'http_5xx',
+  'day', 'hour', 'key_id', 'key_name', 'team', 'end_user',
+] as const;
+
 export function usageCsv(report: UsageReport): string {
-  const lines = ['group,requests,spent_usd,reserved_usd,megapixels,billed_units'];
-  const rows = report.rows.length > 0 ? report.rows : [{ group: 'all', requests: report.requests, spent_usd: report.total_usd, reserved_usd: report.reserved_usd, megapixels: report.megapixels, billed_units: report.billed_units }];
-  for (const r of rows) lines.push([csvCell(r.group), r.requests, r.spent_usd, r.reserved_usd, r.megapixels, r.billed_units].join(','));
-  return `${lines.join('\n')}\n`;
+  const all: UsageReportRow = { ...report, group: 'all', spent_usd: report.total_usd };
+  const rows = report.rows.length > 0 ? report.rows : [all];
+  return csvDocument(CSV_COLUMNS, rows.map((r) => CSV_COLUMNS.map((c) => r[c] ?? null)));
 }
-
-/** Quotes a CSV cell and neutralises spreadsheet formulas (a key or team name is user text). */
-function csvCell(v: string): string {
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-interface PeriodView { spent_usd: number; reserved_usd: number; budget_usd: number | null; remaining_usd: number | null }
 
 /** A key holder's own view: spend, reservations and what is left of each budget (key and team). */
 export async function selfUsage(ledger: LedgerStore, teams: TeamStore, key: KeyRecord, now: Date) {
@@ -75,23 +144,12 @@ export async function selfUsage(ledger: LedgerStore, teams: TeamStore, key: KeyR
   const teamLimits: BudgetLimits = { lifetime: team?.budgetMicroUsd ?? null, day: team?.budgetDailyMicroUsd ?? null, month: team?.budgetMonthlyMicroUsd ?? null };
   const refs = countersFor(key.id, keyLimits, key.team, teamLimits, now);
   const totals = await ledger.counterTotals(refs);
-  const view = (i: number): PeriodView => {
-    const ref = refs[i];
-    const t = totals[i] ?? { spentMicro: 0, reservedMicro: 0 };
-    const limit = ref?.limit ?? null;
-    return {
-      spent_usd: microToUsdNumber(t.spentMicro),
-      reserved_usd: microToUsdNumber(t.reservedMicro),
-      budget_usd: limit === null ? null : microToUsdNumber(limit),
-      remaining_usd: limit === null ? null : microToUsdNumber(Math.max(0, limit - t.spentMicro - t.reservedMicro)),
-    };
-  };
-  const lifetime = view(0);
+  const view = (i: number) => periodView(refs[i], totals[i]);
   return {
     key_id: key.id,
     name: key.name,
     team: key.team,
-    ...lifetime,
+    ...view(0),
     day: view(1),
     month: view(2),
     ...(key.team === null ? {} : { team_budgets: { lifetime: view(3), day: view(4), month: view(5) } }),

@@ -201,6 +201,57 @@ export interface UsageRow {
   overruns: number;
 }
 
+/** A dimension of a usage grid: UTC day or hour of created_at, key id, team (`''` for none), end user (`''` for none). */
+export type UsageDimension = 'day' | 'hour' | 'key' | 'team' | 'end_user';
+
+export interface UsageGridQuery extends Omit<UsageQuery, 'groupBy'> {
+  /** Zero, one or two dimensions; no dimension gives one `all` row. */
+  dimensions: UsageDimension[];
+}
+
+/** Rows by the HTTP status the client was answered with (null while in flight: in no class). */
+export interface HttpClassCounts {
+  s2xx: number;
+  s402: number;
+  s429: number;
+  /** 4xx other than 402 and 429. */
+  s4xx: number;
+  s5xx: number;
+}
+
+/**
+ * A usage row of a grid: the UsageRow totals (released rows excluded from them) plus counts that
+ * include released rows, since a failure is released: `released` and the HTTP status classes.
+ */
+export interface UsageGridRow extends Omit<UsageRow, 'group'> {
+  /** One value per dimension, in the query's order: a day `2026-11-26`, an hour `2026-11-26T10`, an id or name. */
+  groups: string[];
+  /** Σ images (num_images) of settled rows. */
+  images: number;
+  released: number;
+  http: HttpClassCounts;
+}
+
+/** Flags of a ledger row (requests report): settled at the quote unconfirmed, by recovery, above its quote, still reserved. */
+export type LedgerFlag = 'unverified' | 'recovered' | 'overrun' | 'open';
+
+/** A page of ledger rows, newest first: `(created_at, id)` descending, strictly after `after`. */
+export interface LedgerPageQuery {
+  keyId?: string;
+  team?: string;
+  state?: LedgerState;
+  outcome?: string;
+  flag?: LedgerFlag;
+  falRequestId?: string;
+  /** Inclusive ISO lower bound on created_at. */
+  from?: string;
+  /** Exclusive ISO upper bound on created_at. */
+  to?: string;
+  /** The last row of the previous page: this page holds only rows ordered after it. */
+  after?: { createdAt: string; id: string };
+  limit: number;
+}
+
 export interface LedgerStore {
   reserve(input: ReserveInput): Promise<ReserveResult>;
   /**
@@ -224,6 +275,12 @@ export interface LedgerStore {
   /** Current totals of counters (missing counters read as zero), in the order given. */
   counterTotals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Promise<CounterTotals[]>;
   usage(query: UsageQuery): Promise<UsageRow[]>;
+  /** Usage by up to two dimensions (UsageGridRow); groups in byte order of their values, dimension by dimension. */
+  usageGrid(query: UsageGridQuery): Promise<UsageGridRow[]>;
+  /** The newest created_at of each key's rows (any state): of every key, or of `keyId` only; keys without rows are absent. */
+  lastUsed(keyId?: string): Promise<Map<string, string>>;
+  /** Ledger rows newest first (LedgerPageQuery); `limit` at most 1000. */
+  page(query: LedgerPageQuery): Promise<LedgerRow[]>;
 }
 
 /** The first outcome of an idempotent request, replayed for a repeat with the same key and body. */

@@ -18,7 +18,7 @@ import type { SessionRecord } from '../../store/session-store.js';
 import { isSafeMethod, isSameOrigin, sessionCookie } from '../session-cookie.js';
 
 /** What a viewer may call: reports and metrics, nothing that changes state. */
-const VIEWER_ROUTES = new Set(['GET /admin/usage', 'GET /admin/keys', 'GET /admin/teams', 'GET /admin/audit']);
+const VIEWER_ROUTES = new Set(['GET /admin/usage', 'GET /admin/keys', 'GET /admin/keys/:id', 'GET /admin/teams', 'GET /admin/teams/:name', 'GET /admin/requests', 'GET /admin/audit']);
 
 interface Principal {
   actor: string;
@@ -52,7 +52,7 @@ export async function requireAdmin(ctx: PipelineContext, request: FastifyRequest
     throw new GatewayError('unauthorized', 'Admin endpoints need `Authorization: Bearer <ADMIN_TOKEN or admin credential>` or a console session');
   }
   if (principal.role === 'viewer' && !VIEWER_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) {
-    throw new GatewayError('forbidden', 'A viewer credential may only read usage, keys, teams and the audit log');
+    throw new GatewayError('forbidden', 'A viewer credential may only read usage, keys, teams, requests and the audit log');
   }
   principals.set(request, { actor: principal.actor, role: principal.role });
 }

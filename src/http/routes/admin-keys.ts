@@ -25,9 +25,19 @@ import {
   type CreateKeyInput,
   type UpdateKeyInput,
 } from '../../services/key-admin.js';
+import { keyReport, keyReports, keysCsv, type KeyStatus } from '../../services/key-report.js';
 import { auditContext, requireAdmin } from './admin-auth.js';
+import { csvReply } from './admin-usage.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const KeysQuery = Type.Object(
+  {
+    team: Type.Optional(Type.String({ maxLength: 100 })),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')])),
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+  },
+  { additionalProperties: false },
+);
 const DeleteQuery = Type.Object({
   hard: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: delete the key row (refused with 409 while ledger rows exist); default: revoke' })),
 });
@@ -66,12 +76,16 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: PipelineContext): void
     return reply.code(201).send({ ...keyView(record), key: secret });
   });
 
-  app.get('/admin/keys', async () => ({ keys: (await keys.list()).map(keyView) }));
+  app.get('/admin/keys', { schema: { querystring: KeysQuery } }, async (request, reply) => {
+    const q = request.query as { team?: string; status?: KeyStatus; format?: 'json' | 'csv' };
+    const reports = await keyReports(ctx.stores.ledger, await keys.list(), ctx.now(), { team: q.team, status: q.status });
+    return q.format === 'csv' ? csvReply(reply, 'keys', keysCsv(reports)) : { keys: reports };
+  });
 
   app.get('/admin/keys/:id', { schema: { params: IdParams } }, async (request) => {
     const k = await keys.get((request.params as { id: string }).id);
     if (!k) throw notFound();
-    return keyView(k);
+    return keyReport(ctx.stores.ledger, k, ctx.now());
   });
 
   app.patch('/admin/keys/:id', { schema: { params: IdParams, body: UpdateKeyBody } }, async (request) => {

@@ -19,10 +19,24 @@ import {
 } from '../ledger-rules.js';
 import type { KeyStore } from '../key-store.js';
 import { applyFreshLimits, isOverrun, mayRetakeIdempotencyKey } from '../ledger-fresh-limits.js';
-import type { CounterTotals, FreshLimits, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import type {
+  CounterTotals,
+  FreshLimits,
+  LedgerPageQuery,
+  LedgerRow,
+  LedgerStore,
+  ReleaseInput,
+  ReserveInput,
+  ReserveResult,
+  SettleInput,
+  UsageGridQuery,
+  UsageGridRow,
+  UsageQuery,
+  UsageRow,
+} from '../ledger-store.js';
 import type { OwnershipRecord } from '../ownership-store.js';
 import type { TeamStore } from '../team-store.js';
-import { aggregateUsage } from './memory-ledger-usage.js';
+import { aggregateGrid, aggregateUsage, lastUsedOf, pageRows } from './memory-ledger-usage.js';
 import { MemoryOwnershipStore } from './memory-ownership-store.js';
 
 const counterId = (c: Pick<CounterRef, 'scope' | 'bucket'>): string => `${c.scope}\u0000${c.bucket}`;
@@ -176,6 +190,18 @@ export class MemoryLedgerStore implements LedgerStore {
 
   usage(query: UsageQuery): Promise<UsageRow[]> {
     return attempt(() => aggregateUsage(this.rows.values(), query));
+  }
+
+  usageGrid(query: UsageGridQuery): Promise<UsageGridRow[]> {
+    return attempt(() => aggregateGrid(this.rows.values(), query));
+  }
+
+  lastUsed(keyId?: string): Promise<Map<string, string>> {
+    return Promise.resolve(lastUsedOf(this.rows.values(), keyId));
+  }
+
+  page(query: LedgerPageQuery): Promise<LedgerRow[]> {
+    return attempt(() => pageRows(this.rows.values(), query));
   }
 
   /** IdempotencyStore.expire for the memory twin: forgets keys of rows created before `before`; returns their ids. */

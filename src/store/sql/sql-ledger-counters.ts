@@ -141,3 +141,22 @@ export function* totals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Plan<Coun
     return { spentMicro: t?.spent_micro ?? 0, reservedMicro: t?.reserved_micro ?? 0 };
   });
 }
+
+/** Chunk sizes of a long totals read: few statement shapes, at most 2 × 64 parameters each. */
+const CHUNK = 64;
+
+/**
+ * Totals of many counters (a report over every key): chunks of CHUNK, the last padded with its
+ * own last counter so every statement has one shape; the chunks read one after another, not one
+ * snapshot, which a report tolerates (each counter is exact as of its read).
+ */
+export function* totalsInChunks(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Plan<CounterTotals[]> {
+  const out: CounterTotals[] = [];
+  for (let i = 0; i < refs.length; i += CHUNK) {
+    const chunk = refs.slice(i, i + CHUNK);
+    const last = chunk[chunk.length - 1];
+    const padded = last === undefined ? chunk : [...chunk, ...Array.from({ length: CHUNK - chunk.length }, () => last)];
+    out.push(...(yield* totals(padded)).slice(0, chunk.length));
+  }
+  return out;
+}

@@ -31,7 +31,7 @@ export interface SqlLedgerRow {
   deadline_at: string | null;
 }
 
-const COLUMNS =
+export const COLUMNS =
   'id, key_id, team, operation, fal_request_id, idempotency_key, body_hash, state, outcome, quoted_micro, settled_micro, ' +
   'requested_megapixels, billed_units, settle_source, verified, http_status, end_user, token_id, images, created_at, settled_at, ' +
   'upstream_phase, deadline_at';

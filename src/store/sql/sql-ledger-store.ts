@@ -12,13 +12,32 @@
 import type { CounterRef } from '../../domain/budgets.js';
 import { mayRetakeIdempotencyKey } from '../ledger-fresh-limits.js';
 import { assertSettle, falIdConflict, instant, ReservationRefused, reserveCounters, unchargeMoves, unknownRow } from '../ledger-rules.js';
-import type { CounterTotals, LedgerRow, LedgerStore, ReleaseInput, ReserveInput, ReserveResult, SettleInput, UsageQuery, UsageRow } from '../ledger-store.js';
+import type {
+  CounterTotals,
+  LedgerPageQuery,
+  LedgerRow,
+  LedgerStore,
+  ReleaseInput,
+  ReserveInput,
+  ReserveResult,
+  SettleInput,
+  UsageGridQuery,
+  UsageGridRow,
+  UsageQuery,
+  UsageRow,
+} from '../ledger-store.js';
 import type { OwnershipRecord } from '../ownership-store.js';
 import { maybeRow, READS, toLedgerRow, toUsageRow, usageSql, type SqlLedgerRow, type UsageSqlRow } from './sql-ledger-rows.js';
-import { CountersFull, moveCounters, refusal, totals } from './sql-ledger-counters.js';
+import { CountersFull, moveCounters, refusal, totals, totalsInChunks } from './sql-ledger-counters.js';
+import { gridSql, LAST_USED, pageSql, toGridRow, type GridSqlRow } from './sql-ledger-report.js';
 import { IdempotencyKeyTaken, reservePlan } from './sql-ledger-reserve.js';
 import { recordOwner } from './sql-ownership-store.js';
 import { first, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
+
+interface LastUse {
+  key_id: string;
+  last: string;
+}
 
 /** What settle and release return of the row they moved out of `reserved`. */
 interface Charged {
@@ -149,12 +168,27 @@ export class SqlLedgerStore implements LedgerStore {
   }
 
   counterTotals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Promise<CounterTotals[]> {
-    return this.db.run(totals(refs));
+    return this.db.run(refs.length <= 64 ? totals(refs) : totalsInChunks(refs));
   }
 
   async usage(q: UsageQuery): Promise<UsageRow[]> {
     const { stmt, params } = usageSql(q);
     return (await this.db.run(query<UsageSqlRow>(stmt, params))).rows.map(toUsageRow);
+  }
+
+  async usageGrid(q: UsageGridQuery): Promise<UsageGridRow[]> {
+    const { stmt, params } = gridSql(q);
+    return (await this.db.run(query<GridSqlRow>(stmt, params))).rows.map((r) => toGridRow(r, q.dimensions.length));
+  }
+
+  async lastUsed(keyId?: string): Promise<Map<string, string>> {
+    const plan = keyId === undefined ? query<LastUse>(LAST_USED.all) : query<LastUse>(LAST_USED.one, { keyId });
+    return new Map((await this.db.run(plan)).rows.map((r) => [r.key_id, r.last]));
+  }
+
+  async page(q: LedgerPageQuery): Promise<LedgerRow[]> {
+    const { stmt, params } = pageSql(q);
+    return (await this.db.run(query<SqlLedgerRow>(stmt, params))).rows.map(toLedgerRow);
   }
 
   /** Settle or release; with a fal id, a row that is still reserved but has another id is a conflict, not a no-op. */

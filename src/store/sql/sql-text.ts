@@ -8,18 +8,22 @@ import type { Migration } from './migrations.js';
 
 /** `utc_day(col)`: the UTC day (`2026-11-26`) of an instant column. */
 const UTC_DAY = /utc_day\(([a-z_]+)\)/g;
+/** `utc_hour(col)`: the UTC hour (`2026-11-26T10`) of an instant column. */
+const UTC_HOUR = /utc_hour\(([a-z_]+)\)/g;
 const CAST = /::[a-z0-9_]+(\[\])?/g;
 const PARAM = /@([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /** SQLite keeps `@name` parameters; instants are ISO text, so the day is its first 10 characters. */
 export function sqliteText(text: string): string {
-  return text.replace(CAST, '').replaceAll(' COLLATE "C"', '').replace(UTC_DAY, 'substr($1, 1, 10)');
+  return text.replace(CAST, '').replaceAll(' COLLATE "C"', '').replace(UTC_DAY, 'substr($1, 1, 10)').replace(UTC_HOUR, 'substr($1, 1, 13)');
 }
 
 /** Postgres gets `$n` placeholders (one per distinct name, in order of first use) and the names in that order. */
 export function postgresText(text: string): { text: string; names: string[] } {
   const names: string[] = [];
-  const out = text.replace(UTC_DAY, "to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD')").replace(PARAM, (_, name: string) => {
+  const out = text
+    .replace(UTC_DAY, "to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
+    .replace(UTC_HOUR, "to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')").replace(PARAM, (_, name: string) => {
     let i = names.indexOf(name);
     if (i < 0) i = names.push(name) - 1;
     return `$${i + 1}`;
