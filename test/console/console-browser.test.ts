@@ -121,7 +121,7 @@ describe.skipIf(!hasChromium)('the operator console in a browser', () => {
     const gauge = page.getByTestId(`budget-key-${id}`).getByTestId('gauge-key budgeted lifetime');
     await gauge.waitFor();
     expect(await gauge.getAttribute('data-spent-micro')).toBe('0');
-    const width = async () => (await gauge.locator('.spent').boundingBox())?.width ?? 0;
+    const width = async () => (await gauge.locator('.gauge-bar .spent').boundingBox())?.width ?? 0;
     const widthBefore = await width();
     expect(await generate(rig.gw.url, key)).toBe(200);
     await page.getByRole('button', { name: 'Refresh' }).click();

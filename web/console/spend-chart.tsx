@@ -8,7 +8,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatMicro, toMicro, type Micro } from '../shared/money.js';
-import type { UsageRow } from './types.js';
+import type { UsageReportRow as UsageRow } from './types.js';
 
 export type Bucket = 'day' | 'hour';
 export type StackBy = 'key' | 'team';
@@ -37,9 +37,7 @@ export function bucketStarts(bucket: Bucket, from: Date, now: Date): string[] {
 
 function rowBucket(r: UsageRow, bucket: Bucket): string | undefined {
   if (bucket === 'hour') return r.hour === undefined ? undefined : new Date(r.hour).toISOString();
-  // A one-dimension day report names the day only in `group`.
-  const day = r.day ?? (/^\d{4}-\d{2}-\d{2}$/.test(r.group) ? r.group : undefined);
-  return day === undefined ? undefined : `${day}T00:00:00.000Z`;
+  return r.day === undefined ? undefined : `${r.day}T00:00:00.000Z`;
 }
 
 function rowLabel(r: UsageRow, stackBy: StackBy): string {

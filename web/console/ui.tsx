@@ -39,7 +39,7 @@ export function ErrorNote(props: { error: Error | undefined }) {
 }
 
 export function Loading(props: { loaded: { loading: boolean } }) {
-  return props.loaded.loading ? <p class="muted" aria-live="polite">Loading…</p> : null;
+  return props.loaded.loading ? <span class="muted loading" role="status">Loading…</span> : null;
 }
 
 /** A table that scrolls sideways inside its box on a narrow screen instead of widening the page. */

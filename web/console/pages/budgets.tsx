@@ -3,24 +3,19 @@
  * remaining), with the time it runs out at the last 24 hours' rate; the most urgent first.
  */
 import { formatMicro, toMicro } from '../../shared/money.js';
-import { api, ApiError, query } from '../api.js';
+import { api, query } from '../api.js';
 import type { PageProps } from '../app.js';
 import { byUrgency, gauges, RATE_WINDOW_MS, type Gauge, type Scope } from '../budget-math.js';
 import { formatDuration } from '../format.js';
-import { keyStatus, type KeyReport, type TeamReport, type UsageReport } from '../types.js';
+import type { KeyReport, TeamReport, UsageReport } from '../types.js';
 import { ErrorNote, Loading, useLoad } from '../ui.js';
 
 const PERIOD_LABEL = { lifetime: 'Lifetime', day: 'Today (UTC)', month: 'This month (UTC)' } as const;
 
-/** Spend per key or team over the last 24 hours; a gateway that cannot group by team gives none. */
+/** Spend per key or team over the last 24 hours: the rate budgets are projected at. */
 async function rates(by: 'key' | 'team', now: Date): Promise<Map<string, number>> {
-  try {
-    const r = await api<UsageReport>('GET', `/admin/usage${query({ group_by: by, from: new Date(now.getTime() - RATE_WINDOW_MS).toISOString() })}`);
-    return new Map(r.rows.map((row) => [(by === 'key' ? row.key_id : row.team) ?? row.group, toMicro(row.spent_usd)]));
-  } catch (err) {
-    if (err instanceof ApiError && (err.status === 400 || err.status === 422)) return new Map();
-    throw err;
-  }
+  const r = await api<UsageReport>('GET', `/admin/usage${query({ group_by: by, from: new Date(now.getTime() - RATE_WINDOW_MS).toISOString() })}`);
+  return new Map(r.rows.map((row) => [(by === 'key' ? row.key_id : row.team) ?? row.group, toMicro(row.spent_usd)]));
 }
 
 function pct(part: number, whole: number): string {
@@ -66,26 +61,17 @@ export function BudgetsPage(_props: PageProps) {
       rates('team', now),
     ]);
     const scopes: Scope[] = [];
-    let unreported = 0;
     for (const k of keys.keys) {
-      if (keyStatus(k, now.getTime()) !== 'active' || (k.budget_usd === null && k.budget_daily_usd === null && k.budget_monthly_usd === null)) continue;
-      if (k.usage === undefined) {
-        unreported++;
-        continue;
-      }
+      if (k.status !== 'active' || (k.budget_usd === null && k.budget_daily_usd === null && k.budget_monthly_usd === null)) continue;
       const rate = keyRates.get(k.id) ?? 0;
       scopes.push({ kind: 'key', id: k.id, label: k.name, detail: `key ${k.id}${k.team ? ` · team ${k.team}` : ''}`, gauges: gauges(k.usage, rate, now), rate });
     }
     for (const t of teams.teams) {
       if (t.budget_usd === null && t.budget_daily_usd === null && t.budget_monthly_usd === null) continue;
-      if (t.usage === undefined) {
-        unreported++;
-        continue;
-      }
       const rate = teamRates.get(t.name) ?? 0;
-      scopes.push({ kind: 'team', id: t.name, label: t.name, detail: `team · ${t.keys ?? '?'} keys`, gauges: gauges(t.usage, rate, now), rate });
+      scopes.push({ kind: 'team', id: t.name, label: t.name, detail: `team · ${t.keys} keys`, gauges: gauges(t.usage, rate, now), rate });
     }
-    return { scopes: scopes.sort(byUrgency), unreported };
+    return { scopes: scopes.sort(byUrgency) };
   }, []);
   const d = loaded.data;
   return (
@@ -97,7 +83,6 @@ export function BudgetsPage(_props: PageProps) {
         <Loading loaded={loaded} />
       </div>
       <ErrorNote error={loaded.error} />
-      {d && d.unreported > 0 ? <p class="muted">{d.unreported} budgets have no spend report from this gateway and are not shown.</p> : null}
       {d && d.scopes.length === 0 ? <p>No active key or team has a budget.</p> : null}
       <div class="budget-list">
         {d?.scopes.map((s) => (

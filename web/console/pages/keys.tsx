@@ -9,16 +9,16 @@ import { api } from '../api.js';
 import type { PageProps } from '../app.js';
 import { formatCount, formatTime } from '../format.js';
 import { KeyForm } from '../key-form.js';
-import { keyStatus, type KeyReport, type PeriodView } from '../types.js';
+import type { KeyReport, PeriodView } from '../types.js';
 import { Confirm, ErrorNote, Loading, SecretOnce, TableBox, useLoad } from '../ui.js';
 
 type Dialog = { kind: 'create' } | { kind: 'edit'; key: KeyReport } | { kind: 'rotate'; key: KeyReport } | { kind: 'revoke'; key: KeyReport } | { kind: 'secret'; secret: string };
 
 /** The tightest remaining budget of a key (the one that refuses first), as text. */
 function remaining(k: KeyReport): string {
-  const views = k.usage ? [k.usage.lifetime, k.usage.day, k.usage.month] : [];
+  const views = [k.usage.lifetime, k.usage.day, k.usage.month];
   const limited = views.filter((v): v is PeriodView & { remaining_usd: number } => v.remaining_usd !== null);
-  if (limited.length === 0) return k.budget_usd === null && k.budget_daily_usd === null && k.budget_monthly_usd === null ? 'no budget' : '—';
+  if (limited.length === 0) return 'no budget';
   const least = limited.reduce((a, b) => (b.remaining_usd < a.remaining_usd ? b : a));
   return formatUsd(least.remaining_usd);
 }
@@ -87,17 +87,17 @@ export function KeysPage(props: PageProps) {
                 </th>
                 <td>{k.team ?? '—'}</td>
                 <td>{k.kind}</td>
-                <td class="num">{k.usage ? formatUsd(k.usage.lifetime.spent_usd) : '—'}</td>
+                <td class="num">{formatUsd(k.usage.lifetime.spent_usd)}</td>
                 <td class="num">{remaining(k)}</td>
                 <td class="num">{formatCount(k.rpm)}</td>
                 <td class="num">{formatCount(k.max_concurrency)}</td>
                 <td>{formatTime(k.last_used_at)}</td>
                 <td data-testid="status">
-                  <span class={`status ${keyStatus(k)}`}>{keyStatus(k)}</span>
+                  <span class={`status ${k.status}`}>{k.status}</span>
                 </td>
                 {props.canEdit ? (
                   <td class="row-actions">
-                    {keyStatus(k) === 'revoked' ? null : (
+                    {k.status === 'revoked' ? null : (
                       <>
                         <button type="button" onClick={() => setDialog({ kind: 'edit', key: k })} aria-label={`Edit ${k.name}`}>
                           Edit

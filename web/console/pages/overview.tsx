@@ -5,19 +5,18 @@
  */
 import { useState } from 'preact/hooks';
 import { formatUsd, formatMicro, toMicro } from '../../shared/money.js';
-import { api, ApiError, optional, query } from '../api.js';
+import { api, query } from '../api.js';
 import type { PageProps } from '../app.js';
 import { formatCount, formatMp, formatRate, periodStarts } from '../format.js';
 import { bucketStarts, chartData, ChartTable, SpendChart, type Bucket, type ChartData, type StackBy } from '../spend-chart.js';
-import type { RequestsPage, StatusCounts, UsageReport } from '../types.js';
+import type { RequestPage, StatusCounts, UsageReport } from '../types.js';
 import { ErrorNote, Loading, TableBox, useLoad } from '../ui.js';
 
 const usage = (params: Record<string, string | undefined>) => api<UsageReport>('GET', `/admin/usage${query(params)}`);
 
 /** Every row that got an answer: the denominator of the error and refusal rates. */
-export function answered(c: StatusCounts): number | undefined {
-  if (c.http_2xx === undefined) return undefined;
-  return (c.http_2xx ?? 0) + (c.http_402 ?? 0) + (c.http_429 ?? 0) + (c.http_4xx ?? 0) + (c.http_5xx ?? 0);
+export function answered(c: StatusCounts): number {
+  return c.http_2xx + c.http_402 + c.http_429 + c.http_4xx + c.http_5xx;
 }
 
 function Totals(props: { id: string; title: string; report: UsageReport }) {
@@ -45,18 +44,11 @@ function Totals(props: { id: string; title: string; report: UsageReport }) {
   );
 }
 
-async function loadChart(bucket: Bucket, stackBy: StackBy, now: Date): Promise<{ data: ChartData; stacked: boolean }> {
+async function loadChart(bucket: Bucket, stackBy: StackBy, now: Date): Promise<ChartData> {
   const from = bucket === 'day' ? new Date(Date.parse(periodStarts(now).day) - 29 * 86_400_000) : new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000 - 47 * 3_600_000);
   const buckets = bucketStarts(bucket, from, now);
-  try {
-    const r = await usage({ group_by: `${bucket},${stackBy}`, from: from.toISOString() });
-    return { data: chartData(r.rows, bucket, stackBy, buckets), stacked: true };
-  } catch (err) {
-    // A gateway without two-dimension reports: one series per day, unstacked.
-    if (!(err instanceof ApiError && (err.status === 400 || err.status === 422)) || bucket !== 'day') throw err;
-    const r = await usage({ group_by: 'day', from: from.toISOString() });
-    return { data: chartData(r.rows, 'day', stackBy, buckets), stacked: false };
-  }
+  const r = await usage({ group_by: `${bucket},${stackBy}`, from: from.toISOString() });
+  return chartData(r.rows, bucket, stackBy, buckets);
 }
 
 function Chart(props: { tick: number }) {
@@ -85,9 +77,8 @@ function Chart(props: { tick: number }) {
       <ErrorNote error={chart.error} />
       {chart.data ? (
         <>
-          {chart.data.stacked ? null : <p class="muted">This gateway reports spend per day only, so the chart is not stacked.</p>}
-          <SpendChart data={chart.data.data} bucket={bucket} />
-          <ChartTable data={chart.data.data} bucket={bucket} />
+          <SpendChart data={chart.data} bucket={bucket} />
+          <ChartTable data={chart.data} bucket={bucket} />
         </>
       ) : (
         <Loading loaded={chart} />
@@ -133,8 +124,8 @@ function TopSpenders(props: { report: UsageReport }) {
   );
 }
 
-function InFlight(props: { report: UsageReport; open: RequestsPage | null }) {
-  const count = props.open === null ? '—' : `${props.open.requests.length}${props.open.next_cursor ? '+' : ''}`;
+function InFlight(props: { report: UsageReport; open: RequestPage }) {
+  const count = `${props.open.requests.length}${props.open.next_cursor ? '+' : ''}`;
   return (
     <section class="card" aria-labelledby="flight-title">
       <h2 id="flight-title">Reservations in flight</h2>
@@ -161,7 +152,7 @@ export function OverviewPage(_props: PageProps) {
       usage({ from: starts.day }),
       usage({ from: starts.month }),
       usage({ from: starts.month, group_by: 'key' }),
-      optional<RequestsPage>(`/admin/requests${query({ state: 'reserved', limit: 100 })}`).catch(() => null),
+      api<RequestPage>('GET', `/admin/requests${query({ state: 'reserved', limit: 100 })}`),
     ]);
     return { total, today, month, spenders, open };
   }, []);

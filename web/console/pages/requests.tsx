@@ -1,15 +1,15 @@
 /**
  * Requests: the newest ledger rows (GET /admin/requests), filtered, page by page, with a CSV of
- * exactly the rows on screen. Images are shown only from http(s) URLs the API gives; never from
- * data: URIs (a sync_mode body), which the CSP refuses anyway.
+ * exactly the rows on screen. No thumbnails: the ledger keeps no image URLs (and a sync_mode
+ * body's data: URI is never shown; the CSP refuses data: images anyway).
  */
 import { useState } from 'preact/hooks';
 import { formatUsd } from '../../shared/money.js';
-import { api, ApiError, query } from '../api.js';
+import { api, query } from '../api.js';
 import type { PageProps } from '../app.js';
 import { csvDocument, download } from '../csv.js';
 import { formatMp, formatTime } from '../format.js';
-import type { RequestRow, RequestsPage as Page } from '../types.js';
+import type { RequestPage as Page, RequestView as RequestRow } from '../types.js';
 import { ErrorNote, Loading, TableBox, useLoad } from '../ui.js';
 
 interface Filters {
@@ -23,32 +23,17 @@ interface Filters {
 const EMPTY: Filters = { key_id: '', team: '', state: '', flag: '', from: '', to: '' };
 
 export function flagsOf(r: RequestRow): string[] {
-  if (r.flags) return r.flags;
-  const f: string[] = [];
-  if (r.verified === false) f.push('unverified');
-  if (r.outcome === 'recovered') f.push('recovered');
-  if (r.overrun) f.push('overrun');
-  if (r.state === 'reserved') f.push('open');
-  return f;
+  return (Object.keys(r.flags) as (keyof RequestRow['flags'])[]).filter((f) => r.flags[f]);
 }
 
 /** What the row cost: the settled amount, or the reservation while it is open; nothing once released. */
 function cost(r: RequestRow): string {
-  if (r.state === 'settled') return formatUsd(r.settled_usd);
+  if (r.state === 'settled') return formatUsd(r.cost_usd);
   if (r.state === 'reserved') return `${formatUsd(r.quoted_usd)} reserved`;
   return formatUsd(0);
 }
 
-const COLUMNS = ['created_at', 'key_id', 'key_name', 'team', 'operation', 'state', 'outcome', 'http_status', 'requested_megapixels', 'billed_units', 'quoted_usd', 'settled_usd', 'flags', 'fal_request_id', 'id'] as const;
-
-function safeImage(u: string): boolean {
-  try {
-    const p = new URL(u);
-    return p.protocol === 'https:' || p.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
+const COLUMNS = ['created_at', 'key_id', 'key_name', 'team', 'operation', 'state', 'outcome', 'http_status', 'megapixels', 'images', 'billed_units', 'quoted_usd', 'cost_usd', 'flags', 'fal_request_id', 'end_user', 'id'] as const;
 
 export function RequestsPage(_props: PageProps) {
   const [form, setForm] = useState<Filters>(EMPTY);
@@ -60,16 +45,7 @@ export function RequestsPage(_props: PageProps) {
     const iso = (v: string) => (v === '' ? undefined : new Date(`${v}Z`).toISOString());
     return query({ ...f, from: iso(f.from), to: iso(f.to), limit: 100, cursor });
   };
-  const first = useLoad(async () => {
-    try {
-      return await api<Page>('GET', `/admin/requests${params(filters)}`);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) return null;
-      throw err;
-    }
-  }, [filters]);
-
-  if (first.data === null) return <p>This gateway has no requests report (GET /admin/requests).</p>;
+  const first = useLoad(() => api<Page>('GET', `/admin/requests${params(filters)}`), [filters]);
   const rows = [...(first.data?.requests ?? []), ...(more?.rows ?? [])];
   const cursor = more ? more.cursor : (first.data?.next_cursor ?? null);
 
@@ -174,7 +150,7 @@ export function RequestsPage(_props: PageProps) {
               <td>
                 {r.http_status ?? '—'} <span class="muted small">{[r.state, r.outcome].filter(Boolean).join(' · ')}</span>
               </td>
-              <td class="num">{formatMp(r.requested_megapixels)}</td>
+              <td class="num">{formatMp(r.megapixels)}</td>
               <td class="num">{cost(r)}</td>
               <td>
                 {flagsOf(r).map((f) => (
@@ -185,9 +161,6 @@ export function RequestsPage(_props: PageProps) {
               </td>
               <td>
                 <code>{r.fal_request_id ?? '—'}</code>
-                {(r.image_urls ?? []).filter(safeImage).map((u) => (
-                  <img key={u} src={u} alt="Generated image" class="thumb" loading="lazy" referrerpolicy="no-referrer" />
-                ))}
               </td>
             </tr>
           ))}

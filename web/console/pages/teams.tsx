@@ -60,12 +60,12 @@ export function TeamsPage(props: PageProps) {
   const teams = useLoad(() => api<{ teams: TeamReport[] }>('GET', '/admin/teams'), []);
   const [editing, setEditing] = useState<TeamReport | null>(null);
   const cell = (t: TeamReport, p: (typeof PERIODS)[number]) => {
-    const u = t.usage?.[p];
+    const u = t.usage[p];
     const budget = p === 'lifetime' ? t.budget_usd : p === 'day' ? t.budget_daily_usd : t.budget_monthly_usd;
     return (
       <td class="num" key={p}>
-        {u ? formatUsd(u.spent_usd) : '—'}
-        <div class="muted small">{budget === null ? 'no budget' : `of ${formatUsd(budget)}${u?.remaining_usd != null ? ` · ${formatUsd(u.remaining_usd)} left` : ''}`}</div>
+        {formatUsd(u.spent_usd)}
+        <div class="muted small">{budget === null ? 'no budget' : `of ${formatUsd(budget)} · ${formatUsd(u.remaining_usd)} left`}</div>
       </td>
     );
   };
@@ -107,7 +107,7 @@ export function TeamsPage(props: PageProps) {
             {teams.data.teams.map((t) => (
               <tr key={t.name} data-team={t.name}>
                 <th scope="row">{t.name}</th>
-                <td class="num">{t.keys === undefined ? '—' : `${formatCount(t.active_keys)} / ${formatCount(t.keys)}`}</td>
+                <td class="num">{`${formatCount(t.active_keys)} / ${formatCount(t.keys)}`}</td>
                 {PERIODS.map((p) => cell(t, p))}
                 {props.canEdit ? (
                   <td>
