@@ -83,5 +83,6 @@ export async function adminSend(gw: TestGateway, method: string, path: string, b
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (!updateScreenshots) return;
   await mkdir(SCREENSHOTS, { recursive: true });
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: new URL(name, SCREENSHOTS).pathname, fullPage: false });
 }

@@ -2,12 +2,13 @@
  * Spend over time as a stacked area chart (uPlot). Amounts are summed in integer micro-USD; only
  * the plotted heights are divided into dollars. Each band is drawn as its running total, largest
  * first, so the band of series i shows between the totals of series i−1 and i; the legend and the
- * table under the chart show each series' own amount, not the running total.
+ * table under the chart show each series' own amount, not the running total (the legend: the
+ * hovered bucket's, or the whole range's when nothing is hovered).
  */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatMicro, toMicro, type Micro } from '../shared/money.js';
+import { formatMicro, sumMicro, toMicro, type Micro } from '../shared/money.js';
 import type { UsageReportRow as UsageRow } from './types.js';
 
 export type Bucket = 'day' | 'hour';
@@ -92,7 +93,7 @@ export function SpendChart(props: { data: ChartData; bucket: Bucket }) {
         { label: props.bucket === 'day' ? 'Day (UTC)' : 'Hour (UTC)' },
         ...own.map((s, i) => {
           const color = COLORS[(n - 1 - i) % COLORS.length] ?? '#64748b';
-          return { label: s.label, stroke: color, fill: `${color}cc`, width: 1, points: { show: false }, value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => (idx === null ? '—' : formatMicro(s.values[idx] ?? 0)) };
+          return { label: s.label, stroke: color, fill: `${color}cc`, width: 1, points: { show: false }, value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => formatMicro(idx === null ? sumMicro(s.values) : (s.values[idx] ?? 0)) };
         }),
       ],
       legend: { live: true },

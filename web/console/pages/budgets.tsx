@@ -69,7 +69,7 @@ export function BudgetsPage(_props: PageProps) {
     for (const t of teams.teams) {
       if (t.budget_usd === null && t.budget_daily_usd === null && t.budget_monthly_usd === null) continue;
       const rate = teamRates.get(t.name) ?? 0;
-      scopes.push({ kind: 'team', id: t.name, label: t.name, detail: `team · ${t.keys} keys`, gauges: gauges(t.usage, rate, now), rate });
+      scopes.push({ kind: 'team', id: t.name, label: t.name, detail: `team · ${t.keys} ${t.keys === 1 ? 'key' : 'keys'}`, gauges: gauges(t.usage, rate, now), rate });
     }
     return { scopes: scopes.sort(byUrgency) };
   }, []);
