@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { loadConfig } from './config.js';
 import { loggerOptions } from './logger.js';
+import { mintOneTimeSignIn } from './services/console-sessions.js';
 import { createKey } from './services/key-admin.js';
 import { handleSignals, startGateway } from './server.js';
 import { startFalSim } from './sim/fal-sim.js';
@@ -38,12 +39,15 @@ async function demo(): Promise<void> {
   const gateway = await startGateway(config, logger);
   const { record, secret } = await createKey(gateway.stores.keys, { name: 'demo', budget_usd: 5 }, new Date());
   const base = gateway.url.replace('[::1]', 'localhost');
+  const signIn = await mintOneTimeSignIn(gateway.stores, new Date());
 
   console.log(`
 fal-gateway demo is running.
   gateway        ${base}          (docs: ${base}/docs)
   simulated fal  ${sim.runUrl} (sync) and ${sim.queueUrl} (queue)
   demo key       ${record.id} (budget $5)
+  console        ${base}/console
+  sign-in code   ${signIn.code}   (paste it into the console's sign-in form; works once, until ${signIn.expiresAt})
 
 Generate an image (the response lists its URL; open it in a browser):
 

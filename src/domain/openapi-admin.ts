@@ -19,7 +19,7 @@ const ENTRY = {
     id: str(),
     at: str(),
     actor: str('`bootstrap` (ADMIN_TOKEN), `admin:<id>` (a named credential) or `cli:<os user>`'),
-    action: { enum: ['key.create', 'key.update', 'key.revoke', 'team.set', 'admin.create', 'admin.revoke'] },
+    action: { enum: ['key.create', 'key.update', 'key.revoke', 'key.rotate', 'key.delete', 'team.set', 'admin.create', 'admin.revoke', 'console.sign_in', 'console.sign_out'] },
     target: nullableStr,
     before: { description: 'The public view before the change (null on create); never a secret or hash' },
     after: { description: 'The public view after the change' },

@@ -6,6 +6,7 @@
  */
 import { ADMIN_SECURITY_SCHEME, adminPaths } from './openapi-admin.js';
 import { adminKeyPaths } from './openapi-admin-keys.js';
+import { consolePaths } from './openapi-console.js';
 import { METRICS_SECURITY_SCHEME, operationsPaths } from './openapi-operations.js';
 import { selfServicePaths } from './openapi-self-service.js';
 import { MODEL_ID, MODEL_PATH, REQUESTS_PREFIX } from './model.js';
@@ -275,7 +276,7 @@ export function buildOpenApiDocument(opts: { publicUrl?: string; unknownFields?:
     ...(opts.publicUrl === undefined ? {} : { servers: [{ url: opts.publicUrl }] }),
     security: [{ falKey: [] }, { bearer: [] }],
     tags: [{ name: 'generation' }, { name: 'queue' }, { name: 'proxy' }, { name: 'browser' }, { name: 'health' }, { name: 'operations' }, { name: 'admin' }],
-    paths: { ...paths(), ...selfServicePaths(), ...operationsPaths(), ...adminPaths(), ...adminKeyPaths() },
+    paths: { ...paths(), ...selfServicePaths(), ...operationsPaths(), ...adminPaths(), ...adminKeyPaths(), ...consolePaths() },
     components: {
       schemas: componentSchemas(unknownFields),
       responses: errorResponses(unknownFieldsText),

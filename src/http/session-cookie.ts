@@ -29,8 +29,13 @@ export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, s
   reply.header('cache-control', 'no-store');
 }
 
+/** The Set-Cookie value that makes the browser drop the cookie. */
+export function clearedSessionCookie(request: FastifyRequest): string {
+  return `${SESSION_COOKIE}=; ${attributes(request)}; Max-Age=0`;
+}
+
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('set-cookie', `${SESSION_COOKIE}=; ${attributes(request)}; Max-Age=0`);
+  reply.header('set-cookie', clearedSessionCookie(request));
 }
 
 /** GET and HEAD change nothing; every other method needs the CSRF token with cookie auth. */

@@ -1,15 +1,16 @@
 /** Session lifetimes on an injected clock: idle expiry, absolute expiry, throttled last-seen writes, one-time codes. */
 import { afterEach, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { mintOneTimeSignIn } from '../../src/services/console-sessions.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ConsoleBrowser } from './session-client.js';
 
-let gw: TestGateway;
+let gw: TestGateway | undefined;
 let nowMs = Date.parse('2026-12-02T10:00:00.000Z');
 const clock = () => new Date(nowMs);
 const MIN = 60_000;
 afterEach(async () => {
-  await gw.close();
+  await gw?.close();
 });
 
 it('a session idle past CONSOLE_SESSION_IDLE_MS ends; use within it extends it, the last-seen write at most once a minute', async () => {
@@ -93,4 +94,11 @@ it('a one-time sign-in code signs in as bootstrap once, never twice, and not aft
   nowMs += 15 * MIN;
   expect((await new ConsoleBrowser(gw.url).signIn(late.code)).status).toBe(401);
   expect(gw.logs.join('\n')).not.toContain(code);
+});
+
+it('refuses session lifetimes under a minute (the last-seen write throttle) and defaults to 30 min idle, 12 h absolute', () => {
+  expect(() => loadConfig({ FAL_KEY: 'k', CONSOLE_SESSION_IDLE_MS: '1000' })).toThrow(/CONSOLE_SESSION_IDLE_MS must be an integer from 60000/);
+  expect(() => loadConfig({ FAL_KEY: 'k', CONSOLE_SESSION_MAX_MS: 'soon' })).toThrow(/CONSOLE_SESSION_MAX_MS/);
+  expect(loadConfig({ FAL_KEY: 'k' }).consoleSession).toEqual({ idleMs: 30 * MIN, maxMs: 12 * 60 * MIN });
+  gw = undefined;
 });

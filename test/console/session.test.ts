@@ -103,9 +103,25 @@ it('sign-out needs the csrf token, clears the cookie and ends the session; it is
   const out = await b.call('DELETE', '/console/api/session');
   expect(out.status).toBe(204);
   expect(out.headers.get('set-cookie')).toBe('fgw_console=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
-  expect((await b.call('GET', '/console/api/session')).status).toBe(401);
+  // The browser ignored the clearing (a copied cookie): the session is gone server-side, and the
+  // answer tells the browser again to drop it.
+  const stale = await b.call('GET', '/console/api/session');
+  expect(stale.status).toBe(401);
+  expect(stale.headers.get('set-cookie')).toBe('fgw_console=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
   expect((await b.call('GET', '/admin/keys')).status).toBe(401);
   expect((await auditOf()).map((e) => [e.action, e.actor])).toContainEqual(['console.sign_out', 'bootstrap']);
+});
+
+it('signing in again from the same browser ends its earlier session', async () => {
+  gw = await startTestGateway();
+  const b = new ConsoleBrowser(gw.url);
+  await b.signIn(gw.adminToken);
+  const earlier = { cookie: b.cookie, csrf: b.csrf };
+  await b.signIn(gw.adminToken);
+  expect(b.cookie).not.toBe(earlier.cookie);
+  expect((await b.call('GET', '/console/api/session')).status).toBe(200);
+  const old = Object.assign(new ConsoleBrowser(gw.url), earlier);
+  expect((await old.call('GET', '/console/api/session')).status).toBe(401);
 });
 
 it('no response body or log line holds the credential or the session id', async () => {

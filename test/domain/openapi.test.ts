@@ -50,6 +50,7 @@ describe('buildOpenApiDocument', () => {
       '/admin/keys': ['post'],
       '/admin/keys/{id}': ['patch', 'delete'],
       '/admin/keys/{id}/rotate': ['post'],
+      '/console/api/session': ['post', 'get', 'delete'],
     };
     const paths = doc.paths as Record<string, Json>;
     expect(Object.keys(paths).sort()).toEqual(Object.keys(expected).sort());

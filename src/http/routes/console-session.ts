@@ -13,7 +13,7 @@ import { recordAdminAction, type AuditContext } from '../../services/audit.js';
 import { bootstrapCredentialId, resumeSession, sessionView, signIn, signOut } from '../../services/console-sessions.js';
 import type { SessionRecord } from '../../store/session-store.js';
 import { jsonBody } from '../json-body.js';
-import { clearSessionCookie, isSameOrigin, sessionCookie, setSessionCookie } from '../session-cookie.js';
+import { clearSessionCookie, clearedSessionCookie, isSameOrigin, sessionCookie, setSessionCookie } from '../session-cookie.js';
 import { checkCsrf, resolveSignIn } from './admin-auth.js';
 
 export const SESSION_PATH = '/console/api/session';
@@ -35,7 +35,9 @@ export function consoleSessionRoutes(app: FastifyInstance, ctx: PipelineContext)
   const current = async (request: FastifyRequest, token: string): Promise<{ id: string; session: SessionRecord }> => {
     const id = sessionCookie(request);
     const session = id === undefined ? null : await resumeSession(ctx.stores.sessions, id, limits, ctx.now(), bootstrapCredentialId(ctx.tokenMacKey, token));
-    if (id === undefined || session === null) throw new GatewayError('unauthorized', 'Not signed in, or the console session expired: sign in again');
+    if (id === undefined) throw new GatewayError('unauthorized', 'Not signed in: sign in with an admin credential');
+    // A dead cookie is dropped, so the browser stops sending it.
+    if (session === null) throw new GatewayError('unauthorized', 'The console session expired or was ended: sign in again', { 'set-cookie': clearedSessionCookie(request) });
     return { id, session };
   };
   const answer = (reply: FastifyReply, session: SessionRecord) => reply.header('cache-control', 'no-store').send(sessionView(session, limits));
@@ -56,6 +58,9 @@ export function consoleSessionRoutes(app: FastifyInstance, ctx: PipelineContext)
         await ctx.limits.countAuthFailure(request);
         throw new GatewayError('unauthorized', 'Wrong, revoked or used-up credential');
       }
+      // Signing in again replaces this browser's earlier session instead of leaving it live.
+      const earlier = sessionCookie(request);
+      if (earlier !== undefined) await signOut(ctx.stores.sessions, earlier);
       const now = ctx.now();
       const { sessionId, session } = await signIn(ctx.stores.sessions, principal, limits, now);
       await recordAdminAction(audit(request, principal.actor), { action: 'console.sign_in', target: null, before: null, after: { role: principal.role } }, now);
