@@ -11,24 +11,32 @@ const plain = (schema: unknown): Json => JSON.parse(JSON.stringify(schema)) as J
 const nullable = (schema: Json): Json => ({ anyOf: [schema, { type: 'null' }] });
 const TIME = { type: 'string', description: 'ISO-8601 UTC' };
 
-/** services/key-admin.ts KeyView: never the secret or its hash. */
-const KEY_VIEW: Json = {
-  type: 'object',
-  required: ['id', 'name', 'team', 'kind', 'prefix', 'owner', 'metadata', 'expires_at', 'previous_secret_expires_at', 'created_at', 'revoked_at'],
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    team: nullable({ type: 'string' }),
-    kind: { enum: ['secret', 'publishable'] },
-    prefix: { type: 'string', description: 'The secret\'s first characters: enough to recognise it, useless to use it.' },
-    owner: nullable({ type: 'string' }),
-    metadata: nullable({ type: 'object' }),
-    expires_at: nullable({ ...TIME, description: 'From this time on the key and its browser tokens get 401.' }),
-    previous_secret_expires_at: nullable({ ...TIME, description: 'After a rotation with a grace period: until when the replaced secret still works.' }),
-    created_at: TIME,
-    revoked_at: nullable(TIME),
-  },
+const usd = (description: string): Json => nullable({ type: 'number', minimum: 0, description });
+const intOrNull = nullable({ type: 'integer', minimum: 1 });
+
+/** services/key-admin.ts KeyView: never the secret or its hash. Every field, so reports can extend it strictly. */
+export const KEY_VIEW_PROPERTIES: Record<string, Json> = {
+  id: { type: 'string' },
+  name: { type: 'string' },
+  team: nullable({ type: 'string' }),
+  kind: { enum: ['secret', 'publishable'] },
+  prefix: { type: 'string', description: 'The secret\'s first characters: enough to recognise it, useless to use it.' },
+  budget_usd: usd('Lifetime budget; null = none.'),
+  budget_daily_usd: usd('Budget per UTC day; null = none.'),
+  budget_monthly_usd: usd('Budget per UTC month; null = none.'),
+  rpm: intOrNull,
+  max_concurrency: intOrNull,
+  allowed_webhook_urls: { type: 'array', items: { type: 'string' } },
+  allowed_origins: { type: 'array', items: { type: 'string' } },
+  policy: nullable({ type: 'object', description: 'What the key may ask fal for (the `policy` of the create body); null = the gateway defaults.' }),
+  owner: nullable({ type: 'string' }),
+  metadata: nullable({ type: 'object' }),
+  expires_at: nullable({ ...TIME, description: 'From this time on the key and its browser tokens get 401.' }),
+  previous_secret_expires_at: nullable({ ...TIME, description: 'After a rotation with a grace period: until when the replaced secret still works.' }),
+  created_at: TIME,
+  revoked_at: nullable(TIME),
 };
+const KEY_VIEW: Json = { type: 'object', required: Object.keys(KEY_VIEW_PROPERTIES), properties: KEY_VIEW_PROPERTIES };
 const WITH_SECRET: Json = { allOf: [KEY_VIEW, { type: 'object', required: ['key'], properties: { key: { type: 'string', description: 'The secret, shown this once.' } } }] };
 
 const json = (schema: Json): Json => ({ 'application/json': { schema } });

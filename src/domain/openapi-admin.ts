@@ -19,7 +19,7 @@ const ENTRY = {
     id: str(),
     at: str(),
     actor: str('`bootstrap` (ADMIN_TOKEN), `admin:<id>` (a named credential) or `cli:<os user>`'),
-    action: { enum: ['key.create', 'key.update', 'key.revoke', 'key.rotate', 'key.delete', 'team.set', 'admin.create', 'admin.revoke', 'console.sign_in', 'console.sign_out'] },
+    action: { enum: ['key.create', 'key.update', 'key.rotate', 'key.revoke', 'key.delete', 'team.set', 'admin.create', 'admin.revoke', 'console.sign_in', 'console.sign_out'] },
     target: nullableStr,
     before: { description: 'The public view before the change (null on create); never a secret or hash' },
     after: { description: 'The public view after the change' },
@@ -71,5 +71,5 @@ export function adminPaths(): Json {
 export const ADMIN_SECURITY_SCHEME: Json = {
   type: 'http',
   scheme: 'bearer',
-  description: '`ADMIN_TOKEN` (the bootstrap credential) or a named admin credential `fgw_ad_…`. A `viewer` may only GET /admin/usage, /admin/keys, /admin/teams and /admin/audit; anything else answers 403 `forbidden`.',
+  description: '`ADMIN_TOKEN` (the bootstrap credential) or a named admin credential `fgw_ad_…`. A `viewer` may only GET /admin/usage, /admin/keys[/{id}], /admin/teams[/{name}], /admin/requests and /admin/audit; anything else answers 403 `forbidden`.',
 };

@@ -1,9 +1,29 @@
 /** OpenAPI paths for key holders: minting browser tokens and reading their own usage. */
+import { PERIOD } from './openapi-reports.js';
 import { TokenBody } from './tokens.js';
 
 type Json = Record<string, unknown>;
 
 const errorRef = (code: number): Json => ({ $ref: `#/components/responses/${code}` });
+
+const PERIODS = { type: 'object', additionalProperties: false, required: ['lifetime', 'day', 'month'], properties: { lifetime: PERIOD, day: PERIOD, month: PERIOD } };
+
+/** services/usage-report.ts selfUsage: the key's lifetime period at the top, its day and month, its team's three periods. */
+const OWN_USAGE: Json = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key_id', 'name', 'team', 'spent_usd', 'reserved_usd', 'budget_usd', 'remaining_usd', 'day', 'month', 'limits'],
+  properties: {
+    key_id: { type: 'string' },
+    name: { type: 'string' },
+    team: { type: ['string', 'null'] },
+    ...(PERIOD.properties as Json),
+    day: PERIOD,
+    month: PERIOD,
+    team_budgets: { ...PERIODS, description: 'Present when the key has a team' },
+    limits: { type: 'object', additionalProperties: false, required: ['rpm', 'max_concurrency'], properties: { rpm: { type: ['integer', 'null'] }, max_concurrency: { type: ['integer', 'null'] } } },
+  },
+};
 
 export function selfServicePaths(): Json {
   return {
@@ -52,7 +72,7 @@ export function selfServicePaths(): Json {
         responses: {
           '200': {
             description: 'Spend in USD; `budget_usd`/`remaining_usd` are null where no budget is set.',
-            content: { 'application/json': { schema: { type: 'object', required: ['key_id', 'spent_usd', 'reserved_usd', 'budget_usd', 'remaining_usd'] } } },
+            content: { 'application/json': { schema: OWN_USAGE } },
           },
           '401': errorRef(401),
           '429': errorRef(429),

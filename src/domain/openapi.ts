@@ -8,6 +8,7 @@ import { ADMIN_SECURITY_SCHEME, adminPaths } from './openapi-admin.js';
 import { adminKeyPaths } from './openapi-admin-keys.js';
 import { consolePaths } from './openapi-console.js';
 import { METRICS_SECURITY_SCHEME, operationsPaths } from './openapi-operations.js';
+import { reportPaths } from './openapi-reports.js';
 import { selfServicePaths } from './openapi-self-service.js';
 import { MODEL_ID, MODEL_PATH, REQUESTS_PREFIX } from './model.js';
 import {
@@ -259,6 +260,21 @@ function paths(): Json {
   };
 }
 
+/** Path items from several modules, methods of one path (GET /admin/keys here, POST there) merged. */
+function mergePaths(...parts: Json[]): Json {
+  const out: Record<string, Json> = {};
+  for (const part of parts) {
+    for (const [path, item] of Object.entries(part)) {
+      const seen = out[path] ?? {};
+      for (const method of Object.keys(item as Json)) {
+        if (method in seen && method !== 'parameters') throw new Error(`OpenAPI: ${method} ${path} is documented twice`);
+      }
+      out[path] = { ...seen, ...(item as Json) };
+    }
+  }
+  return out;
+}
+
 /** The document; `unknownFields` (default `reject`) picks how the input schema and 422 text read. */
 export function buildOpenApiDocument(opts: { publicUrl?: string; unknownFields?: UnknownFieldPolicy } = {}): OpenApiDocument {
   const unknownFields = opts.unknownFields ?? 'reject';
@@ -276,7 +292,7 @@ export function buildOpenApiDocument(opts: { publicUrl?: string; unknownFields?:
     ...(opts.publicUrl === undefined ? {} : { servers: [{ url: opts.publicUrl }] }),
     security: [{ falKey: [] }, { bearer: [] }],
     tags: [{ name: 'generation' }, { name: 'queue' }, { name: 'proxy' }, { name: 'browser' }, { name: 'health' }, { name: 'operations' }, { name: 'admin' }],
-    paths: { ...paths(), ...selfServicePaths(), ...operationsPaths(), ...adminPaths(), ...adminKeyPaths(), ...consolePaths() },
+    paths: mergePaths(paths(), selfServicePaths(), operationsPaths(), adminPaths(), adminKeyPaths(), reportPaths(), consolePaths()),
     components: {
       schemas: componentSchemas(unknownFields),
       responses: errorResponses(unknownFieldsText),

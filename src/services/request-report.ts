@@ -1,8 +1,9 @@
 /**
  * `GET /admin/requests`: ledger rows newest first, a page at a time. The cursor is the last row's
  * (created_at, id), opaque to clients: rows inserted while a client pages arrive newer than any
- * cursor, so every row that existed at the first page is returned exactly once. (A row written
- * with a clock behind the cursor, by an instance whose clock is behind, is the exception.)
+ * cursor, so every row that existed at the first page is returned exactly once. (A row whose
+ * created_at is already behind the cursor when it becomes visible, from a lagging instance clock
+ * or a commit after the page was read, is not shown to that paging; docs/design.md §1.4.)
  * Image URLs are not in the ledger and not in this report.
  */
 import { microToUsdNumber } from '../domain/pricing.js';

@@ -277,7 +277,11 @@ export interface LedgerStore {
   usage(query: UsageQuery): Promise<UsageRow[]>;
   /** Usage by up to two dimensions (UsageGridRow); groups in byte order of their values, dimension by dimension. */
   usageGrid(query: UsageGridQuery): Promise<UsageGridRow[]>;
-  /** The newest created_at of each key's rows (any state): of every key, or of `keyId` only; keys without rows are absent. */
+  /**
+   * The newest created_at of each key's rows (any state): of every key in the key store, or of
+   * `keyId` only; keys without rows are absent. (Every key id in the ledger has its key row: a hard
+   * delete is refused while rows exist.)
+   */
   lastUsed(keyId?: string): Promise<Map<string, string>>;
   /** Ledger rows newest first (LedgerPageQuery); `limit` at most 1000. */
   page(query: LedgerPageQuery): Promise<LedgerRow[]>;

@@ -4,6 +4,8 @@
  * filters and flags, and counter totals read for many scopes at once.
  */
 import { expect, it } from 'vitest';
+import { generateSecretKey, hashKey } from '../../src/domain/keys.js';
+import type { KeyStore } from '../../src/store/key-store.js';
 import type { LedgerStore } from '../../src/store/ledger-store.js';
 import { releaseInput, reserveInput, scopeRefs, settleInput, UNIT, type ReserveSpec } from './ledger-fixtures.js';
 import { describeBackends } from './store-backends.js';
@@ -32,6 +34,14 @@ async function seed(ledger: LedgerStore): Promise<void> {
   await ledger.settle(c1, settleInput(4 * UNIT, { outcome: 'recovered', verified: true }));
   const c2 = await reserve(ledger, { id: 'r6', keyId: 'key_c', quotedMicro: UNIT, at: '2026-03-16T00:00:00.000Z' });
   await ledger.release(c2, releaseInput({ httpStatus: 402, outcome: 'refused_by_fal' }));
+}
+
+/** Key rows for the ledger's key ids (the SQL adapters read every key's last use from the key table). */
+async function createKeys(keys: KeyStore, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    const secret = generateSecretKey();
+    await keys.create({ id, name: id, team: null, kind: 'secret', hash: hashKey(secret), prefix: secret.slice(0, 11), budgetMicroUsd: null, budgetDailyMicroUsd: null, budgetMonthlyMicroUsd: null, rpm: null, maxConcurrency: null, allowedWebhookUrls: [], allowedOrigins: [], policy: null, createdAt: '2026-03-01T00:00:00.000Z' });
+  }
 }
 
 describeBackends('Ledger reports', (fresh) => {
@@ -76,7 +86,8 @@ describeBackends('Ledger reports', (fresh) => {
   });
 
   it("reads each key's newest row of any state, or one key's", async () => {
-    const ledger = await make();
+    const { ledger, keys } = await (await fresh()).open();
+    await createKeys(keys, ['key_a', 'key_b', 'key_c', 'key_idle']);
     expect(await ledger.lastUsed()).toEqual(new Map());
     await seed(ledger);
     expect(await ledger.lastUsed()).toEqual(

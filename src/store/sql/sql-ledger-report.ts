@@ -109,9 +109,13 @@ export function toGridRow(r: GridSqlRow, dimensions: number): UsageGridRow {
   };
 }
 
-/** Each key's newest row: one index-only pass over ledger_key_created (key_id, created_at). */
+/**
+ * Each key's newest row. For every key: one top-1 lookup per key row on ledger_key_created
+ * (key_id, created_at), not a pass over the whole ledger (a key id in the ledger always has its
+ * key row: a hard delete is refused while rows exist). Keys without rows read NULL, dropped.
+ */
 export const LAST_USED = {
-  all: sql('SELECT key_id, MAX(created_at) AS last FROM ledger_entries GROUP BY key_id'),
+  all: sql('SELECT id AS key_id, (SELECT MAX(created_at) FROM ledger_entries WHERE key_id = keys.id) AS last FROM keys'),
   one: sql('SELECT key_id, MAX(created_at) AS last FROM ledger_entries WHERE key_id = @keyId GROUP BY key_id'),
 };
 

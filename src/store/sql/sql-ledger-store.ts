@@ -36,7 +36,7 @@ import { first, query, sql, type Params, type Plan, type SqlDb, type Statement }
 
 interface LastUse {
   key_id: string;
-  last: string;
+  last: string | null;
 }
 
 /** What settle and release return of the row they moved out of `reserved`. */
@@ -183,7 +183,7 @@ export class SqlLedgerStore implements LedgerStore {
 
   async lastUsed(keyId?: string): Promise<Map<string, string>> {
     const plan = keyId === undefined ? query<LastUse>(LAST_USED.all) : query<LastUse>(LAST_USED.one, { keyId });
-    return new Map((await this.db.run(plan)).rows.map((r) => [r.key_id, r.last]));
+    return new Map((await this.db.run(plan)).rows.flatMap((r) => (r.last === null ? [] : [[r.key_id, r.last]])));
   }
 
   async page(q: LedgerPageQuery): Promise<LedgerRow[]> {
