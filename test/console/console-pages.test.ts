@@ -18,7 +18,7 @@ describe.skipIf(!hasChromium)('the console pages, by mouse and keyboard', () => 
 
   beforeAll(async () => {
     rig = await startRig();
-    key = await rig.gw.createKey({ name: 'editable', team: 'ops' });
+    key = await rig.gw.createKey({ name: 'editable', team: 'ops', policy: { allowed_image_sizes: ['square', 'square_hd'] } });
     expect(await generate(rig.gw.url, key.key)).toBe(200);
     const other = await rig.gw.createKey({ name: 'bystander' });
     expect(await generate(rig.gw.url, other.key, { image_size: 'square_hd' })).toBe(200);
@@ -35,16 +35,21 @@ describe.skipIf(!hasChromium)('the console pages, by mouse and keyboard', () => 
     await rig?.close();
   });
 
-  it('edits a key\'s limits and origins: the API holds exactly what was typed', async () => {
+  it('edits a key\'s limits, origins and policy: the API holds exactly what was typed', async () => {
     await page.getByRole('button', { name: 'Edit editable' }).click();
     const dialog = page.getByRole('dialog', { name: 'Edit key editable' });
     await dialog.getByLabel('Monthly budget (USD, UTC month)').fill('12.345678');
     await dialog.getByLabel('Requests per minute').fill('30');
     await dialog.getByLabel('Allowed browser origins (one per line)').fill('https://app.example.com');
+    await dialog.getByLabel('Max images per request (1–4)').fill('2');
+    await dialog.getByLabel('Require the safety checker').check();
     await dialog.getByRole('button', { name: 'Save changes' }).click();
     await dialog.waitFor({ state: 'detached' });
-    const k = await adminGet<{ budget_monthly_usd: number; rpm: number; allowed_origins: string[]; team: string }>(rig.gw, `/admin/keys/${key.id}`);
-    expect(k).toMatchObject({ budget_monthly_usd: 12.345678, rpm: 30, allowed_origins: ['https://app.example.com'], team: 'ops' });
+    const k = await adminGet<Record<string, unknown>>(rig.gw, `/admin/keys/${key.id}`);
+    expect(k).toMatchObject({ budget_monthly_usd: 12.345678, rpm: 30, allowed_origins: ['https://app.example.com'], team: 'ops', budget_usd: null });
+    // The sizes the form does not show are kept.
+    expect(k.policy).toEqual({ allowed_image_sizes: ['square', 'square_hd'], max_num_images: 2, require_safety_checker: true });
+    expect(await generate(rig.gw.url, key.key, { num_images: 3 })).not.toBe(200);
     await expect.poll(() => page.locator(`tr[data-key-id="${key.id}"] td`).nth(4).textContent()).toBe('30');
   });
 

@@ -1,5 +1,6 @@
 /**
- * Create or edit a key: name, team, kind (on create), budgets, rpm, concurrency and browser origins.
+ * Create or edit a key: name, team, kind (on create), budgets, rpm, concurrency, browser origins and
+ * the request policy (the sizes a key may ask for are left to the API and CLI).
  * An edit sends only the fields that changed (PATCH); an emptied limit is sent as null (no limit).
  */
 import { useState } from 'preact/hooks';
@@ -7,7 +8,8 @@ import { api } from './api.js';
 import type { CreateKeyInput, KeyReport, UpdateKeyInput } from './types.js';
 import { ErrorNote, Modal } from './ui.js';
 
-type Field = 'name' | 'team' | 'budget_usd' | 'budget_daily_usd' | 'budget_monthly_usd' | 'rpm' | 'max_concurrency' | 'allowed_origins';
+type Field = 'name' | 'team' | 'budget_usd' | 'budget_daily_usd' | 'budget_monthly_usd' | 'rpm' | 'max_concurrency' | 'allowed_origins' | PolicyField;
+type PolicyField = 'max_megapixels_per_image' | 'max_num_images' | 'max_prompt_length' | 'require_safety_checker';
 type Values = Record<Field, string>;
 
 const USD = /^\d{1,9}(\.\d{1,6})?$/;
@@ -24,11 +26,16 @@ function initial(k: KeyReport | null): Values {
     rpm: s(k?.rpm),
     max_concurrency: s(k?.max_concurrency),
     allowed_origins: (k?.allowed_origins ?? []).join('\n'),
+    max_megapixels_per_image: s(k?.policy?.max_megapixels_per_image),
+    max_num_images: s(k?.policy?.max_num_images),
+    max_prompt_length: s(k?.policy?.max_prompt_length),
+    require_safety_checker: k?.policy?.require_safety_checker ? 'true' : '',
   };
 }
 
 /** The body for the API, or the first problem with what was typed. */
-function body(v: Values): { ok: true; value: CreateKeyInput } | { ok: false; problem: string } {
+/** `sizes`: the key's allowed_image_sizes, which this form does not edit and so keeps. */
+function body(v: Values, sizes?: NonNullable<CreateKeyInput['policy']>['allowed_image_sizes']): { ok: true; value: CreateKeyInput } | { ok: false; problem: string } {
   if (v.name.trim() === '') return { ok: false, problem: 'A name is needed.' };
   const out: CreateKeyInput = { name: v.name.trim() };
   const team = v.team.trim();
@@ -43,6 +50,18 @@ function body(v: Values): { ok: true; value: CreateKeyInput } | { ok: false; pro
     if (t !== '' && (!INT.test(t) || Number(t) < 1)) return { ok: false, problem: `${f}: a whole number of at least 1.` };
     out[f] = t === '' ? null : Number(t);
   }
+  const policy: NonNullable<CreateKeyInput['policy']> = sizes === undefined ? {} : { allowed_image_sizes: sizes };
+  const mp = v.max_megapixels_per_image.trim();
+  if (mp !== '' && !(/^\d{1,3}(\.\d{1,6})?$/.test(mp) && Number(mp) > 0 && Number(mp) <= 200)) return { ok: false, problem: 'Max megapixels per image: a number above 0, at most 200.' };
+  if (mp !== '') policy.max_megapixels_per_image = Number(mp);
+  const n = v.max_num_images.trim();
+  if (n !== '' && !/^[1-4]$/.test(n)) return { ok: false, problem: 'Max images per request: 1 to 4.' };
+  if (n !== '') policy.max_num_images = Number(n);
+  const len = v.max_prompt_length.trim();
+  if (len !== '' && !(INT.test(len) && Number(len) >= 1 && Number(len) <= 100_000)) return { ok: false, problem: 'Max prompt length: 1 to 100000 characters.' };
+  if (len !== '') policy.max_prompt_length = Number(len);
+  if (v.require_safety_checker === 'true') policy.require_safety_checker = true;
+  out.policy = Object.keys(policy).length === 0 ? null : policy;
   out.allowed_origins = v.allowed_origins
     .split(/[\s,]+/)
     .map((o) => o.trim())
@@ -67,6 +86,10 @@ const LABELS: Record<Field, string> = {
   rpm: 'Requests per minute',
   max_concurrency: 'Max concurrent generations',
   allowed_origins: 'Allowed browser origins (one per line)',
+  max_megapixels_per_image: 'Max megapixels per image',
+  max_num_images: 'Max images per request (1–4)',
+  max_prompt_length: 'Max prompt length (characters)',
+  require_safety_checker: 'Require the safety checker',
 };
 
 export function KeyForm(props: { editing: KeyReport | null; onSaved: (secret: string | null) => void; onClose: () => void }) {
@@ -78,7 +101,8 @@ export function KeyForm(props: { editing: KeyReport | null; onSaved: (secret: st
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    const b = body(values);
+    const sizes = editing?.policy?.allowed_image_sizes;
+    const b = body(values, sizes);
     if (!b.ok) return setError(new Error(b.problem));
     setBusy(true);
     setError(undefined);
@@ -87,7 +111,7 @@ export function KeyForm(props: { editing: KeyReport | null; onSaved: (secret: st
         const created = await api<{ key: string }>('POST', '/admin/keys', { ...b.value, kind });
         props.onSaved(created.key);
       } else {
-        const before = body(initial(editing));
+        const before = body(initial(editing), sizes);
         const patch = before.ok ? changed(before.value, b.value) : b.value;
         if (Object.keys(patch).length > 0) await api('PATCH', `/admin/keys/${encodeURIComponent(editing.id)}`, patch);
         props.onSaved(null);
@@ -129,6 +153,16 @@ export function KeyForm(props: { editing: KeyReport | null; onSaved: (secret: st
         {input('rpm', { inputmode: 'numeric', placeholder: 'gateway default' })}
         {input('max_concurrency', { inputmode: 'numeric', placeholder: 'no limit' })}
         {input('allowed_origins')}
+        <fieldset>
+          <legend>Policy (what one request may ask for; empty: no limit)</legend>
+          {input('max_megapixels_per_image', { inputmode: 'decimal', placeholder: 'no limit' })}
+          {input('max_num_images', { inputmode: 'numeric', placeholder: '4' })}
+          {input('max_prompt_length', { inputmode: 'numeric', placeholder: 'no limit' })}
+          <label class="check">
+            <input type="checkbox" name="require_safety_checker" checked={values.require_safety_checker === 'true'} onChange={(e) => setValues({ ...values, require_safety_checker: e.currentTarget.checked ? 'true' : '' })} />
+            {LABELS.require_safety_checker}
+          </label>
+        </fieldset>
         <ErrorNote error={error} />
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>
