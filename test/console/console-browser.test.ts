@@ -7,6 +7,7 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintOneTimeSignIn } from '../../src/services/console-sessions.js';
 import { adminGet, adminSend, browserRequired, CHROMIUM, generate, hasChromium, screenshot, signIn, startRig, type Rig } from './console-rig.js';
 
 it.runIf(!hasChromium && browserRequired)('has chromium to run the console browser test (BROWSER_TEST_REQUIRED=1)', () => {
@@ -145,6 +146,25 @@ describe.skipIf(!hasChromium)('the operator console in a browser', () => {
       expect(await p.getByRole('button', { name: /Edit budgets/ }).count()).toBe(0);
     } finally {
       await other.close();
+    }
+  });
+
+  it('signs in once with a one-time sign-in code (what npm run demo prints); the same code is refused after', async () => {
+    const { code } = await mintOneTimeSignIn(rig.gw.stores, new Date());
+    const first = await rig.context();
+    const second = await rig.context();
+    try {
+      const p = await first.newPage();
+      await signIn(p, rig.gw.url, code);
+      expect(await p.getByTestId('who').textContent()).toContain('bootstrap · admin');
+      const q = await second.newPage();
+      await q.goto(`${rig.gw.url}/console`);
+      await q.getByLabel('Admin credential').fill(code);
+      await q.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => q.getByRole('alert').textContent()).toContain('401');
+    } finally {
+      await first.close();
+      await second.close();
     }
   });
 
