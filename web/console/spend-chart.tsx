@@ -1,7 +1,8 @@
 /**
- * Spend over time as a stacked area chart (uPlot). Amounts are summed in integer micro-USD; only
- * the plotted heights are divided into dollars. Each band is drawn as its running total, largest
- * first, so the band of series i shows between the totals of series i−1 and i; the legend and the
+ * Spend over time as stacked bars (uPlot), one per day or hour: bars, not areas, because spend is
+ * a sum per bucket, not a reading between them. Amounts are summed in integer micro-USD; only the
+ * plotted heights are divided into dollars. Each series is drawn as its running total, largest
+ * first, so the part of series i shows between the totals of series i−1 and i; the legend and the
  * table under the chart show each series' own amount, not the running total (the legend: the
  * hovered bucket's, or the whole range's when nothing is hovered).
  */
@@ -26,6 +27,7 @@ export interface ChartData {
 }
 
 const MAX_SERIES = 8;
+const bars = uPlot.paths.bars?.({ size: [0.8, 48], align: 0 });
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#64748b'];
 
 /** Every bucket start from `from` up to `now` (UTC days or hours). */
@@ -82,18 +84,22 @@ export function SpendChart(props: { data: ChartData; bucket: Bucket }) {
     const el = box.current;
     if (el === null) return;
     const n = props.data.series.length;
+    const step = props.bucket === 'day' ? 86_400 : 3_600;
     // Series drawn in reverse order of the legend; each one's own amounts for the legend.
     const own = [...props.data.series].reverse();
     const opts: uPlot.Options = {
       width: Math.max(280, el.clientWidth),
       height: 260,
-      scales: { x: { time: true } },
+      // Half a bucket of room at each end so the first and last bars are whole.
+      scales: { x: { time: true, range: (_u, min, max) => [min - step / 2, max + step / 2] } },
+      // The ledger's days and hours are UTC: so are the axis labels, whatever the browser's zone.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       axes: [{}, { values: (_u, splits) => splits.map((v) => formatMicro(Math.round(v * 1e6))), size: 70 }],
       series: [
         { label: props.bucket === 'day' ? 'Day (UTC)' : 'Hour (UTC)' },
         ...own.map((s, i) => {
           const color = COLORS[(n - 1 - i) % COLORS.length] ?? '#64748b';
-          return { label: s.label, stroke: color, fill: `${color}cc`, width: 1, points: { show: false }, value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => formatMicro(idx === null ? sumMicro(s.values) : (s.values[idx] ?? 0)) };
+          return { label: s.label, stroke: color, fill: color, width: 0, paths: bars, points: { show: false }, value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => formatMicro(idx === null ? sumMicro(s.values) : (s.values[idx] ?? 0)) };
         }),
       ],
       legend: { live: true },
