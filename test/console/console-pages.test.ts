@@ -151,6 +151,27 @@ describe.skipIf(!hasChromium)('the console pages, by mouse and keyboard', () => 
     }
   });
 
+  it('says so when a report fails (here a 503 from the usage report) instead of showing zeros', async () => {
+    const other = await rig.context();
+    try {
+      const p = await other.newPage();
+      await signIn(p, rig.gw.url, rig.gw.adminToken, '/console/keys');
+      // The gateway's own answer to a database outage (src/errors.ts service_unavailable), for one report.
+      await p.route('**/admin/usage?*', (route) =>
+        route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ detail: 'The database is not answering; try again', error_type: 'service_unavailable', request_id: 'r1' }) }),
+      );
+      await p.getByRole('link', { name: 'Overview' }).click();
+      await expect.poll(() => p.getByRole('alert').first().textContent()).toBe('503 service_unavailable: The database is not answering; try again');
+      expect(await p.getByTestId('total-spend').count()).toBe(0);
+      await p.unroute('**/admin/usage?*');
+      await p.getByRole('button', { name: 'Refresh' }).click();
+      await p.getByTestId('total-spend').waitFor();
+      expect(await p.getByRole('alert').count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('broke no Content-Security-Policy rule on the way', () => {
     expect(cspViolations).toEqual([]);
   });
