@@ -75,6 +75,8 @@ describe.skipIf(!hasChromium)('every overview figure is the admin API\'s', () =>
     }
     const total = await adminGet<Usage>(rig.gw, '/admin/usage');
     expect(await page.getByTestId('reserved').textContent()).toBe(formatUsd(total.reserved_usd));
+    const open = await adminGet<{ requests: unknown[]; next_cursor: string | null }>(rig.gw, '/admin/requests?state=reserved&limit=100');
+    expect(await page.getByTestId('in-flight').textContent()).toBe(`${open.requests.length}${open.next_cursor ? '+' : ''}`);
     // The mixed run shows in every class the overview reports (none of them a dash).
     for (const name of ['images', 'rate-402', 'rate-429', 'rate-5xx']) expect(await page.getByTestId(`total-${name}`).textContent(), name).toMatch(/^\d/);
     expect(await page.getByTestId('total-rate-5xx').textContent()).not.toBe('0.0%');
@@ -117,6 +119,23 @@ describe.skipIf(!hasChromium)('every overview figure is the admin API\'s', () =>
       const col = headers.indexOf(r.team ?? '(no team)');
       const cell = table.locator(`tr[data-bucket="${new Date(r.hour ?? '').toISOString()}"] td`).nth(col - 1);
       expect(Number(await cell.getAttribute('data-micro')), `${r.hour} ${r.team}`).toBe(Math.round(r.spent_usd * 1e6));
+    }
+  });
+
+  it('shows a reservation in flight while fal is still working on it', async () => {
+    const { key } = await rig.gw.createKey({ name: 'slowpoke' });
+    rig.gw.sim.setFaults({ latencyMs: 4000 });
+    const pending = generate(rig.gw.url, key);
+    try {
+      await expect.poll(async () => (await adminGet<{ requests: unknown[] }>(rig.gw, '/admin/requests?state=reserved')).requests.length).toBe(1);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await expect.poll(() => page.getByTestId('in-flight').textContent()).toBe('1');
+      const total = await adminGet<Usage>(rig.gw, '/admin/usage');
+      expect(total.reserved_usd).toBeGreaterThan(0);
+      expect(await page.getByTestId('reserved').textContent()).toBe(formatUsd(total.reserved_usd));
+    } finally {
+      rig.gw.sim.setFaults({ latencyMs: 5 });
+      expect(await pending).toBe(200);
     }
   });
 });
