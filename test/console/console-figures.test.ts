@@ -71,6 +71,7 @@ describe.skipIf(!hasChromium)('every overview figure is the admin API\'s', () =>
       expect(await shown('rate-402'), id).toBe(formatRate(u.http_402, answered(u)));
       expect(await shown('rate-429'), id).toBe(formatRate(u.http_429, answered(u)));
       expect(await shown('rate-5xx'), id).toBe(formatRate(u.http_5xx, answered(u)));
+      for (const c of ['402', '429', '5xx'] as const) expect(await shown(`rate-${c}-count`), `${id} ${c}`).toBe(`${formatCount(u[`http_${c}`])} of ${formatCount(answered(u))}`);
       expect(u.total_usd, 'the run spent something').toBeGreaterThan(0);
     }
     const total = await adminGet<Usage>(rig.gw, '/admin/usage');

@@ -22,10 +22,15 @@ export function answered(c: StatusCounts): number {
 function Totals(props: { id: string; title: string; report: UsageReport }) {
   const r = props.report;
   const all = answered(r);
-  const figure = (name: string, label: string, value: string) => (
+  const figure = (name: string, label: string, value: string, count?: number) => (
     <div class="figure">
       <dt>{label}</dt>
       <dd data-testid={`${props.id}-${name}`}>{value}</dd>
+      {count === undefined ? null : (
+        <small class="muted" data-testid={`${props.id}-${name}-count`}>
+          {formatCount(count)} of {formatCount(all)}
+        </small>
+      )}
     </div>
   );
   return (
@@ -36,9 +41,9 @@ function Totals(props: { id: string; title: string; report: UsageReport }) {
         {figure('megapixels', 'Megapixels', formatMp(r.megapixels))}
         {figure('requests', 'Requests', formatCount(r.requests))}
         {figure('images', 'Images', formatCount(r.images))}
-        {figure('rate-402', '402 budget refusals', formatRate(r.http_402, all))}
-        {figure('rate-429', '429 rate limited', formatRate(r.http_429, all))}
-        {figure('rate-5xx', '5xx errors', formatRate(r.http_5xx, all))}
+        {figure('rate-402', '402 budget refusals', formatRate(r.http_402, all), r.http_402)}
+        {figure('rate-429', '429 rate limited', formatRate(r.http_429, all), r.http_429)}
+        {figure('rate-5xx', '5xx errors', formatRate(r.http_5xx, all), r.http_5xx)}
       </dl>
     </section>
   );
