@@ -83,6 +83,11 @@ export async function adminSend(gw: TestGateway, method: string, path: string, b
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (!updateScreenshots) return;
   await mkdir(SCREENSHOTS, { recursive: true });
+  // 1280 wide, tall enough for the overview's chart; one viewport, from the top.
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 1000 });
   await page.evaluate('window.scrollTo(0, 0)');
+  await page.waitForTimeout(300);
   await page.screenshot({ path: new URL(name, SCREENSHOTS).pathname, fullPage: false });
+  if (before) await page.setViewportSize(before);
 }
