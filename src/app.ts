@@ -23,7 +23,7 @@ import { consoleSessionRoutes } from './http/routes/console-session.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { selfServiceRoutes } from './http/routes/self-service.js';
 import { tokenRoutes } from './http/routes/tokens.js';
-import { webRoutes } from './http/routes/web.js';
+import { loopbackImageOrigins, webRoutes, WEB_ROOT } from './http/routes/web.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { GatewayWebhooks } from './webhooks/gateway-webhooks.js';
 import { RelayFailureAlerts } from './alerts/relay-alerts.js';
@@ -203,7 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metricsRoutes(app, metrics, deps.config.metricsToken);
   healthRoutes(app, ctx, () => graceful.isClosing());
   await docsRoutes(app, deps.config.publicUrl, deps.config.unknownFields);
-  await webRoutes(app, undefined, { falRunUrl: deps.config.falRunUrl });
+  await webRoutes(app, WEB_ROOT, { falRunUrl: deps.config.falRunUrl, imageOrigins: loopbackImageOrigins([deps.config.falRunUrl]) });
   await app.register((admin, _opts, done) => {
     adminKeyRoutes(admin, ctx);
     adminUsageRoutes(admin, ctx);

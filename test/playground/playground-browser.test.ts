@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_PATH } from '../../src/domain/model.js';
-import { formatUsd } from '../../web/shared/money.js';
+import { formatMicro } from '../../web/shared/money.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ensureWebBuild } from '../helpers/web-build.js';
 import { CHROMIUM, expectNoLeak, hasChromium, launchBrowser, openPlayground, required, shownAndLedger, submitDirect } from './playground-page.js';
@@ -79,8 +79,8 @@ describe.skipIf(!hasChromium)('the playground in a browser', () => {
       // fal billed one whole megapixel ($0.02); the quote (exact rounding, 0.786 MP) said less.
       expect(shownMicro).toBe(row?.settledMicro);
       expect(shownMicro).toBe(20_000);
-      expect(shownText).toContain(formatUsd(20_000));
-      expect(await p.page.locator('.facts').textContent()).toContain(`Quoted at submit${formatUsd(15_729)}`);
+      expect(shownText).toContain(formatMicro(20_000));
+      expect(await p.page.locator('.facts').textContent()).toContain(`Quoted at submit${formatMicro(15_729)}`);
       // The seed as fal wrote it (it may exceed 2^53, which JSON.parse would round).
       const raw = await (await fetch(`${gw.url}/queue${MODEL_PATH}/requests/${requestId}`, { headers: { authorization: `Key ${key}` } })).text();
       expect(await p.page.locator('.seed').textContent()).toBe(/"seed"\s*:\s*(\d+)/.exec(raw)?.[1]);

@@ -44,7 +44,7 @@ describe.skipIf(!hasChromium)('the playground when a job ends without images', (
       expect(await box.locator('.detail').textContent()).toContain('Internal server error in the runner');
       expect(await p.page.locator('.status-line').textContent()).toMatch(/^Completed · /);
       await expect.poll(() => box.locator('.cost').getAttribute('data-micro')).toBe('0');
-      expect(await box.locator('.cost').textContent()).toBe('$0.000000');
+      expect(await box.locator('.cost').textContent()).toBe('$0.00');
       expect(await ledgerRowShown(p)).toMatchObject({ state: 'released', settledMicro: null });
       await expectNoLeak(gw, p, key);
     } finally {

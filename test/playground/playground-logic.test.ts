@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createInputValidator } from '../../src/domain/validation.js';
-import { formatUsd, parseUsd } from '../../web/shared/money.js';
+import { formatMicro, parseUsd } from '../../web/shared/money.js';
 import { buildInput, FIELDS, initialValues } from '../../web/playground/fields.js';
 import { pythonLiteral, shellQuote, snippets } from '../../web/playground/snippets.js';
 
@@ -60,7 +60,8 @@ describe('money on the page', () => {
     expect(parseUsd('abc')).toBeNull();
     expect(parseUsd('-1')).toBeNull();
     expect(parseUsd(null)).toBeNull();
-    expect(formatUsd(20_000)).toBe('$0.020000');
-    expect(formatUsd(-1_500_000)).toBe('-$1.500000');
+    expect(formatMicro(20_000)).toBe('$0.02');
+    expect(formatMicro(15_729)).toBe('$0.015729');
+    expect(formatMicro(-1_500_000)).toBe('−$1.50');
   });
 });

@@ -1,4 +1,5 @@
 import { render } from 'preact';
-import { Shell } from '../shared/shell.js';
+import { App } from './app.js';
+import './console.css';
 
-render(<Shell title="Console"><p>Sign in to continue.</p></Shell>, document.getElementById('app') as HTMLElement);
+render(<App />, document.getElementById('app') as HTMLElement);

@@ -1,6 +1,6 @@
 /** What a run shows as it goes: status and logs, then images, cost, timings and the snippets. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatUsd } from '../shared/money.js';
+import { formatMicro } from '../shared/money.js';
 import { GatewayHttpError } from './gateway-api.js';
 import { JobFailed, type Charge, type Outcome, type StatusUpdate, type Submitted } from './run.js';
 import type { Snippets } from './snippets.js';
@@ -26,7 +26,7 @@ export function Progress(props: { submitted: Submitted | null; status: StatusUpd
       {submitted && (
         <p class="ids">
           Request <code>{submitted.requestId}</code>
-          {submitted.quotedMicro !== null && <> · quoted {formatUsd(submitted.quotedMicro)}</>}
+          {submitted.quotedMicro !== null && <> · quoted {formatMicro(submitted.quotedMicro)}</>}
           {submitted.megapixels !== null && <> for {submitted.megapixels} MP</>}
         </p>
       )}
@@ -46,7 +46,7 @@ function ChargeText(props: { charge: Charge | null }) {
   if (charge === null) return <>unknown (the usage read failed)</>;
   return (
     <>
-      {formatUsd(charge.micro)}
+      {formatMicro(charge.micro)}
       {charge.pending && <small> (a reservation is still held: not settled yet)</small>}
       {charge.shared && <small> (other requests of this credential were in flight: may include theirs)</small>}
     </>
@@ -125,7 +125,7 @@ export function Result(props: { outcome: Outcome; submitted: Submitted | null })
         {props.submitted?.quotedMicro != null && (
           <>
             <dt>Quoted at submit</dt>
-            <dd>{formatUsd(props.submitted.quotedMicro)}</dd>
+            <dd>{formatMicro(props.submitted.quotedMicro)}</dd>
           </>
         )}
         {billableUnits !== null && (
@@ -139,7 +139,7 @@ export function Result(props: { outcome: Outcome; submitted: Submitted | null })
         {props.submitted?.budgetRemainingMicro != null && (
           <>
             <dt>Budget left</dt>
-            <dd>{formatUsd(props.submitted.budgetRemainingMicro)}</dd>
+            <dd>{formatMicro(props.submitted.budgetRemainingMicro)}</dd>
           </>
         )}
         <dt>Queued</dt>

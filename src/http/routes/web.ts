@@ -6,6 +6,11 @@
  * dist/web is found from the project root, three levels above this file both as src/http/routes
  * (tests, tsx) and as dist/http/routes (the build). A gateway started without the build answers the
  * pages with 503 and says how to build them, instead of a bare 404.
+ *
+ * Both pages carry a Content-Security-Policy: scripts, styles and calls only from the gateway itself
+ * (Vite emits no inline script), images also from https: (fal's CDN hosts the generated images) and
+ * from the loopback origin of a simulated fal (tests and `npm run demo`); never data: images, so a
+ * `sync_mode` body is never rendered. No framing, no plugins, no <base> rewriting.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -42,12 +47,56 @@ function loadPage(root: string, file: string): Buffer | null {
   return existsSync(path) ? readFileSync(path) : null;
 }
 
-export async function webRoutes(app: FastifyInstance, root = WEB_ROOT, opts: { falRunUrl?: string } = {}): Promise<void> {
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The origins of `urls` that are plain-http loopback (a simulated fal), for the pages' img-src. */
+export function loopbackImageOrigins(urls: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const u of urls) {
+    try {
+      const p = new URL(u);
+      if (p.protocol === 'http:' && LOOPBACK.has(p.hostname)) out.add(p.origin);
+    } catch {
+      // Not a URL: config validation reports it; the CSP just leaves it out.
+    }
+  }
+  return [...out];
+}
+
+export function contentSecurityPolicy(imageOrigins: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' https: ${imageOrigins.join(' ')}`.trimEnd(),
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** What the pages' policies allow beyond the gateway itself: FAL_RUN_URL (the playground) and loopback image origins (the console). */
+export interface WebRouteOptions {
+  falRunUrl?: string;
+  imageOrigins?: readonly string[];
+}
+
+export async function webRoutes(app: FastifyInstance, root = WEB_ROOT, opts: WebRouteOptions = {}): Promise<void> {
+  const policies = { console: contentSecurityPolicy(opts.imageOrigins ?? []), playground: playgroundCsp(opts.falRunUrl) };
   const html = { console: loadPage(root, PAGES.console), playground: loadPage(root, PAGES.playground) };
   const send = (page: keyof typeof PAGES) => (_req: unknown, reply: FastifyReply) => {
     const body = html[page];
     if (body === null) throw new GatewayError('service_unavailable', 'The console is not built: run `npm run build`');
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(body);
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', policies[page])
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .send(body);
   };
   const hidden = { schema: { hide: true } };
 
@@ -55,8 +104,7 @@ export async function webRoutes(app: FastifyInstance, root = WEB_ROOT, opts: { f
   app.get('/console', hidden, send('console'));
   // Client-side routes (/console/keys, …) load the same page.
   app.get('/console/*', hidden, send('console'));
-  const csp = playgroundCsp(opts.falRunUrl);
-  app.get('/playground', hidden, (req, reply) => send('playground')(req, reply.header('content-security-policy', csp)));
+  app.get('/playground', hidden, send('playground'));
 
   if (existsSync(`${root}assets`)) {
     await app.register(fastifyStatic, {
