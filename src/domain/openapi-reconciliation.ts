@@ -86,7 +86,7 @@ export function reconciliationPaths(): Json {
           { name: 'to', in: 'query', required: true, schema: { type: 'string' } },
           { name: 'bucket', in: 'query', required: false, schema: { enum: ['hour', 'day'] } },
         ],
-        responses: { '200': ok('Stored buckets, oldest first, and the per-day roll-up.', { from: { type: 'string' }, to: { type: 'string' }, buckets: { type: 'array', items: BUCKET }, days: { type: 'array', items: DAY } }), ...err(400, 401, 403, 429) },
+        responses: { '200': ok('Stored buckets, oldest first, and the per-day roll-up.', { configured: { type: 'boolean', description: 'FAL_ADMIN_KEY is set: the gateway can reconcile' }, from: { type: 'string' }, to: { type: 'string' }, buckets: { type: 'array', items: BUCKET }, days: { type: 'array', items: DAY } }), ...err(400, 401, 403, 429) },
       },
     },
   };

@@ -108,19 +108,19 @@ describe.skipIf(!hasChromium)('the playground in a browser', () => {
     }
   }, 60_000);
 
-  it("says when the charge may include other requests of the same key that were in flight", async () => {
+  it("shows this job's own charge from the result's x-gateway-cost-usd while other requests of the same key are in flight", async () => {
     const { key: busy } = await gw.createKey({ name: 'busy', budget_usd: 1 });
     const p = await openPlayground(browser, gw.url);
     try {
       await p.signIn(busy);
       await p.page.locator('.signed-in').waitFor();
-      // The same key's own job ahead: still reserved when ours is submitted.
+      // The same key's own job ahead: still reserved when ours is submitted and settled.
       expect((await submitDirect(gw, busy, { prompt: 'mine too', image_size: 'square' })).status).toBe(200);
       await p.generate('concurrent', 'square');
       await p.page.locator('.result').waitFor({ timeout: 30_000 });
-      expect(await p.page.locator('.cost').textContent()).toContain('other requests of this credential were in flight');
+      expect(await p.page.locator('.cost').textContent()).not.toContain('other requests of this credential were in flight');
       const { shownMicro, row } = await shownAndLedger(gw, p);
-      // Nobody followed the other job, so it is still reserved: the difference is ours alone here.
+      expect(row?.state).toBe('settled');
       expect(shownMicro).toBe(row?.settledMicro);
     } finally {
       await p.close();

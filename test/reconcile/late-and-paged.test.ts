@@ -33,7 +33,7 @@ describe('late buckets', () => {
     expect(early.buckets).toMatchObject([{ status: 'pending', fal_units: 0, ledger_units: 3 }]);
     expect(early.buckets[0]?.note).toContain('settle lag');
     const listed = await admin(rig, 'GET', `/admin/reconciliation?from=${iso(T0)}&to=${iso(T0 + HOUR)}`);
-    expect(listed.json).toMatchObject({ days: [{ day: '2026-03-10', status: 'pending', pending: 1 }] });
+    expect(listed.json).toMatchObject({ configured: true, days: [{ day: '2026-03-10', status: 'pending', pending: 1 }] });
 
     rig.clock.set(T0 + 2 * HOUR + 5 * MIN);
     for (let i = 0; i < 2; i++) {
@@ -127,7 +127,9 @@ describe('keys', () => {
     const viewer = await admin(rig, 'POST', '/admin/admins', { name: 'finance', role: 'viewer' });
     const secret = typeof viewer.json.secret === 'string' ? viewer.json.secret : '';
     expect(secret).not.toBe('');
-    expect((await admin(rig, 'GET', `/admin/reconciliation?from=2026-03-10&to=2026-03-11`, undefined, secret)).status).toBe(200);
+    const read = await admin(rig, 'GET', `/admin/reconciliation?from=2026-03-10&to=2026-03-11`, undefined, secret);
+    expect(read.status).toBe(200);
+    expect(read.json).toMatchObject({ configured: false, days: [] });
     expect((await admin(rig, 'POST', '/admin/reconciliation/run', { from: '2026-03-10', to: '2026-03-11' }, secret)).status).toBe(403);
     expect((await admin(rig, 'GET', `/admin/reconciliation?from=2026-03-11&to=2026-03-10`)).status).toBe(400);
     expect((await admin(rig, 'GET', `/admin/reconciliation?from=2026-03-10`)).status).toBe(422);

@@ -199,7 +199,10 @@ export async function generate(credential: string, input: Sd35Input, hooks: RunH
   if (!Array.isArray(output.images)) throw new JobFailed(new Error("fal's result carries no images"), await chargeAfter(credential, before, signal));
   const seed = /"seed"\s*:\s*(-?\d+)/.exec(text)?.[1] ?? String(output.seed);
   const end = performance.now();
-  const charge = await chargeAfter(credential, before, signal);
+  // The result's x-gateway-cost-usd is this job's settled charge, exact whatever else the
+  // credential has in flight; the usage difference is only the fallback when it is absent.
+  const settled = parseUsd(result.headers.get('x-gateway-cost-usd'));
+  const charge = settled !== null ? { micro: settled, shared: false, pending: false } : await chargeAfter(credential, before, signal);
   const runningFrom = started ?? end;
   return {
     output,

@@ -41,6 +41,7 @@ export function adminReconciliationRoutes(app: FastifyInstance, ctx: PipelineCon
     const q = request.query as { from: string; to: string; bucket?: BucketSize };
     const w = window(q);
     const buckets = await ctx.stores.reconciliation.list(w.from.toISOString(), w.to.toISOString(), q.bucket);
-    return { from: w.from.toISOString(), to: w.to.toISOString(), buckets: buckets.map(bucketView), days: dayViews(buckets) };
+    // `configured`: whether this gateway reconciles at all (FAL_ADMIN_KEY set); stored results are shown either way.
+    return { configured: ctx.config.platform.adminKey !== undefined, from: w.from.toISOString(), to: w.to.toISOString(), buckets: buckets.map(bucketView), days: dayViews(buckets) };
   });
 }

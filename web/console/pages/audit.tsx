@@ -28,15 +28,17 @@ function Reconciliation() {
   const loaded = useLoad(async () => {
     const now = new Date();
     const from = new Date(Date.parse(periodStarts(now).day) - 29 * 86_400_000).toISOString();
-    return optional<{ days: ReconciliationDay[] }>(`/admin/reconciliation${query({ from, to: now.toISOString() })}`);
+    return optional<{ configured?: boolean; days: ReconciliationDay[] }>(`/admin/reconciliation${query({ from, to: now.toISOString() })}`);
   }, []);
+  // Not configured: no reconciliation API (404) or no FAL_ADMIN_KEY and nothing stored.
+  const notConfigured = loaded.data === null || (loaded.data?.configured === false && loaded.data.days.length === 0);
   return (
     <section class="card wide" aria-labelledby="recon-title">
       <h2 id="recon-title">Reconciliation with fal (last 30 days)</h2>
       <Loading loaded={loaded} />
       <ErrorNote error={loaded.error} />
-      {loaded.data === null ? <p data-testid="reconciliation">Not configured on this gateway.</p> : null}
-      {loaded.data ? (
+      {notConfigured ? <p data-testid="reconciliation">Not configured on this gateway.</p> : null}
+      {loaded.data && !notConfigured ? (
         loaded.data.days.length === 0 ? (
           <p data-testid="reconciliation">No reconciliation has run in this range.</p>
         ) : (
