@@ -12,14 +12,10 @@ import { LRUCache } from 'lru-cache';
 import { REQUESTS_PREFIX } from '../domain/model.js';
 import { GatewayError } from '../errors.js';
 import type { PipelineContext } from '../pipeline/context.js';
+import type { RequestImages } from './request-images-view.js';
 
-export interface RequestImages {
-  ledger_id: string;
-  fal_request_id: string | null;
-  /** `ok`; or why there is nothing to show: `sync_run`, `no_fal_request`, `not_ready`, `expired`, `inline`, `unavailable`. */
-  status: 'ok' | 'sync_run' | 'no_fal_request' | 'not_ready' | 'expired' | 'inline' | 'unavailable';
-  images: { url: string; width: number | null; height: number | null; content_type: string | null }[];
-}
+export type { RequestImages };
+
 
 /** A result with its images inlined is this large or more; a URL-only result is a few kB. */
 const MAX_RESULT_BYTES = 256 * 1024;

@@ -1,7 +1,7 @@
 /**
  * Requests: the newest ledger rows (GET /admin/requests), filtered, page by page, with a CSV of
- * exactly the rows on screen. No thumbnails: the ledger keeps no image URLs (and a sync_mode
- * body's data: URI is never shown; the CSP refuses data: images anyway).
+ * exactly the rows on screen. A queue request's images come from fal's stored result (thumbnails.tsx);
+ * a sync_mode body's data: URI is never shown (the API passes none on; the CSP refuses data: images).
  */
 import { useState } from 'preact/hooks';
 import { formatUsd } from '../../shared/money.js';
@@ -10,6 +10,7 @@ import type { PageProps } from '../app.js';
 import { csvDocument, download } from '../csv.js';
 import { formatMp, formatTime } from '../format.js';
 import type { RequestPage as Page, RequestView as RequestRow } from '../types.js';
+import { AUTO_THUMBNAIL_ROWS, Thumbnails } from '../thumbnails.js';
 import { ErrorNote, Loading, TableBox, useLoad } from '../ui.js';
 
 interface Filters {
@@ -131,15 +132,16 @@ export function RequestsPage(_props: PageProps) {
             </th>
             <th scope="col">Flags</th>
             <th scope="col">fal request id</th>
+            <th scope="col">Images</th>
           </tr>
         </thead>
         <tbody data-testid="requests">
           {rows.length === 0 && !first.loading ? (
             <tr>
-              <td colSpan={8}>No requests match.</td>
+              <td colSpan={9}>No requests match.</td>
             </tr>
           ) : null}
-          {rows.map((r) => (
+          {rows.map((r, i) => (
             <tr key={r.id} data-request-id={r.id}>
               <td>{formatTime(r.created_at)}</td>
               <td>
@@ -162,6 +164,7 @@ export function RequestsPage(_props: PageProps) {
               <td>
                 <code>{r.fal_request_id ?? '—'}</code>
               </td>
+              <td>{r.operation === 'submit' && r.state === 'settled' && r.fal_request_id !== null ? <Thumbnails ledgerId={r.id} auto={i < AUTO_THUMBNAIL_ROWS} /> : <span class="muted small">—</span>}</td>
             </tr>
           ))}
         </tbody>
