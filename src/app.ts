@@ -203,7 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metricsRoutes(app, metrics, deps.config.metricsToken);
   healthRoutes(app, ctx, () => graceful.isClosing());
   await docsRoutes(app, deps.config.publicUrl, deps.config.unknownFields);
-  await webRoutes(app, WEB_ROOT, { falRunUrl: deps.config.falRunUrl, imageOrigins: loopbackImageOrigins([deps.config.falRunUrl]) });
+  await webRoutes(app, WEB_ROOT, loopbackImageOrigins([deps.config.falRunUrl]));
   await app.register((admin, _opts, done) => {
     adminKeyRoutes(admin, ctx);
     adminUsageRoutes(admin, ctx);

@@ -22,26 +22,6 @@ export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.
 
 const PAGES = { console: 'console/index.html', playground: 'playground/index.html' } as const;
 
-/**
- * The playground's Content-Security-Policy: its own scripts, styles and API only, and images from
- * fal's CDN (`https://v3.fal.media/files/…`, docs/fal-protocol.md §1.5). When FAL_RUN_URL is not
- * fal's (the simulated fal of the demo and the tests), that host serves the files, so it is added.
- */
-export function playgroundCsp(falRunUrl: string | undefined): string {
-  const images = ["'self'", 'https://fal.media', 'https://*.fal.media'];
-  if (falRunUrl !== undefined && new URL(falRunUrl).origin !== 'https://fal.run') images.push(new URL(falRunUrl).origin);
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    `img-src ${images.join(' ')}`,
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
-
 function loadPage(root: string, file: string): Buffer | null {
   const path = `${root}${file}`;
   return existsSync(path) ? readFileSync(path) : null;
@@ -78,14 +58,9 @@ export function contentSecurityPolicy(imageOrigins: readonly string[]): string {
   ].join('; ');
 }
 
-/** What the pages' policies allow beyond the gateway itself: FAL_RUN_URL (the playground) and loopback image origins (the console). */
-export interface WebRouteOptions {
-  falRunUrl?: string;
-  imageOrigins?: readonly string[];
-}
-
-export async function webRoutes(app: FastifyInstance, root = WEB_ROOT, opts: WebRouteOptions = {}): Promise<void> {
-  const policies = { console: contentSecurityPolicy(opts.imageOrigins ?? []), playground: playgroundCsp(opts.falRunUrl) };
+export async function webRoutes(app: FastifyInstance, root = WEB_ROOT, imageOrigins: readonly string[] = []): Promise<void> {
+  // One policy for both pages: they load the same bundle graph and show images from the same hosts.
+  const csp = contentSecurityPolicy(imageOrigins);
   const html = { console: loadPage(root, PAGES.console), playground: loadPage(root, PAGES.playground) };
   const send = (page: keyof typeof PAGES) => (_req: unknown, reply: FastifyReply) => {
     const body = html[page];
@@ -93,7 +68,7 @@ export async function webRoutes(app: FastifyInstance, root = WEB_ROOT, opts: Web
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
-      .header('content-security-policy', policies[page])
+      .header('content-security-policy', csp)
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
       .send(body);
