@@ -6,6 +6,7 @@
  * CSRF token and the Origin / Sec-Fetch-Site checks on every state-changing call.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError } from '../errors.js';
 import { SESSION_COOKIE } from '../services/console-sessions.js';
 
 /** The session id in the request's Cookie header, or undefined. */
@@ -38,6 +39,11 @@ export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, s
 /** The Set-Cookie value that makes the browser drop the cookie. */
 export function clearedSessionCookie(request: FastifyRequest, publicUrl: string | undefined): string {
   return `${SESSION_COOKIE}=; ${attributes(request, publicUrl)}; Max-Age=0`;
+}
+
+/** The 401 for a session cookie that expired or was signed out: it also drops the cookie, so the browser stops sending it. */
+export function sessionEnded(request: FastifyRequest, publicUrl: string | undefined): GatewayError {
+  return new GatewayError('unauthorized', 'The console session expired or was signed out: sign in again', { 'set-cookie': clearedSessionCookie(request, publicUrl) });
 }
 
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply, publicUrl: string | undefined): void {

@@ -15,7 +15,7 @@ import type { AuditContext } from '../../services/audit.js';
 import { SESSION_ID, SIGN_IN_CODE_PREFIX, bootstrapCredentialId, redeemSignInCode, resumeSession, type SignInPrincipal } from '../../services/console-sessions.js';
 import type { AdminRole } from '../../store/admin-store.js';
 import type { SessionRecord } from '../../store/session-store.js';
-import { clearedSessionCookie, isSafeMethod, isSameOrigin, sessionCookie } from '../session-cookie.js';
+import { isSafeMethod, isSameOrigin, sessionCookie, sessionEnded } from '../session-cookie.js';
 
 /** What a viewer may call: reports and metrics, nothing that changes state. */
 const VIEWER_ROUTES = new Set(['GET /admin/usage', 'GET /admin/keys', 'GET /admin/keys/:id', 'GET /admin/teams', 'GET /admin/teams/:name', 'GET /admin/requests', 'GET /admin/requests/:id/images', 'GET /admin/audit', 'GET /admin/reconciliation']);
@@ -50,7 +50,7 @@ export async function requireAdmin(ctx: PipelineContext, request: FastifyRequest
     // (256 random bits): counting it would let one open tab lock its IP, and every client behind
     // the same NAT, out of the client API. Its cookie is cleared instead.
     if (session === null && sessionId !== undefined && SESSION_ID.test(sessionId)) {
-      throw new GatewayError('unauthorized', 'The console session expired or was signed out: sign in again', { 'set-cookie': clearedSessionCookie(request, ctx.config.publicUrl) });
+      throw sessionEnded(request, ctx.config.publicUrl);
     }
   }
   if (principal === null) {

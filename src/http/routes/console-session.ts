@@ -13,7 +13,7 @@ import { recordAdminAction, type AuditContext } from '../../services/audit.js';
 import { bootstrapCredentialId, resumeSession, sessionView, signIn, signOut } from '../../services/console-sessions.js';
 import type { SessionRecord } from '../../store/session-store.js';
 import { jsonBody } from '../json-body.js';
-import { clearSessionCookie, clearedSessionCookie, isSameOrigin, sessionCookie, setSessionCookie } from '../session-cookie.js';
+import { clearSessionCookie, isSameOrigin, sessionCookie, sessionEnded, setSessionCookie } from '../session-cookie.js';
 import { checkCsrf, resolveSignIn } from './admin-auth.js';
 
 export const SESSION_PATH = '/console/api/session';
@@ -36,8 +36,7 @@ export function consoleSessionRoutes(app: FastifyInstance, ctx: PipelineContext)
     const id = sessionCookie(request);
     const session = id === undefined ? null : await resumeSession(ctx.stores.sessions, id, limits, ctx.now(), bootstrapCredentialId(ctx.tokenMacKey, token));
     if (id === undefined) throw new GatewayError('unauthorized', 'Not signed in: sign in with an admin credential');
-    // A dead cookie is dropped, so the browser stops sending it.
-    if (session === null) throw new GatewayError('unauthorized', 'The console session expired or was ended: sign in again', { 'set-cookie': clearedSessionCookie(request, ctx.config.publicUrl) });
+    if (session === null) throw sessionEnded(request, ctx.config.publicUrl);
     return { id, session };
   };
   const answer = (reply: FastifyReply, session: SessionRecord) => reply.header('cache-control', 'no-store').send(sessionView(session, limits));
