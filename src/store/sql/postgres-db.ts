@@ -31,6 +31,10 @@ export class PostgresDb implements SqlDb {
     return driveAsync(plan, (op) => this.exec(this.pool, op));
   }
 
+  write<T>(plan: Plan<T>): Promise<T> {
+    return this.run(plan);
+  }
+
   async transaction<T>(plan: Plan<T>, flush?: (result: T) => Plan<unknown> | null): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;

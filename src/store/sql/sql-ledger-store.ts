@@ -116,7 +116,7 @@ export class SqlLedgerStore implements LedgerStore {
 
   async attachFalRequestId(id: string, falRequestId: string, owner?: Omit<OwnershipRecord, 'requestId'>): Promise<void> {
     try {
-      await (owner ? this.db.transaction(attachPlan(id, falRequestId, owner)) : this.db.run(attachPlan(id, falRequestId, undefined)));
+      await (owner ? this.db.transaction(attachPlan(id, falRequestId, owner)) : this.db.write(attachPlan(id, falRequestId, undefined)));
     } catch (err) {
       // The fal id's unique index is the only one these writes can violate (owners insert DO NOTHING).
       throw this.db.isUniqueViolation(err) ? falIdConflict(id, falRequestId) : err;
@@ -124,7 +124,7 @@ export class SqlLedgerStore implements LedgerStore {
   }
 
   async markSent(id: string, deadlineAt: string): Promise<boolean> {
-    return (await this.db.run(query(W.markSent, { id, deadline: instant(deadlineAt) }))).count === 1;
+    return (await this.db.write(query(W.markSent, { id, deadline: instant(deadlineAt) }))).count === 1;
   }
 
   /** The row update and the counter moves commit together, or neither does. */

@@ -69,6 +69,11 @@ export interface SqlDb {
    * never wait for a flush: synchronous=NORMAL).
    */
   transaction<T>(plan: Plan<T>, flush?: (result: T) => Plan<unknown> | null): Promise<T>;
+  /**
+   * Runs a plan of one write statement. Postgres runs it like `run`; SQLite commits it with the
+   * other writes of the same turn (sqlite-db.ts, group commit).
+   */
+  write<T>(plan: Plan<T>): Promise<T>;
   isUniqueViolation(err: unknown): boolean;
   isForeignKeyViolation(err: unknown): boolean;
   close(): Promise<void>;
