@@ -102,7 +102,8 @@ export async function openStores(databaseUrl: string, options: StoreOptions = {}
 
 const PING = sql('SELECT 1 AS one');
 
-function sqlStores(db: SqlDb): Stores {
+/** The stores on one open database (exported for tests that wrap the database). */
+export function sqlStores(db: SqlDb): Stores {
   return {
     keys: new SqlKeyStore(db),
     owners: new SqlOwnershipStore(db),

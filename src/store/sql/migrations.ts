@@ -263,4 +263,8 @@ export const MIGRATIONS: readonly Migration[] = [
      ALTER TABLE webhook_relays_17 RENAME TO webhook_relays;
      CREATE INDEX webhook_relays_due ON webhook_relays (state, next_attempt_at)`,
   },
+  // 19: the idempotency expiry (every reconciler pass) finds the rows whose keys it forgets through
+  // an index of those rows only; through ledger_created_id it walked the ledger from its first row
+  // every 5 s (test/store/index-use.test.ts).
+  `CREATE INDEX ledger_idempotency_created ON ledger_entries (created_at) WHERE idempotency_key IS NOT NULL`,
 ];

@@ -38,7 +38,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
   async saveResponse(ledgerId: string, response: StoredResponse, at: string): Promise<void> {
     const params = { ledgerId, statusCode: response.statusCode, headers: JSON.stringify(response.headers), body: response.body, at: instant(at) };
     try {
-      await this.db.run(query(Q.insert, params));
+      await this.db.write(query(Q.insert, params));
     } catch (err) {
       throw this.db.isForeignKeyViolation(err) ? unknownRow(ledgerId) : err;
     }

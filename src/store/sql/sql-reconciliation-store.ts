@@ -15,10 +15,17 @@ const UPSERT = sql(
 const SELECT = 'SELECT size, bucket_start, bucket_end, status, note, fal_units, fal_micro, ledger_units, ledger_micro, diff_units, diff_micro, rows_json, checked_at FROM reconciliation_buckets';
 const LIST_ALL = sql(`${SELECT} WHERE bucket_start >= @from AND bucket_start < @to ORDER BY bucket_start, size COLLATE "C"`);
 const LIST_SIZE = sql(`${SELECT} WHERE size = @size AND bucket_start >= @from AND bucket_start < @to ORDER BY bucket_start`);
+/**
+ * Two arms, each on its own index (ledger_reserved, ledger_settled_at), in one statement so both
+ * read one snapshot. Written as one WHERE with an OR, or with an ORDER BY the planner pushes into
+ * the arms, SQLite walked ledger_created_id from the first row ever (created_at < @to): a read of
+ * the whole ledger, on the event loop, every reconciliation pass (test/store/index-use.test.ts).
+ * The window's rows are sorted here instead.
+ */
 const LEDGER_ROWS = sql(
-  `SELECT ${COLUMNS} FROM ledger_entries
-   WHERE created_at < @to AND (state = 'reserved' OR settled_at >= @from)
-   ORDER BY created_at, id COLLATE "C"`,
+  `SELECT ${COLUMNS} FROM ledger_entries WHERE state = 'reserved' AND created_at < @to
+   UNION ALL
+   SELECT ${COLUMNS} FROM ledger_entries WHERE settled_at >= @from AND state <> 'reserved' AND created_at < @to`,
 );
 // The lease moves only when it is free (expired) or already the caller's: one winner per race.
 const CLAIM = sql(
@@ -79,7 +86,8 @@ export class SqlReconciliationStore implements ReconciliationStore {
 
   async ledgerRows(from: string, to: string): Promise<LedgerRow[]> {
     const result = await this.db.run(query<SqlLedgerRow>(LEDGER_ROWS, { from: instant(from), to: instant(to) }));
-    return result.rows.map(toLedgerRow);
+    // created_at, then id in byte order (ids are ASCII), as the reconciliation reads them.
+    return result.rows.map(toLedgerRow).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async claimLease(name: string, holder: string, now: string, until: string): Promise<boolean> {
