@@ -1,7 +1,6 @@
 /**
- * Storage contract for client keys. Adapters: memory (tests), SQLite (embedded default), and
- * Postgres (several instances). One contract suite (test/store/key-store.contract.test.ts) runs against
- * every adapter. Only the SHA-256 of a secret is ever stored.
+ * Storage contract for client keys, on SQLite (embedded default) or Postgres (several
+ * instances). One contract suite (test/store/key-store.contract.test.ts) runs against both. Only the SHA-256 of a secret is ever stored.
  */
 import type { KeyPolicy } from '../domain/policy.js';
 

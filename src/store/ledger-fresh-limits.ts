@@ -1,7 +1,7 @@
 /**
- * Rules the three LedgerStore adapters share for what a reservation reads inside its own
- * transaction: the limits in force in the database (not a cache of them), overruns, and when an
- * idempotency key may be reused by a new attempt.
+ * Rules for what a reservation reads inside its own transaction: the limits in force in the
+ * database (not a cache of them), overruns, and when an idempotency key may be reused by a new
+ * attempt.
  */
 import type { BudgetLimits, CounterRef } from '../domain/budgets.js';
 import type { FreshLimits, LedgerRow, ReserveInput, ReserveResult } from './ledger-store.js';

@@ -1,5 +1,5 @@
 /**
- * Rules every LedgerStore adapter shares, so memory, SQLite and Postgres agree on them exactly:
+ * Money rules of the ledger, kept apart from the SQL that applies them (sql/sql-ledger-*.ts):
  * which counters a row is charged to, the order counters are locked and checked in, how a refusal
  * is reported, and which inputs are rejected as programming errors before anything is written.
  */
@@ -11,8 +11,8 @@ const PERIOD_RANK: Record<BudgetPeriod, number> = { lifetime: 0, day: 1, month: 
 /**
  * One total order over all counters: scope, then lifetime < day < month, then bucket. Postgres
  * locks counters in this order in every transaction (reserve, settle, release), so two transactions
- * can never wait on each other in a cycle; the other adapters use it too, so all three report the
- * same counter when several would refuse (key before team before token, lifetime before day before
+ * can never wait on each other in a cycle; both dialects check in this order too, so they report
+ * the same counter when several would refuse (key before team before token, lifetime before day before
  * month; a token's image counter, `token-images:`, sorts before its spend, `token:`).
  */
 export function counterOrder(a: CounterRef, b: CounterRef): number {
@@ -175,16 +175,4 @@ export function falIdConflict(id: string, falRequestId: string): Error {
 
 export function unknownRow(id: string): Error {
   return new Error(`unknown ledger row ${id}`);
-}
-
-/**
- * Runs a synchronous adapter body (memory, better-sqlite3) as a promise, so a thrown error becomes
- * a rejection like the Postgres adapter's: callers may rely on `.catch` and never see a sync throw.
- */
-export function attempt<T>(body: () => T): Promise<T> {
-  try {
-    return Promise.resolve(body());
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-  }
 }

@@ -1,7 +1,7 @@
 /**
  * Storage contract for the money ledger: one row per request that might cost money, and the
- * budget counters (domain/budgets.ts) that make reservations atomic. Adapters: memory, SQLite,
- * Postgres; one contract suite runs against all of them.
+ * budget counters (domain/budgets.ts) that make reservations atomic. One SQL adapter
+ * (sql/sql-ledger-store.ts) for SQLite and Postgres; one contract suite runs against both.
  *
  * Life of a row: `reserve` (state `reserved`, counters' `reserved` += quote, refused atomically if
  * any limited counter would exceed its limit) → optionally `attachFalRequestId` → exactly one of

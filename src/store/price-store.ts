@@ -1,8 +1,7 @@
 /**
  * fal's price for an endpoint as the gateway last read it from the pricing API (PRICE_SOURCE=fal):
  * one row per endpoint in the shared database, written by whichever instance refreshed last and
- * read by every instance for its new quotes (services/price-source.ts). Adapters: memory, SQLite,
- * Postgres.
+ * read by every instance for its new quotes (services/price-source.ts). On SQLite or Postgres.
  */
 export interface StoredPrice {
   endpointId: string;

@@ -2,7 +2,7 @@
  * Results of reconciling the ledger against fal's usage API (services/reconciliation.ts), one row
  * per bucket size and bucket start: saving a bucket again replaces it, so re-running a window never
  * adds to what an earlier run recorded. Also the ledger rows a window needs, and the lease that
- * lets one instance at a time run the scheduled job. Adapters: memory, SQLite, Postgres.
+ * lets one instance at a time run the scheduled job. On SQLite or Postgres.
  */
 import type { LedgerRow } from './ledger-store.js';
 

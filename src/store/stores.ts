@@ -1,25 +1,15 @@
 /**
  * The gateway's persistent stores, opened from DATABASE_URL: `sqlite:<path>` for one process,
  * `postgres://…` when several instances share state (docs/design.md §4). Each concern is an interface with
- * an in-memory twin for tests, and one SQL implementation (sql/) for both databases.
+ * one SQL implementation (sql/) for both databases; tests use the same code on an in-memory SQLite.
  */
 import type { AdminStore } from './admin-store.js';
 import type { AlertClaimStore } from './alert-claim-store.js';
 import type { KeyStore } from './key-store.js';
 import type { IdempotencyStore, LedgerStore } from './ledger-store.js';
-import { MemoryAdminStore } from './memory/memory-admin-store.js';
-import { MemoryAlertClaimStore } from './memory/memory-alert-claim-store.js';
-import { MemoryIdempotencyStore } from './memory/memory-idempotency-store.js';
-import { MemoryKeyStore } from './memory/memory-key-store.js';
-import { MemoryLedgerStore } from './memory/memory-ledger-store.js';
-import { MemoryOwnershipStore } from './memory/memory-ownership-store.js';
-import { MemoryTeamStore } from './memory/memory-team-store.js';
-import { MemorySessionStore } from './memory/memory-session-store.js';
 import type { OwnershipStore } from './ownership-store.js';
 import type { SessionStore } from './session-store.js';
-import { MemoryReconciliationStore } from './memory/memory-reconciliation-store.js';
 import type { ReconciliationStore } from './reconciliation-store.js';
-import { MemoryPriceStore } from './memory/memory-price-store.js';
 import type { PriceStore } from './price-store.js';
 import { SqlPriceStore } from './sql/sql-price-store.js';
 import { SqlReconciliationStore } from './sql/sql-reconciliation-store.js';
@@ -36,7 +26,6 @@ import { SqlSessionStore } from './sql/sql-session-store.js';
 import { openSqliteDb } from './sql/sqlite-db.js';
 import type { TeamStore } from './team-store.js';
 import type { WebhookStore } from './webhook-store.js';
-import { MemoryWebhookStore } from './memory/memory-webhook-store.js';
 import { SqlWebhookStore } from './sql/sql-webhook-store.js';
 
 export interface Stores {
@@ -65,28 +54,13 @@ export interface Stores {
 /** Options only the Postgres backend uses (schema, pool size, idle-error hook); SQLite ignores them. */
 export type StoreOptions = PostgresOptions;
 
+/**
+ * Fresh stores on a private in-memory SQLite database, migrated like a file: the production SQL,
+ * with nothing left behind after close. Synchronous, for tests and tools that need a throwaway
+ * gateway (equivalent to `openStores('sqlite::memory:')`).
+ */
 export function memoryStores(): Stores {
-  // The closure reads `ledger` only when called, after it is built below.
-  const keys = new MemoryKeyStore((keyId) => ledger.hasRowsForKey(keyId));
-  const teams = new MemoryTeamStore();
-  const owners = new MemoryOwnershipStore();
-  const ledger: MemoryLedgerStore = new MemoryLedgerStore({ keys, teams }, owners);
-  const admins = new MemoryAdminStore();
-  return {
-    keys,
-    owners,
-    teams,
-    ledger,
-    idempotency: new MemoryIdempotencyStore(ledger),
-    alertClaims: new MemoryAlertClaimStore(),
-    admins,
-    sessions: new MemorySessionStore(async (id) => (await admins.list()).some((a) => a.id === id && a.revokedAt !== null)),
-    webhooks: new MemoryWebhookStore(),
-    reconciliation: new MemoryReconciliationStore(() => ledger.snapshot()),
-    prices: new MemoryPriceStore(),
-    ping: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  };
+  return sqlStores(openSqliteDb(':memory:'));
 }
 
 /** Opens and migrates the database named by `databaseUrl`; rejects on an unknown scheme. */

@@ -1,4 +1,4 @@
-/** One contract for every SessionStore adapter (memory, SQLite, Postgres; see test/store/store-backends.ts). */
+/** One contract for every SessionStore adapter (SQLite, Postgres; see test/store/store-backends.ts). */
 import { expect, it } from 'vitest';
 import type { SessionRecord } from '../../src/store/session-store.js';
 import { describeBackends } from '../store/store-backends.js';

@@ -1,6 +1,7 @@
 /**
  * Test harness: a simulated fal on loopback plus the gateway built from the real app builder with
- * in-memory stores, a captured log stream and real sockets (so forwarding is tested over the wire).
+ * fresh stores on an in-memory SQLite, a captured log stream and real sockets (so forwarding is
+ * tested over the wire).
  */
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
@@ -32,7 +33,7 @@ export interface TestGatewayOptions {
   /** Point the gateway at another upstream instead of the simulated fal's URLs. */
   upstreamUrls?: { run: string; queue: string };
   simLatencyMs?: number;
-  /** Stores to use instead of fresh in-memory ones (e.g. a SQLite file or Postgres). */
+  /** Stores to use instead of fresh in-memory SQLite ones (e.g. a SQLite file or Postgres). */
   stores?: Stores;
   /** Extra simulated-fal faults at start. */
   simFaults?: Partial<import('../../src/sim/fal-sim.js').SimFaults>;

@@ -3,7 +3,7 @@
  * a 402, a fal failure, a queue job): /admin/keys, /admin/teams, /admin/usage and /admin/requests
  * agree with each other and with the ledger, pages never repeat or drop a row while rows are
  * inserted, CSV is formula-neutral, a viewer reads and cannot write, and the request log line
- * carries the client IP, the key and the cost. On memory, SQLite and Postgres (when configured).
+ * carries the client IP, the key and the cost. On SQLite and Postgres (when configured).
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';

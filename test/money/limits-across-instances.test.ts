@@ -3,14 +3,13 @@
  * long, so a cached key would stay stale for the whole test). A budget cut, a tightened policy and
  * a revocation made through one instance hold at once on the other: the reservation reads the key
  * row (budgets, max_concurrency, revoked state, policy) inside its own transaction.
- * Backends: two handles on one SQLite file, two pools on one Postgres schema (TEST_DATABASE_URL),
- * and two gateways on one in-memory store.
+ * Backends: two handles on one SQLite file, two pools on one Postgres schema (TEST_DATABASE_URL).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryStores, openStores, type Stores } from '../../src/store/stores.js';
+import { openStores, type Stores } from '../../src/store/stores.js';
 import { startTestGateway, validInput, type TestGateway } from '../helpers/gateway.js';
 import { createSchema, dropSchema, postgresSkipReason, postgresUrl } from '../store/store-backends.js';
 
@@ -38,13 +37,6 @@ const backends: Backend[] = [
       const a = await openStores(postgresUrl(), { schema });
       const b = await openStores(postgresUrl(), { schema });
       return { a, b, dispose: () => dropSchema(schema) };
-    },
-  },
-  {
-    name: 'memory',
-    open: () => {
-      const shared = memoryStores();
-      return Promise.resolve({ a: shared, b: shared, dispose: () => Promise.resolve() });
     },
   },
 ];

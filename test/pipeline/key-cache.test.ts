@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyId, hashKey } from '../../src/domain/keys.js';
 import { KeyCache } from '../../src/pipeline/key-cache.js';
-import { MemoryKeyStore } from '../../src/store/memory/memory-key-store.js';
+import { memoryStores } from '../../src/store/stores.js';
 
 async function setup(ttlMs: number) {
-  const store = new MemoryKeyStore();
+  const store = memoryStores().keys;
   const id = generateKeyId();
   await store.create({ id, name: 'k', team: null, kind: 'secret', hash: hashKey('secret'), prefix: 'fgw_sk_abcd', budgetMicroUsd: null, budgetDailyMicroUsd: null, budgetMonthlyMicroUsd: null, rpm: null, maxConcurrency: null, allowedWebhookUrls: [], allowedOrigins: [], policy: null, createdAt: new Date().toISOString() });
   let t = 0;

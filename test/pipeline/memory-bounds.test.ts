@@ -17,7 +17,6 @@ import { OwnerDirectory } from '../../src/pipeline/owner-directory.js';
 import { QueueSettler } from '../../src/pipeline/queue-settler.js';
 import { StatusCoalescer, type StatusSnapshot } from '../../src/pipeline/status-coalescer.js';
 import type { StoredResponse } from '../../src/store/ledger-store.js';
-import { MemoryKeyStore } from '../../src/store/memory/memory-key-store.js';
 import { memoryStores } from '../../src/store/stores.js';
 
 const under = (held: { entries: number; bytes: number }, b: CacheBounds, maps = 1) => {
@@ -28,7 +27,7 @@ const under = (held: { entries: number; bytes: number }, b: CacheBounds, maps = 
 
 describe('cache bounds', () => {
   it('key cache: a scan with 5,000 unknown keys and long-policy records stays under both bounds', async () => {
-    const store = new MemoryKeyStore();
+    const store = memoryStores().keys;
     const bounds = { maxEntries: 50, maxBytes: 20_000 };
     const cache = new KeyCache(store, 60_000, () => 0, bounds);
     for (let i = 0; i < 5000; i++) await cache.activeByHash(hashKey(`unknown-${i}`));
@@ -68,7 +67,7 @@ describe('cache bounds', () => {
     await expect(owners.assertOwner('old-5', (o) => o === 'key-a')).resolves.toBeUndefined(); // from the store
 
     let k = 0;
-    const keys = new KeyCache(new MemoryKeyStore(), 2000, () => k, { maxEntries: 10_000, maxBytes: 10_000_000 });
+    const keys = new KeyCache(memoryStores().keys, 2000, () => k, { maxEntries: 10_000, maxBytes: 10_000_000 });
     for (let i = 0; i < 100; i++) await keys.activeByHash(hashKey(`scan-${i}`));
     k += 2000;
     for (let i = 0; i < 20; i++) await keys.activeByHash(hashKey(`later-${i}`));

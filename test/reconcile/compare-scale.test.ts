@@ -1,14 +1,16 @@
 /**
  * compareBuckets at the size of the longest run (2,200 hourly buckets): the work must grow with
  * rows + buckets, not rows × buckets (which blocked the event loop for seconds). Counted as reads of
- * the rows' fields through a Proxy, never timed. And a run reads the ledger a chunk at a time, so it
- * never holds a whole long window's rows, with the same decisions across chunk edges.
+ * the rows' fields through a Proxy, never timed. And a run reads the ledger (the SQL store, on an
+ * in-memory SQLite) a chunk at a time, so it never holds a whole long window's rows, with the same
+ * decisions across chunk edges.
  */
 import { expect, it } from 'vitest';
+import { countersFor, NO_LIMITS } from '../../src/domain/budgets.js';
 import { bucketStarts, compareBuckets } from '../../src/services/reconciliation-compare.js';
 import { MAX_BUCKETS, ReconciliationService } from '../../src/services/reconciliation.js';
-import type { LedgerRow } from '../../src/store/ledger-store.js';
-import { MemoryReconciliationStore } from '../../src/store/memory/memory-reconciliation-store.js';
+import type { LedgerRow, LedgerStore } from '../../src/store/ledger-store.js';
+import { memoryStores } from '../../src/store/stores.js';
 
 const H = 3_600_000;
 const END = Date.parse('2026-12-01T00:00:00.000Z');
@@ -50,22 +52,35 @@ it('reads each row a bounded number of times over 2,200 hourly buckets', () => {
   expect(reads).toBeLessThan(40 * (n + buckets));
 });
 
+/** A generation of one unit that fal billed: reserved at `createdAt`, settled at `settledAt`. */
+async function billed(ledger: LedgerStore, id: string, createdAt: number, settledAt: number): Promise<void> {
+  const at = new Date(createdAt);
+  const reserved = await ledger.reserve({
+    id, keyId: 'k', team: null, operation: 'run', quotedMicro: 20_000, requestedMegapixels: 1, counters: countersFor('k', NO_LIMITS, null, NO_LIMITS, at, null),
+    idempotencyKey: null, bodyHash: null, endUser: null, tokenId: null, images: 1, unitPriceMicro: 20_000, at: at.toISOString(),
+  });
+  expect(reserved.ok).toBe(true);
+  const settled = await ledger.settle(id, {
+    amountMicro: 20_000, falRequestId: `fal_${id}`, billedUnits: 1, source: 'billable_units', verified: true, outcome: 'ok', httpStatus: 200, at: new Date(settledAt).toISOString(),
+  });
+  expect(settled).toBe(true);
+}
+
 it('reads the ledger a day of buckets at a time and decides them as one pass would', async () => {
   const days = 10;
   const start = END - days * 24 * H;
+  const { ledger, reconciliation: store } = memoryStores();
   // One settled row per hour, plus one that straddles each midnight (started before, settled after),
   // which fal billed in the bucket before: the chunk edges fall on these boundaries.
-  const rows: LedgerRow[] = [];
-  for (let h = 0; h < days * 24; h++) rows.push(row(h, start + h * H + 60_000, 'settled'));
+  for (let h = 0; h < days * 24; h++) await billed(ledger, `r${h}`, start + h * H + 60_000, start + h * H + 61_000);
   const usage = new Map<number, { start: number; units: number; costMicro: number }>();
   for (let h = 0; h < days * 24; h++) usage.set(start + h * H, { start: start + h * H, units: 1, costMicro: 20_000 });
   for (let d = 1; d < days; d++) {
     const midnight = start + d * 24 * H;
-    rows.push({ ...row(10_000 + d, midnight - 5_000, 'settled'), settledAt: new Date(midnight + 5_000).toISOString() });
+    await billed(ledger, `r${10_000 + d}`, midnight - 5_000, midnight + 5_000);
     const before = usage.get(midnight - H);
     if (before) usage.set(midnight - H, { ...before, units: 2, costMicro: 40_000 });
   }
-  const store = new MemoryReconciliationStore(() => rows);
   const reads: number[] = [];
   const read = store.ledgerRows.bind(store);
   store.ledgerRows = async (from, to) => {

@@ -1,4 +1,4 @@
-/** One contract for every PriceStore adapter (memory, SQLite, Postgres): one row per endpoint, replaced on put, seen by every handle. */
+/** One contract for every PriceStore adapter (SQLite, Postgres): one row per endpoint, replaced on put, seen by every handle. */
 import { expect, it } from 'vitest';
 import { describeBackends } from '../store/store-backends.js';
 

@@ -1,5 +1,5 @@
 /**
- * One contract for every ReconciliationStore adapter (memory, SQLite, Postgres): a bucket saved
+ * One contract for every ReconciliationStore adapter (SQLite, Postgres): a bucket saved
  * again replaces the earlier one; the ledger window holds the rows reconciliation needs and no
  * others; the job lease goes to exactly one of racing instances and moves only once it lapses.
  */

@@ -1,6 +1,6 @@
 /**
  * Issue #9 item 13, fal's side: every fault of the simulated fal × operation (run, submit) × door
- * (host, proxy) × store (memory, SQLite, Postgres when TEST_DATABASE_URL is set). Each row asserts
+ * (host, proxy) × store (SQLite, Postgres when TEST_DATABASE_URL is set). Each row asserts
  * what the client got (status, error_type, and that no official client would retry a POST fal may
  * have run) and what the key's ledger holds afterwards against the sim's own bill
  * (failure-contract.md). Rows run concurrently, each on its own key; `PENDING` rows wait for a fix

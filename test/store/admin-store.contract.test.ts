@@ -1,4 +1,4 @@
-/** One contract for every AdminStore adapter (memory, SQLite, Postgres; see store-backends.ts). */
+/** One contract for every AdminStore adapter (SQLite, Postgres; see store-backends.ts). */
 import { expect, it } from 'vitest';
 import type { AdminRecord, AuditEntry } from '../../src/store/admin-store.js';
 import { describeBackends } from './store-backends.js';

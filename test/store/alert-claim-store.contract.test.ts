@@ -1,5 +1,5 @@
 /**
- * One contract for every AlertClaimStore adapter (memory, SQLite, Postgres): a claim is won once per
+ * One contract for every AlertClaimStore adapter (SQLite, Postgres): a claim is won once per
  * scope, bucket and threshold, also when two handles on one database (two instances) race for it.
  */
 import { expect, it } from 'vitest';

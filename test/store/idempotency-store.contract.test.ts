@@ -1,5 +1,5 @@
 /**
- * One contract for every IdempotencyStore adapter (memory, SQLite, Postgres; see store-backends.ts):
+ * One contract for every IdempotencyStore adapter (SQLite, Postgres; see store-backends.ts):
  * the first reply of an idempotent request is kept byte for byte, and expiry forgets old keys.
  */
 import { expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * One contract for every KeyStore adapter (memory, SQLite, Postgres; see store-backends.ts). An
+ * One contract for every KeyStore adapter (SQLite, Postgres; see store-backends.ts). An
  * adapter that needs a service (Postgres) runs when TEST_DATABASE_URL is set and says so when skipped.
  */
 import { expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * In-flight caps on every LedgerStore adapter (memory, SQLite, Postgres; see store-backends.ts):
+ * In-flight caps on every LedgerStore adapter (SQLite, Postgres; see store-backends.ts):
  * a key's max_concurrency and the gateway's global cap count rows still `reserved`, checked in the
  * same atomic step as the budgets. 200 reservations race over two handles on one database (two
  * connections to one SQLite file, two Postgres pools), as two gateway instances would.

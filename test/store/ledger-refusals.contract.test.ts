@@ -1,5 +1,5 @@
 /**
- * Budget refusals on every LedgerStore adapter (memory, SQLite, Postgres; see store-backends.ts):
+ * Budget refusals on every LedgerStore adapter (SQLite, Postgres; see store-backends.ts):
  * the exact edge of a limit, which limit is reported and what remains of it, UTC day and month
  * buckets, and inputs refused as programming errors. Nothing is charged when a reservation is refused.
  */

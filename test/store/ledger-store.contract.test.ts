@@ -1,5 +1,5 @@
 /**
- * One contract for every LedgerStore adapter (memory, SQLite, Postgres; see store-backends.ts):
+ * One contract for every LedgerStore adapter (SQLite, Postgres; see store-backends.ts):
  * reserve → settle | release, counters, idempotency keys and lookups. Refusals, usage aggregation
  * and the concurrent budget edge have their own files (ledger-*.contract.test.ts).
  */

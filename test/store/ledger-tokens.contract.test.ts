@@ -1,5 +1,5 @@
 /**
- * Browser-token counters on every LedgerStore adapter (memory, SQLite, Postgres; see
+ * Browser-token counters on every LedgerStore adapter (SQLite, Postgres; see
  * store-backends.ts): a request through a token is charged to the token's spend (micro-USD) and
  * image count (its num_images) too, in the same atomic step as its key's budgets; settle spends
  * the settled amount and the images, release returns both; max_usd and max_images refuse like any

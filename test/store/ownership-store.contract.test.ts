@@ -1,5 +1,5 @@
 /**
- * One contract for every OwnershipStore adapter (memory, SQLite, Postgres; see store-backends.ts).
+ * One contract for every OwnershipStore adapter (SQLite, Postgres; see store-backends.ts).
  * The race tests use two handles on one database, as two gateway instances would: whatever the
  * interleaving, a request id ends up with exactly one owner that both handles agree on.
  */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe } from 'vitest';
-import { memoryStores, openStores, type StoreOptions, type Stores } from '../../src/store/stores.js';
+import { openStores, type StoreOptions, type Stores } from '../../src/store/stores.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
@@ -33,14 +33,6 @@ export interface Backend {
 }
 
 export const backends: Backend[] = [
-  {
-    name: 'memory',
-    // Memory has no second process: every handle is the same in-process store.
-    fresh: () => {
-      const stores = memoryStores();
-      return Promise.resolve({ open: () => Promise.resolve(stores), dispose: () => stores.close() });
-    },
-  },
   { name: 'sqlite', fresh: () => Promise.resolve(freshSqlite()) },
   { name: 'postgres', skipReason: postgresSkipReason, fresh: freshPostgres },
 ];

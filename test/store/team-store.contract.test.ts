@@ -1,4 +1,4 @@
-/** One contract for every TeamStore adapter (memory, SQLite, Postgres; see store-backends.ts). */
+/** One contract for every TeamStore adapter (SQLite, Postgres; see store-backends.ts). */
 import { expect, it } from 'vitest';
 import type { TeamRecord } from '../../src/store/team-store.js';
 import { describeBackends } from './store-backends.js';

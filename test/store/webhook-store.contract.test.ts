@@ -1,5 +1,5 @@
 /**
- * One contract for every WebhookStore adapter (memory, SQLite, Postgres): a relay row's life
+ * One contract for every WebhookStore adapter (SQLite, Postgres): a relay row's life
  * (awaiting → pending → delivered / failed), idempotent receipt, leases that give a due row to one
  * of two racing handles, and one signing key for every handle on a database.
  */

@@ -148,7 +148,7 @@ export interface RigOptions {
   /** Offset of the sim's clock from the real one, in ms (a stale or future-dated signature). */
   simClockOffsetMs?: () => number;
   env?: Record<string, string>;
-  /** One store per gateway (default one fresh memory store for a single gateway). */
+  /** One store per gateway (default one fresh in-memory SQLite for a single gateway). */
   stores?: Stores[];
   /** Offset of the gateways' clock from the real one, in ms. */
   gatewayClockOffsetMs?: () => number;

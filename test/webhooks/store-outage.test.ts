@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const unavailable = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
-/** Memory stores whose webhook `method` fails its next `failures` calls as an unreachable database would. */
+/** Fresh stores whose webhook `method` fails its next `failures` calls as an unreachable database would. */
 function flaky(method: 'received' | 'register', failures: { left: number }): Stores {
   const stores = memoryStores();
   const inner = stores.webhooks;

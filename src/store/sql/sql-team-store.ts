@@ -21,7 +21,7 @@ const Q = {
        updated_at = excluded.updated_at
      RETURNING ${COLUMNS}`,
   ),
-  /** COLLATE "C": byte order on Postgres whatever the database locale, the order SQLite and the memory twin list in. */
+  /** COLLATE "C": byte order on Postgres whatever the database locale, the order SQLite lists in. */
   list: sql(`SELECT ${COLUMNS} FROM teams ORDER BY name COLLATE "C"`),
 };
 
