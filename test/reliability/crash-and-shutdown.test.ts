@@ -58,7 +58,10 @@ for (const store of PROCESS_STORES) {
         const db = await store.fresh();
         const tag = `kill-${store.name}-${k.point}-${k.op}`;
         const external = k.point === 'while fal works';
-        const first = await startGatewayProcess(gatewayEnv(sim.runUrl, sim.queueUrl, db.url, external ? { RUN_TIMEOUT_MS: '3000' } : { FAILPOINT: k.point }));
+        // A failpoint row must reach its point: fal's 200 ms answer has to arrive within the
+        // timeouts even on a loaded machine (with the rig's 1 s, a timeout answered 500 first).
+        const timeouts = { RUN_TIMEOUT_MS: '4000', POLL_TIMEOUT_MS: '4000' };
+        const first = await startGatewayProcess(gatewayEnv(sim.runUrl, sim.queueUrl, db.url, external ? { RUN_TIMEOUT_MS: '3000' } : { FAILPOINT: k.point, ...timeouts }));
         let after: Usage | undefined;
         try {
           const { key } = await createKey(first, tag);
