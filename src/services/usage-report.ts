@@ -10,7 +10,7 @@ import type { LedgerStore, UsageDimension, UsageGridRow, UsageQuery } from '../s
 import type { TeamStore } from '../store/team-store.js';
 import { csvDocument, periodView } from './report-format.js';
 
-export interface UsageReportQuery extends Omit<UsageQuery, 'groupBy'> {
+export interface UsageReportQuery extends UsageQuery {
   /** One dimension, or two for a grid (a time dimension then a key or team: `day,key`). */
   groupBy?: UsageDimension | UsageDimension[];
 }

@@ -188,14 +188,11 @@ export interface UsageQuery {
   to?: string;
   /** Only rows with this end user. */
   endUser?: string;
-  /** `end_user` groups rows without an end user under `''`. */
-  groupBy?: 'day' | 'key' | 'end_user';
 }
 
-export interface UsageRow {
-  /** A UTC day (`2026-11-26`), a key id or an end user, per groupBy; `all` without grouping. */
-  group: string;
-  /** Rows settled or still reserved; released rows (nothing billed) count nowhere in usage. */
+/** Totals of a usage group. */
+export interface UsageTotals {
+  /** Rows settled or still reserved; released rows (nothing billed) count nowhere in these totals. */
   requests: number;
   /** Settled micro-USD. */
   spentMicro: number;
@@ -212,7 +209,7 @@ export interface UsageRow {
 /** A dimension of a usage grid: UTC day or hour of created_at, key id, team (`''` for none), end user (`''` for none). */
 export type UsageDimension = 'day' | 'hour' | 'key' | 'team' | 'end_user';
 
-export interface UsageGridQuery extends Omit<UsageQuery, 'groupBy'> {
+export interface UsageGridQuery extends UsageQuery {
   /** Zero, one or two dimensions; no dimension gives one `all` row. */
   dimensions: UsageDimension[];
 }
@@ -228,10 +225,10 @@ export interface HttpClassCounts {
 }
 
 /**
- * A usage row of a grid: the UsageRow totals (released rows excluded from them) plus counts that
+ * A usage row of a grid: the UsageTotals (released rows excluded from them) plus counts that
  * include released rows, since a failure is released: `released` and the HTTP status classes.
  */
-export interface UsageGridRow extends Omit<UsageRow, 'group'> {
+export interface UsageGridRow extends UsageTotals {
   /** One value per dimension, in the query's order: a day `2026-11-26`, an hour `2026-11-26T10`, an id or name. */
   groups: string[];
   /** Σ images (num_images) of settled rows. */
@@ -282,7 +279,6 @@ export interface LedgerStore {
   pending(limit: number): Promise<LedgerRow[]>;
   /** Current totals of counters (missing counters read as zero), in the order given. */
   counterTotals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Promise<CounterTotals[]>;
-  usage(query: UsageQuery): Promise<UsageRow[]>;
   /** Usage by up to two dimensions (UsageGridRow); groups in byte order of their values, dimension by dimension. */
   usageGrid(query: UsageGridQuery): Promise<UsageGridRow[]>;
   /**

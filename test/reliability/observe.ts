@@ -70,7 +70,7 @@ export interface LedgerView {
 }
 
 export async function ledgerOf(stores: Stores, keyId: string, gatewayId: string | undefined): Promise<LedgerView> {
-  const [usage] = await stores.ledger.usage({ keyId });
+  const [usage] = await stores.ledger.usageGrid({ keyId, dimensions: [] });
   const row = gatewayId === undefined ? null : await stores.ledger.get(gatewayId);
   return {
     spentMicro: usage?.spentMicro ?? 0,

@@ -1,7 +1,7 @@
 /** Builders shared by the ledger suites: reservations whose counters come from domain/budgets.ts. */
 import { randomUUID } from 'node:crypto';
 import { countersFor, NO_LIMITS, type BudgetLimits, type TokenCaps } from '../../src/domain/budgets.js';
-import type { ReleaseInput, ReserveInput, SettleInput } from '../../src/store/ledger-store.js';
+import type { LedgerStore, ReleaseInput, ReserveInput, SettleInput, UsageDimension, UsageQuery, UsageTotals } from '../../src/store/ledger-store.js';
 
 /** One megapixel at the default $0.02: the quote of one 1024×1024 image. */
 export const UNIT = 20_000;
@@ -75,4 +75,14 @@ export function scopeRefs(scope: string, at: string = AT): { scope: string; buck
     { scope, bucket: at.slice(0, 10) },
     { scope, bucket: at.slice(0, 7) },
   ];
+}
+
+/**
+ * The usage grid's totals by one dimension or none, as `{ group, ...totals }` (`all` without a
+ * dimension): what the usage report shows, without the grid's counts of released rows and statuses.
+ */
+export async function usageTotals(ledger: LedgerStore, q: UsageQuery & { groupBy?: UsageDimension } = {}): Promise<({ group: string } & UsageTotals)[]> {
+  const { groupBy, ...filters } = q;
+  const rows = await ledger.usageGrid({ ...filters, dimensions: groupBy === undefined ? [] : [groupBy] });
+  return rows.map((r) => ({ group: r.groups[0] ?? 'all', requests: r.requests, spentMicro: r.spentMicro, reservedMicro: r.reservedMicro, megapixels: r.megapixels, billedUnits: r.billedUnits, overruns: r.overruns }));
 }

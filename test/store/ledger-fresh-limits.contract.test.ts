@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import { generateKeyId, generateSecretKey, hashKey } from '../../src/domain/keys.js';
 import type { NewKey } from '../../src/store/key-store.js';
 import type { Stores } from '../../src/store/stores.js';
-import { releaseInput, reserveInput, settleInput, UNIT, type ReserveSpec } from './ledger-fixtures.js';
+import { releaseInput, reserveInput, settleInput, UNIT, usageTotals, type ReserveSpec } from './ledger-fixtures.js';
 import { describeBackends } from './store-backends.js';
 
 function newKey(over: Partial<NewKey> = {}): NewKey {
@@ -114,7 +114,7 @@ describeBackends('Ledger fresh limits, idempotency takeover and overruns', (db) 
     await ledger.settle(b.row.id, settleInput(UNIT));
     expect(await ledger.get(a.row.id)).toMatchObject({ overrun: true, settledMicro: 2 * UNIT, quotedMicro: UNIT });
     expect(await ledger.get(b.row.id)).toMatchObject({ overrun: false });
-    expect(await ledger.usage({})).toMatchObject([{ requests: 2, spentMicro: 3 * UNIT, overruns: 1 }]);
+    expect(await usageTotals(ledger)).toMatchObject([{ requests: 2, spentMicro: 3 * UNIT, overruns: 1 }]);
     // The key is now past any budget of 2 units: its next reservation, whatever its size, is refused.
     expect(await ledger.reserve(reserveInput({ quotedMicro: 1, keyLimits: { lifetime: 2 * UNIT } }))).toMatchObject({ ok: false, reason: 'budget', remaining: 0 });
   });

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import type { CounterRef } from '../../src/domain/budgets.js';
 import type { LedgerStore, ReserveResult } from '../../src/store/ledger-store.js';
-import { UNIT } from './ledger-fixtures.js';
+import { UNIT, usageTotals } from './ledger-fixtures.js';
 import { amount, id, Run, timeOf, TIMES, TOKEN_PARENTS, WHO, type Outcome, type Req, type Scenario } from './ledger-model.js';
 import { describeBackends } from './store-backends.js';
 
@@ -130,7 +130,7 @@ async function finalChecks(ledger: LedgerStore, run: Run): Promise<void> {
   const lifetime = await ledger.counterTotals(keys.map((k) => ({ scope: `key:${k}`, bucket: 'all' })));
   const expected = keys.map((k) => run.settledByKey.get(k) ?? 0);
   expect(lifetime.map((t) => t.spentMicro)).toEqual(expected);
-  for (const [i, k] of keys.entries()) expect((await ledger.usage({ keyId: k }))[0]).toMatchObject({ spentMicro: expected[i], reservedMicro: 0 });
+  for (const [i, k] of keys.entries()) expect((await usageTotals(ledger, { keyId: k }))[0]).toMatchObject({ spentMicro: expected[i], reservedMicro: 0 });
   expect(await ledger.pending(1000).then((rows) => rows.filter((row) => row.id.startsWith(`${run.tag}-`)))).toEqual([]);
 }
 

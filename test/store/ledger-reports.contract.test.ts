@@ -77,11 +77,10 @@ describeBackends('Ledger reports', (fresh) => {
     expect((await ledger.usageGrid({ dimensions: ['team'], keyId: 'key_a' })).map((r) => [r.groups, r.images])).toEqual([[['design'], 2]]);
   });
 
-  it('keeps usage() as before: released rows count nowhere, not even as a group', async () => {
+  it('shows a key whose rows were all released as a group with no requests and its released count', async () => {
     const ledger = await make();
     const id = await reserve(ledger, { keyId: 'key_x', at: '2026-03-15T10:00:00.000Z' });
     await ledger.release(id, releaseInput());
-    expect(await ledger.usage({ groupBy: 'key' })).toEqual([]);
     expect((await ledger.usageGrid({ dimensions: ['key'] })).map((r) => [r.groups, r.requests, r.released])).toEqual([[['key_x'], 0, 1]]);
   });
 

@@ -38,7 +38,7 @@ function where(filters: Filter[], fixed: string[] = []): { clause: string; param
   return { clause: parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`, params };
 }
 
-function usageFilters(q: Omit<UsageQuery, 'groupBy'>): Filter[] {
+function usageFilters(q: UsageQuery): Filter[] {
   return [
     ['keyId', 'key_id = @keyId', q.keyId],
     ['team', 'team = @team', q.team],

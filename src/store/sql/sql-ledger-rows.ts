@@ -1,8 +1,7 @@
 /** Row mapping and the read statements of the SQL ledger (sql-ledger-store.ts). */
-import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UpstreamPhase, UsageQuery, UsageRow } from '../ledger-store.js';
+import type { LedgerOperation, LedgerRow, LedgerState, SettleSource, UpstreamPhase } from '../ledger-store.js';
 import { isOverrun } from '../ledger-fresh-limits.js';
-import { instant } from '../ledger-rules.js';
-import { sql, type Statement } from './sql-plan.js';
+import { sql } from './sql-plan.js';
 
 /** As both databases return it: BIGINT as number, instants as ISO text, `verified` as 0/1 (SQLite) or a boolean. */
 export interface SqlLedgerRow {
@@ -78,57 +77,3 @@ export function maybeRow(row: SqlLedgerRow | undefined): LedgerRow | null {
   return row ? toLedgerRow(row) : null;
 }
 
-/** The grouping expression per groupBy: fixed text, never input. */
-const GROUPS: Record<NonNullable<UsageQuery['groupBy']> | 'all', string> = {
-  day: 'utc_day(created_at)',
-  key: 'key_id',
-  end_user: "COALESCE(end_user, '')",
-  all: "'all'::text",
-};
-
-/**
- * The usage aggregation (ledger-store.ts UsageRow): released rows are left out entirely; spend,
- * megapixels and billed units count settled rows, `reserved` counts rows still in flight. Days are
- * UTC; groups sort in byte order. Only fixed clause text is concatenated; every value is a bound
- * parameter.
- */
-export function usageSql(query: UsageQuery): { stmt: Statement; params: Record<string, string> } {
-  const where = ["state <> 'released'"];
-  const params: Record<string, string> = {};
-  const filters: [string, string, string | undefined][] = [
-    ['keyId', 'key_id = @keyId', query.keyId],
-    ['team', 'team = @team', query.team],
-    ['from', 'created_at >= @from', query.from === undefined ? undefined : instant(query.from)],
-    ['to', 'created_at < @to', query.to === undefined ? undefined : instant(query.to)],
-    ['endUser', 'end_user = @endUser', query.endUser],
-  ];
-  for (const [name, clause, value] of filters) {
-    if (value === undefined) continue;
-    where.push(clause);
-    params[name] = value;
-  }
-  const group = GROUPS[query.groupBy ?? 'all'];
-  const grouping = query.groupBy === undefined ? '' : 'GROUP BY grp ORDER BY grp';
-  const text = `SELECT (${group}) COLLATE "C" AS grp, COUNT(*) AS requests,
-      COALESCE(SUM(CASE WHEN state = 'settled' THEN settled_micro END), 0)::bigint AS spent,
-      COALESCE(SUM(CASE WHEN state = 'reserved' THEN quoted_micro END), 0)::bigint AS reserved,
-      COALESCE(SUM(CASE WHEN state = 'settled' THEN requested_megapixels END), 0)::float8 AS megapixels,
-      COALESCE(SUM(CASE WHEN state = 'settled' THEN billed_units END), 0)::float8 AS units,
-      COUNT(CASE WHEN state = 'settled' AND settled_micro > quoted_micro THEN 1 END) AS overruns
-    FROM ledger_entries WHERE ${where.join(' AND ')} ${grouping}`;
-  return { stmt: sql(text), params };
-}
-
-export interface UsageSqlRow {
-  grp: string;
-  requests: number;
-  spent: number;
-  reserved: number;
-  megapixels: number;
-  units: number;
-  overruns: number;
-}
-
-export function toUsageRow(r: UsageSqlRow): UsageRow {
-  return { group: r.grp, requests: r.requests, spentMicro: r.spent, reservedMicro: r.reserved, megapixels: r.megapixels, billedUnits: r.units, overruns: r.overruns };
-}

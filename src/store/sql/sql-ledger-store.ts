@@ -23,11 +23,9 @@ import type {
   SettleInput,
   UsageGridQuery,
   UsageGridRow,
-  UsageQuery,
-  UsageRow,
 } from '../ledger-store.js';
 import type { OwnershipRecord } from '../ownership-store.js';
-import { maybeRow, READS, toLedgerRow, toUsageRow, usageSql, type SqlLedgerRow, type UsageSqlRow } from './sql-ledger-rows.js';
+import { maybeRow, READS, toLedgerRow, type SqlLedgerRow } from './sql-ledger-rows.js';
 import { CountersFull, moveCounters, refusal, totals, totalsInChunks } from './sql-ledger-counters.js';
 import { gridSql, LAST_USED, pageSql, toGridRow, type GridSqlRow } from './sql-ledger-report.js';
 import { IdempotencyKeyTaken, reservePlan } from './sql-ledger-reserve.js';
@@ -169,11 +167,6 @@ export class SqlLedgerStore implements LedgerStore {
 
   counterTotals(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Promise<CounterTotals[]> {
     return this.db.run(refs.length <= 64 ? totals(refs) : totalsInChunks(refs));
-  }
-
-  async usage(q: UsageQuery): Promise<UsageRow[]> {
-    const { stmt, params } = usageSql(q);
-    return (await this.db.run(query<UsageSqlRow>(stmt, params))).rows.map(toUsageRow);
   }
 
   async usageGrid(q: UsageGridQuery): Promise<UsageGridRow[]> {
