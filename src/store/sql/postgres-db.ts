@@ -5,7 +5,7 @@
  * after taking the row lock, so a budget check and its charge are one atomic step.
  */
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { isStoreUnavailable } from '../../errors.js';
 import { driveAsync, type Op, type Plan, type SqlDb, type SqlValue } from './sql-plan.js';
 import { postgresText } from './sql-text.js';
@@ -16,6 +16,22 @@ interface Compiled {
   names: string[];
   /** The named statement, or undefined for a text built per call. */
   name: string | undefined;
+}
+
+const PLACEHOLDER = /\$(\d+)/g;
+
+/** A parameter as a Postgres literal: the text pg would send for it, quoted (untyped), or NULL. */
+function literal(value: SqlValue | undefined): string {
+  if (value === undefined) throw new Error('statement parameter is missing');
+  if (value === null) return 'NULL';
+  if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'`;
+  return pg.escapeLiteral(String(value));
+}
+
+/** The result of a message's last statement (pg answers a message of several with an array). */
+function lastResult(res: pg.QueryResult | pg.QueryResult[]): { rows: unknown[]; count: number } {
+  const r = Array.isArray(res) ? res[res.length - 1] : res;
+  return { rows: (r?.rows ?? []) as unknown[], count: r?.rowCount ?? 0 };
 }
 
 /** First key of the two-int advisory locks plans take ("fgw2"); the second is the lock name's hash. */
@@ -40,13 +56,8 @@ export class PostgresDb implements SqlDb {
     const onError = (err: Error) => (broken = err);
     client.on('error', onError);
     try {
-      // One round trip for both (simple query protocol); LOCAL: the setting ends with the transaction.
-      await client.query(flush ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
-      const result = await driveAsync(plan, (op) => this.exec(client, op));
-      await client.query('COMMIT');
-      const flushing = flush?.(result);
-      if (flushing) await driveAsync(flushing, (op) => this.exec(client, op));
-      return result;
+      // LOCAL: the setting ends with the transaction.
+      return await this.drive(client, flush ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN', plan, flush);
     } catch (err) {
       if (isStoreUnavailable(err)) {
         // Lost or timed out: a ROLLBACK would wait out another timeout behind the stuck statement.
@@ -73,6 +84,62 @@ export class PostgresDb implements SqlDb {
 
   close(): Promise<void> {
     return this.pool.end();
+  }
+
+  /**
+   * Runs a transaction plan in as few round trips as the plan allows, with the simple query
+   * protocol's several statements per message: BEGIN goes with the first statement; COMMIT with
+   * a final statement (sql-plan.ts finalQuery), so the rows it locks are released at once; the
+   * flush plan's first statement with the COMMIT. The COMMIT ends the transaction (and its SET
+   * LOCAL) before that write runs, so the write is its own implicit transaction with a normal,
+   * flushing commit, exactly as if sent after it. A failed statement makes the server skip the
+   * rest of its message: nothing after it runs, the COMMIT included. Statements in between run
+   * as named statements, one round trip each.
+   */
+  private async drive<T>(client: pg.PoolClient, begin: string, plan: Plan<T>, flush: ((result: T) => Plan<unknown> | null) | undefined): Promise<T> {
+    let pending: string | null = begin;
+    let step = plan.next();
+    for (;;) {
+      if (step.done === true) {
+        await this.commit(client, [...(pending === null ? [] : [pending])], flush?.(step.value) ?? null);
+        return step.value;
+      }
+      const op = step.value;
+      if (op.kind === 'query' && op.final === true) {
+        const end = plan.next();
+        if (end.done !== true) throw new Error('a plan went on after its final statement');
+        await this.commit(client, [...(pending === null ? [] : [pending]), this.inline(op)], flush?.(end.value) ?? null);
+        return end.value;
+      }
+      if (pending !== null && op.kind === 'query') {
+        step = plan.next(lastResult(await client.query(`${pending}; ${this.inline(op)}`)));
+      } else {
+        if (pending !== null) await client.query(pending);
+        step = plan.next(await this.exec(client, op));
+      }
+      pending = null;
+    }
+  }
+
+  /** `before`; COMMIT; the flush plan's first statement — one message — then the rest of the flush plan. */
+  private async commit(client: pg.PoolClient, before: string[], flushing: Plan<unknown> | null): Promise<void> {
+    const step = flushing?.next();
+    const first = step !== undefined && step.done !== true ? step.value : undefined;
+    const inlined = first?.kind === 'query' ? this.inline(first) : undefined;
+    const res = await client.query([...before, 'COMMIT', ...(inlined === undefined ? [] : [inlined])].join('; '));
+    if (flushing === null || first === undefined) return;
+    const result = inlined === undefined ? await this.exec(client, first) : lastResult(res);
+    for (let next = flushing.next(result); next.done !== true; ) next = flushing.next(await this.exec(client, next.value));
+  }
+
+  /**
+   * A statement's text with its values as quoted literals, for the simple query protocol (which
+   * takes no parameters): the server types an untyped literal from its context just as it types
+   * pg's parameters, which pg sends as untyped text. Run unnamed, so parsed and planned per call.
+   */
+  private inline(op: Extract<Op, { kind: 'query' }>): string {
+    const c = this.compile(op.stmt.text, op.stmt.prepared);
+    return c.text.replace(PLACEHOLDER, (_, n: string) => literal(op.params[c.names[Number(n) - 1] ?? '']));
   }
 
   private async exec(db: PgPool | pg.PoolClient, op: Op): Promise<unknown> {
