@@ -79,14 +79,22 @@ export class CountersFull extends Error {
   }
 }
 
-/** Charges a reservation's counters, in lock order, or throws CountersFull. */
-export function* chargeCounters(input: ReserveInput, refs: CounterRef[]): Plan<void> {
+/**
+ * Charges a reservation's counters, in lock order, or throws CountersFull. `final` (only for
+ * counters without a limit, which always take the charge): the statement ends the plan
+ * (sql-plan.ts finalQuery), so its count is not read.
+ */
+export function* chargeCounters(input: ReserveInput, refs: CounterRef[], final = false): Plan<void> {
   const params = counterParams(refs);
   refs.forEach((ref, i) => {
     const n = names(i);
     params[n.a] = reserveAmount(ref, input);
     params[n.l] = ref.limit;
   });
+  if (final) {
+    if (refs.some((r) => r.limit !== null)) throw new Error('a charge under a limit can refuse: it cannot be final');
+    return yield* finalQuery(chargeSql(refs), params);
+  }
   if ((yield* query(chargeSql(refs), params)).count !== refs.length) throw new CountersFull(refs);
 }
 
