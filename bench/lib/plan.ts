@@ -40,7 +40,7 @@ export function makePlan(full: boolean): Plan {
       s3: { rounds: 3, seconds: 1, warmupSeconds: 1, connections: 50, variants: ['direct', 'node-http', 'reply-from', 'server-proxy', 'gw-log', 'gw-prod'] },
       s4: { seconds: 1.5, cannonSeconds: 1, connections: 50, fraction: 0.5, withCannon: true },
       s5: { rounds: 2, seconds: 2, warmupSeconds: 1, connections: 50, variants: ['direct', 'reply-from', 'gw-prod'] },
-      s5r: { rounds: 2, seconds: 2, warmupSeconds: 1, connections: 32, variants: ['direct', 'node-http', 'gw-prod'] },
+      s5r: { rounds: 2, seconds: 1, warmupSeconds: 1, connections: 32, variants: ['direct', 'node-http', 'gw-prod'] },
       s6: { jobs: 20, pollersPerJob: 5, pollMs: 500, jobMs: 1500, jitterMs: 500, variants: ['direct', 'gw-log', 'gw-prod'] },
       s7: {
         seconds: 2,
