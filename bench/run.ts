@@ -4,6 +4,11 @@
  *   npm run bench                    smoke run, under 3 minutes on the 2-core machine
  *   npm run bench -- --full          A8's sizes (about half an hour)
  *   npm run bench -- --only=s1,s3    some scenarios only
+ *                                    (s1–s9 as in docs/reliability.md A7; issue #12 added:
+ *                                    s5r  sync run max throughput, small body, c=32, vs node:http
+ *                                         (sim renders each answer, judged; then replays one);
+ *                                    s10  submit on two Postgres instances of one database,
+ *                                         connections split, vs one instance and SQLite gw-prod)
  *   npm run bench -- --pin           gateway/proxies on CPU 0, sim + load generator on CPU 1
  *   npm run bench -- --profile       CPU profile of the gateway's status path under S3 load
  *                                    (--profile=submit: S5 load; --profile-variant=gw-pg: another variant)
@@ -31,7 +36,9 @@ import { verdicts } from './lib/verdicts.js';
 import { bigBodies } from './scenarios/big-bodies.js';
 import { addedLatency } from './scenarios/latency.js';
 import { realisticMix } from './scenarios/mix.js';
+import { scaleOut } from './scenarios/scale-out.js';
 import { soak } from './scenarios/soak.js';
+import { syncRun } from './scenarios/sync-run.js';
 import { fixedRate, maxThroughput } from './scenarios/throughput.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -85,20 +92,30 @@ async function runScenarios(fleet: Fleet, plan: Plan, only: Scenario[], results:
   };
   const status = (v: Variant) => v.statusIds.map(statusCall);
   const firstStatus = (v: Variant) => statusCall(v.statusIds[0] ?? '');
-  if (on('s1')) results.s1 = await step('S1 status latency c=1', () => addedLatency(fleet.variants, firstStatus, plan.s1));
-  if (on('s2')) results.s2 = await step('S2 submit latency c=1', () => addedLatency(fleet.variants, () => submitCall(), plan.s2));
+  // gw-pg2 is gw-pg's twin for S10: a latency row of its own would repeat gw-pg's.
+  const single = fleet.variants.filter((v) => v.id !== 'gw-pg2');
+  if (on('s1')) results.s1 = await step('S1 status latency c=1', () => addedLatency(single, firstStatus, plan.s1));
+  if (on('s2')) results.s2 = await step('S2 submit latency c=1', () => addedLatency(single, () => submitCall(), plan.s2));
   if (on('s3') || on('s4') || on('s9')) {
     results.s3 = await step('S3 status max throughput c=50', () => maxThroughput(pick(fleet, plan.s3.variants), status, plan.s3));
   }
   const maxRps = new Map((results.s3 ?? []).map((r) => [r.id, r.rps]));
   if (on('s4')) results.s4 = await step('S4 status at 50 % of max, open loop', () => fixedRate(pick(fleet, plan.s3.variants), status, maxRps, plan.s4));
   if (on('s5')) results.s5 = await step('S5 submit max throughput c=50', () => maxThroughput(pick(fleet, plan.s5.variants), () => [submitCall()], plan.s5));
+  if (on('s5r')) {
+    results.s5r = await step('S5r sync run max throughput c=32, sim renders', () => syncRun(fleet, pick(fleet, plan.s5r.variants), plan.s5r, 'rendered'));
+    results.s5rReplayed = await step('S5r sync run max throughput c=32, sim replays', () => syncRun(fleet, pick(fleet, plan.s5r.variants), plan.s5r, 'replayed'));
+  }
   if (on('s6')) results.s6 = await step('S6 realistic mix', () => realisticMix(fleet, pick(fleet, plan.s6.variants), plan.s6));
   if (on('s7')) results.s7 = await step('S7 large sync_mode bodies', () => bigBodies(fleet, pick(fleet, plan.s7.variants), plan.s7));
   const soakVariant = fleet.byId(plan.s9.variant);
   if (on('s9') && soakVariant !== undefined) {
     const rate = (maxRps.get(soakVariant.id) ?? 2000) * plan.s9.statusFraction;
     results.s9 = await step(`S9 soak ${plan.s9.seconds} s`, () => soak(fleet, soakVariant, { ...plan.s9, statusRate: rate }));
+  }
+  if (on('s10')) {
+    if (fleet.postgres) results.s10 = await step('S10 submit on two Postgres instances c=50', () => scaleOut(fleet, plan.s10));
+    else log('S10 skipped: it needs BENCH_DATABASE_URL or TEST_DATABASE_URL');
   }
 }
 

@@ -18,6 +18,11 @@ export interface GatewayDef {
   db: 'memory' | 'sqlite' | 'postgres';
   logLevel: 'silent' | 'info';
   statusCacheMs: number;
+  /**
+   * Another variant's id whose database and gateway key this one shares (a second instance of a
+   * scaled-out gateway): it creates no key of its own and starts once that variant is up.
+   */
+  sharesWith?: string;
 }
 
 /** Features switched on one by one; status coalescing off (single flight only) until the last row. */
@@ -26,6 +31,7 @@ export const GATEWAY_DEFS: readonly GatewayDef[] = [
   { id: 'gw-ledger', label: 'gateway: + ledger in SQLite file (WAL)', db: 'sqlite', logLevel: 'silent', statusCacheMs: 0 },
   { id: 'gw-log', label: 'gateway: + logging LOG_LEVEL=info', db: 'sqlite', logLevel: 'info', statusCacheMs: 0 },
   { id: 'gw-pg', label: 'gateway: + Postgres instead of SQLite', db: 'postgres', logLevel: 'info', statusCacheMs: 0 },
+  { id: 'gw-pg2', label: 'gateway: second Postgres instance (same database, same key)', db: 'postgres', logLevel: 'info', statusCacheMs: 0, sharesWith: 'gw-pg' },
   { id: 'gw-prod', label: 'gateway: defaults (+ STATUS_CACHE_MS=250)', db: 'sqlite', logLevel: 'info', statusCacheMs: 250 },
 ];
 
@@ -54,7 +60,7 @@ export interface Fleet {
 export interface FleetOptions {
   build: BuildPaths;
   workDir: string;
-  /** Postgres server URL to create a fresh database on; the gw-pg variant is skipped without it. */
+  /** Postgres server URL to create a fresh database on; the Postgres variants are skipped without it. */
   postgresUrl: string | undefined;
   /** Queue requests parked IN_PROGRESS per variant, for status polling (≥ the S3 connections). */
   parked: number;
@@ -79,6 +85,12 @@ function field(json: unknown, name: string): string {
   const v = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[name] : undefined;
   if (typeof v !== 'string') throw new Error(`expected "${name}" in ${JSON.stringify(json)}`);
   return v;
+}
+
+async function createKey(origin: string, adminToken: string, id: string): Promise<string> {
+  const created = await postJson(`${origin}/admin/keys`, { name: `bench-${id}` }, { authorization: `Bearer ${adminToken}` });
+  if (created.status !== 201) throw new Error(`${id}: key creation answered ${created.status} ${JSON.stringify(created.json)}`);
+  return field(created.json, 'key');
 }
 
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
@@ -126,22 +138,28 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     baseline('server-proxy', '@fal-ai/server-proxy (core handler)', build.serverProxy, (o) => serverProxyDoor(o, sim));
 
     const rateLimits = readFileSync(build.config, 'utf8').includes('RATE_LIMIT_RPM');
-    const wantPg = opts.postgresUrl !== undefined && opts.want('gw-pg');
+    const wantPg = opts.postgresUrl !== undefined && GATEWAY_DEFS.some((d) => d.db === 'postgres' && opts.want(d.id));
     if (wantPg && opts.postgresUrl !== undefined) database = await createBenchDatabase(opts.postgresUrl);
+    const keys = new Map<string, Promise<string>>();
     for (const def of GATEWAY_DEFS) {
       if (!opts.want(def.id) || (def.db === 'postgres' && database === undefined)) continue;
       const dbUrl = def.db === 'memory' ? 'sqlite::memory:' : def.db === 'sqlite' ? `sqlite:${join(workDir, `${def.id}.db`)}` : (database?.url ?? '');
+      const owner = def.sharesWith === undefined ? undefined : keys.get(def.sharesWith);
+      if (def.sharesWith !== undefined && owner === undefined) throw new Error(`${def.id} shares ${def.sharesWith}'s key: start ${def.sharesWith} too`);
+      let gatewayKey: (key: string) => void = () => undefined;
+      keys.set(def.id, new Promise((resolve) => (gatewayKey = resolve)));
       pending.push(
         (async () => {
+          // A second instance starts once the first has migrated the database and made the key.
+          const shared = owner === undefined ? undefined : await owner;
           const port = await freePort();
           const adminToken = randomBytes(24).toString('hex');
           const child = start(def.id, build.gateway, gatewayEnv(def, port, dbUrl, adminToken, sim), opts.pin?.proxies, opts.gatewayNodeArgs);
           const origin = `http://127.0.0.1:${port}`;
           await waitHttp(child, `${origin}/healthz`);
-          const created = await postJson(`${origin}/admin/keys`, { name: `bench-${def.id}` }, { authorization: `Bearer ${adminToken}` });
-          if (created.status !== 201) throw new Error(`${def.id}: key creation answered ${created.status} ${JSON.stringify(created.json)}`);
-          const gatewayKey = field(created.json, 'key');
-          return { id: def.id, label: def.label, kind: 'gateway' as const, child, door: prefixDoor(origin, `Key ${gatewayKey}`) };
+          const key = shared ?? (await createKey(origin, adminToken, def.id));
+          gatewayKey(key);
+          return { id: def.id, label: def.label, kind: 'gateway' as const, child, door: prefixDoor(origin, `Key ${key}`) };
         })(),
       );
     }

@@ -1,4 +1,6 @@
 /** Renders one run's results as Markdown tables (printed, and pasted into BENCHMARKS.md). */
+import { PG_PAIR } from '../scenarios/scale-out.js';
+import type { ThroughputRow } from '../scenarios/throughput.js';
 import type { Results } from './results.js';
 
 const n = (v: number | undefined, digits = 0): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
@@ -78,6 +80,37 @@ export function renderReport(r: Results): string {
     );
   }
 
+  if (r.s5r !== undefined) {
+    out.push('### Sync path (S5r: small-body sync run on fal.run, c=32 closed loop, sim latency 0; the sim renders each answer, then replays one)');
+    const rows = (body: string, list: ThroughputRow[] | undefined, ratios: typeof r.ratios.s5r) =>
+      (list ?? []).map((s) => [body, label(s.id), n(s.rps), x(ratios?.[s.id]?.vsDirect), x(ratios?.[s.id]?.vsNodeHttp), n(s.p99Ms, 1), n(s.cpuUsPerReq), n(s.eldP99Ms, 1), n(s.errors + s.non2xx)]);
+    out.push(
+      table(
+        ['sim', 'variant', 'req/s', '×direct', '×node:http', 'p99 ms', 'CPU µs/req', 'ELD p99 ms', 'errors'],
+        [...rows('renders', r.s5r, r.ratios.s5r), ...rows('replays', r.s5rReplayed, r.ratios.s5rReplayed)],
+      ),
+    );
+  }
+
+  if (r.s10 !== undefined) {
+    out.push('### Submit on Postgres, scaled out (S10: c=50 split evenly over the instances; one database, one key)');
+    out.push(
+      table(
+        ['target', 'req/s (sum)', 'rounds', '×one Postgres instance', '×SQLite gw-prod', 'p99 ms (worst instance)', 'CPU µs/req (gateways)', 'errors'],
+        r.s10.map((s) => [
+          s.id === PG_PAIR ? 'two Postgres instances (gw-pg + gw-pg2), together' : label(s.id),
+          n(s.rps),
+          s.rounds.map((v) => n(v)).join(', '),
+          x(r.ratios.s10?.[s.id]?.vsOnePg),
+          x(r.ratios.s10?.[s.id]?.vsSqlite),
+          n(s.p99Ms, 1),
+          n(s.cpuUsPerReq),
+          n(s.errors + s.non2xx),
+        ]),
+      ),
+    );
+  }
+
   if (r.s6 !== undefined) {
     out.push('### Realistic mix (S6: submit → N pollers every 500 ms → result); fal-side calls from /_sim/stats');
     out.push(
@@ -121,7 +154,7 @@ export function renderReport(r: Results): string {
     );
   }
 
-  out.push('### Targets (issue 6)');
+  out.push('### Targets (issues 6 and 12)');
   out.push(table(['target', 'variant', 'measured', 'met'], r.verdicts.map((v) => [v.target, v.variant, v.measured + (v.note ? ` (${v.note})` : ''), v.met === null ? 'n/a' : v.met ? 'yes' : '**no**'])));
   if (r.meta.notes.length > 0) out.push(r.meta.notes.map((s) => `- ${s}`).join('\n'));
   return out.join('\n\n');

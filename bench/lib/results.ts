@@ -39,14 +39,23 @@ export interface Results {
   s3?: ThroughputRow[];
   s4?: FixedRateRow[];
   s5?: ThroughputRow[];
+  /** S5r with the sim rendering each answer (judged), and replaying one (sync-run.ts). */
+  s5r?: ThroughputRow[];
+  s5rReplayed?: ThroughputRow[];
   s6?: MixRow[];
   s7?: BigBodyRow[];
   s9?: SoakResult;
+  /** Rows: the two Postgres instances together (scale-out.ts PG_PAIR), gw-pg alone, gw-prod. */
+  s10?: ThroughputRow[];
   ratios: {
     s1?: Record<string, { p50VsDirect: number; p99VsDirect: number }>;
     s2?: Record<string, { p50VsDirect: number; p99VsDirect: number }>;
     s3?: Record<string, { vsDirect: number; vsReplyFrom: number; vsServerProxy: number; vsNodeHttp: number }>;
     s5?: Record<string, { vsDirect: number; vsReplyFrom: number }>;
+    s5r?: Record<string, { vsDirect: number; vsNodeHttp: number }>;
+    s5rReplayed?: Record<string, { vsDirect: number; vsNodeHttp: number }>;
+    /** Each row against one Postgres instance and against SQLite gw-prod, same run. */
+    s10?: Record<string, { vsOnePg: number; vsSqlite: number }>;
     s7?: Record<string, Record<string, { vsDirect: number; vsNodeHttp: number }>>;
   };
   verdicts: Verdict[];
@@ -71,6 +80,14 @@ export function computeRatios(r: Results): Results['ratios'] {
   if (r.s5 !== undefined) {
     const rps = (id: string) => byId(r.s5, id)?.rps;
     out.s5 = Object.fromEntries(r.s5.map((x) => [x.id, { vsDirect: ratio(x.rps, rps('direct')), vsReplyFrom: ratio(x.rps, rps('reply-from')) }]));
+  }
+  const vsBaselines = (rows: ThroughputRow[] | undefined) =>
+    rows === undefined ? undefined : Object.fromEntries(rows.map((x) => [x.id, { vsDirect: ratio(x.rps, byId(rows, 'direct')?.rps), vsNodeHttp: ratio(x.rps, byId(rows, 'node-http')?.rps) }]));
+  out.s5r = vsBaselines(r.s5r);
+  out.s5rReplayed = vsBaselines(r.s5rReplayed);
+  if (r.s10 !== undefined) {
+    const rps = (id: string) => byId(r.s10, id)?.rps;
+    out.s10 = Object.fromEntries(r.s10.map((x) => [x.id, { vsOnePg: ratio(x.rps, rps('gw-pg')), vsSqlite: ratio(x.rps, rps('gw-prod')) }]));
   }
   if (r.s7 !== undefined) {
     const s7: Record<string, Record<string, { vsDirect: number; vsNodeHttp: number }>> = {};

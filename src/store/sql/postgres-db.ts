@@ -1,11 +1,13 @@
 /**
- * SqlDb on a PostgreSQL pool (postgres-pool.ts). Fixed statements run as named statements, so
- * each pooled connection parses and plans them once. A transaction runs on one connection under
+ * SqlDb on a PostgreSQL pool (postgres-pool.ts). Fixed statements are planned once per pooled
+ * connection: as named statements, or PREPAREd where a transaction sends several statements in
+ * one message (drive: each statement is a socket write and an event-loop turn for the gateway,
+ * and on contended rows a round trip their locks are held for). A transaction runs on one connection under
  * READ COMMITTED: each conditional write re-evaluates its WHERE on the latest committed row version
  * after taking the row lock, so a budget check and its charge are one atomic step.
  */
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { isStoreUnavailable } from '../../errors.js';
 import { driveAsync, type Op, type Plan, type SqlDb, type SqlValue } from './sql-plan.js';
 import { postgresText } from './sql-text.js';
@@ -17,6 +19,25 @@ interface Compiled {
   /** The named statement, or undefined for a text built per call. */
   name: string | undefined;
 }
+
+const PLACEHOLDER = /\$(\d+)/g;
+
+/** A parameter as a Postgres literal: the text pg would send for it, quoted (untyped), or NULL. */
+function literal(value: SqlValue | undefined): string {
+  if (value === undefined) throw new Error('a statement parameter is missing');
+  if (value === null) return 'NULL';
+  if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'`;
+  return pg.escapeLiteral(String(value));
+}
+
+/** The result of a message's last statement (pg answers a message of several with an array). */
+function lastResult(res: pg.QueryResult | pg.QueryResult[]): { rows: unknown[]; count: number } {
+  const r = Array.isArray(res) ? res[res.length - 1] : res;
+  return { rows: (r?.rows ?? []) as unknown[], count: r?.rowCount ?? 0 };
+}
+
+/** Statements PREPAREd on each connection (inline); a new connection is a new client. */
+const PREPARED = new WeakMap<pg.ClientBase, Set<string>>();
 
 /** First key of the two-int advisory locks plans take ("fgw2"); the second is the lock name's hash. */
 const PLAN_LOCK_CLASS = 0x66677732;
@@ -44,13 +65,8 @@ export class PostgresDb implements SqlDb {
     const onError = (err: Error) => (broken = err);
     client.on('error', onError);
     try {
-      // One round trip for both (simple query protocol); LOCAL: the setting ends with the transaction.
-      await client.query(flush ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
-      const result = await driveAsync(plan, (op) => this.exec(client, op));
-      await client.query('COMMIT');
-      const flushing = flush?.(result);
-      if (flushing) await driveAsync(flushing, (op) => this.exec(client, op));
-      return result;
+      // LOCAL: the setting ends with the transaction.
+      return await this.drive(client, flush ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN', plan, flush);
     } catch (err) {
       if (isStoreUnavailable(err)) {
         // Lost or timed out: a ROLLBACK would wait out another timeout behind the stuck statement.
@@ -77,6 +93,74 @@ export class PostgresDb implements SqlDb {
 
   close(): Promise<void> {
     return this.pool.end();
+  }
+
+  /**
+   * Runs a transaction plan in as few round trips as the plan allows, with the simple query
+   * protocol's several statements per message: BEGIN goes with the first statement; COMMIT with
+   * a final statement (sql-plan.ts finalQuery), so the rows it locks are released at once; the
+   * flush plan's first statement with the COMMIT. The COMMIT ends the transaction (and its SET
+   * LOCAL) before that write runs, so the write is its own implicit transaction with a normal,
+   * flushing commit, exactly as if sent after it. A failed statement makes the server skip the
+   * rest of its message: nothing after it runs, the COMMIT included, and the catch in
+   * transaction() rolls back. Statements in between run as named statements, one round trip each.
+   */
+  private async drive<T>(client: pg.PoolClient, begin: string, plan: Plan<T>, flush: ((result: T) => Plan<unknown> | null) | undefined): Promise<T> {
+    let pending: string | null = begin;
+    let step = plan.next();
+    for (;;) {
+      if (step.done === true) {
+        await this.commit(client, [...(pending === null ? [] : [pending])], flush?.(step.value) ?? null);
+        return step.value;
+      }
+      const op = step.value;
+      if (op.kind === 'query' && op.final === true) {
+        const end = plan.next();
+        if (end.done !== true) throw new Error('a plan went on after its final statement');
+        await this.commit(client, [...(pending === null ? [] : [pending]), await this.inline(client, op)], flush?.(end.value) ?? null);
+        return end.value;
+      }
+      if (pending !== null && op.kind === 'query') {
+        step = plan.next(lastResult(await client.query(`${pending}; ${await this.inline(client, op)}`)));
+      } else {
+        if (pending !== null) await client.query(pending);
+        step = plan.next(await this.exec(client, op));
+      }
+      pending = null;
+    }
+  }
+
+  /** `before`; COMMIT; the flush plan's first statement — one message — then the rest of the flush plan. */
+  private async commit(client: pg.PoolClient, before: string[], flushing: Plan<unknown> | null): Promise<void> {
+    const step = flushing?.next();
+    const first = step !== undefined && step.done !== true ? step.value : undefined;
+    const inlined = first?.kind === 'query' ? await this.inline(client, first) : undefined;
+    const res = await client.query([...before, 'COMMIT', ...(inlined === undefined ? [] : [inlined])].join('; '));
+    if (flushing === null || first === undefined) return;
+    const result = inlined === undefined ? await this.exec(client, first) : lastResult(res);
+    for (let next = flushing.next(result); next.done !== true; ) next = flushing.next(await this.exec(client, next.value));
+  }
+
+  /**
+   * A statement for a message of several (simple query protocol, which takes no parameters): a
+   * fixed statement as EXECUTE of a statement prepared once per connection with PREPARE (planned
+   * once, as a named statement is), a per-call one as its text; the values as quoted literals,
+   * which the server types from the statement just as it types pg's parameters (pg sends them as
+   * untyped text). PREPARE names (`fgwx_`) never clash with the protocol-level named statements.
+   */
+  private async inline(client: pg.PoolClient, op: Extract<Op, { kind: 'query' }>): Promise<string> {
+    const c = this.compile(op.stmt.text, op.stmt.prepared);
+    const values = c.names.map((n) => literal(op.params[n]));
+    if (c.name === undefined) return c.text.replace(PLACEHOLDER, (_, i: string) => values[Number(i) - 1] ?? 'NULL');
+    const name = `fgwx${c.name.slice('fgw'.length)}`;
+    let prepared = PREPARED.get(client);
+    if (prepared === undefined) PREPARED.set(client, (prepared = new Set()));
+    if (!prepared.has(name)) {
+      // Its own message: a PREPARE in a message that fails later would leave this set unsure.
+      await client.query(`PREPARE ${name} AS ${c.text}`);
+      prepared.add(name);
+    }
+    return values.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${values.join(', ')})`;
   }
 
   private async exec(db: PgPool | pg.PoolClient, op: Op): Promise<unknown> {

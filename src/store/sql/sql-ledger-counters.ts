@@ -8,7 +8,7 @@
 import { fits, type CounterRef } from '../../domain/budgets.js';
 import { budgetRefusal, reserveAmount, type CounterMove } from '../ledger-rules.js';
 import type { CounterTotals, ReserveInput, ReserveResult } from '../ledger-store.js';
-import { query, sql, type Plan, type SqlValue, type Statement } from './sql-plan.js';
+import { finalQuery, query, sql, type Plan, type SqlValue, type Statement } from './sql-plan.js';
 
 interface CounterRow {
   scope: string;
@@ -79,14 +79,22 @@ export class CountersFull extends Error {
   }
 }
 
-/** Charges a reservation's counters, in lock order, or throws CountersFull. */
-export function* chargeCounters(input: ReserveInput, refs: CounterRef[]): Plan<void> {
+/**
+ * Charges a reservation's counters, in lock order, or throws CountersFull. `final` (only for
+ * counters without a limit, which always take the charge): the statement ends the plan
+ * (sql-plan.ts finalQuery), so its count is not read.
+ */
+export function* chargeCounters(input: ReserveInput, refs: CounterRef[], final = false): Plan<void> {
   const params = counterParams(refs);
   refs.forEach((ref, i) => {
     const n = names(i);
     params[n.a] = reserveAmount(ref, input);
     params[n.l] = ref.limit;
   });
+  if (final) {
+    if (refs.some((r) => r.limit !== null)) throw new Error('a charge under a limit can refuse: it cannot be final');
+    return yield* finalQuery(chargeSql(refs), params);
+  }
   if ((yield* query(chargeSql(refs), params)).count !== refs.length) throw new CountersFull(refs);
 }
 
@@ -108,7 +116,9 @@ export function* refusal(input: ReserveInput, refs: CounterRef[]): Plan<ReserveR
 /**
  * Applies the moves that take a row out of `reserved` (ledger-rules.ts unchargeMoves), in lock
  * order. A counter that is missing (reserve always creates them) is created with the spend, so a
- * settlement of money fal billed is never lost to it.
+ * settlement of money fal billed is never lost to it. The statement cannot refuse, so it is the
+ * settle's final one: on Postgres the COMMIT goes with it and the hot counter rows are locked for
+ * no round trip at all (the caller must end its plan after it).
  */
 export function* moveCounters(moves: CounterMove[]): Plan<void> {
   const refs = moves.map((m) => m.ref);
@@ -124,7 +134,7 @@ export function* moveCounters(moves: CounterMove[]): Plan<void> {
       ON CONFLICT (scope, bucket) DO UPDATE SET spent_micro = budget_counters.spent_micro + excluded.spent_micro,
         reserved_micro = budget_counters.reserved_micro - ${perCounter(moves.length, 'r', () => true, '0')}`;
   });
-  yield* query(stmt, params);
+  yield* finalQuery(stmt, params);
 }
 
 /** Totals of counters in the order given (missing ones read as zero), from one statement: one snapshot. */

@@ -96,17 +96,24 @@ export function* reservePlan(input: ReserveInput, given: CounterRef[]): Plan<Res
   const fresh = input.freshLimits ? yield* readFreshLimits(input) : null;
   const applied = applyFreshLimits(input, given, fresh);
   if ('ok' in applied) throw new ReservationRefused(applied);
+  const limits = applied.inFlightLimits;
+  const result: ReserveResult = fresh === null ? { ok: true, row } : { ok: true, row, fresh };
+  if (limits?.key == null && limits?.global == null && applied.refs.every((r) => r.limit === null)) {
+    // Nothing can refuse this reservation any more: the charge is the final statement, and on
+    // Postgres its COMMIT goes with it, so a hot key's counter rows stay locked for no round trip.
+    yield* chargeCounters(input, applied.refs, true);
+    return result;
+  }
   yield* chargeCounters(input, applied.refs);
   // In-flight counts, this row excluded. The key's counters are locked by now, so reservations of
   // one key are serialised and each count sees its predecessors' rows. A gateway-wide cap takes
   // its lock after the counters (one lock order: whoever holds it waits for nothing else).
-  const limits = applied.inFlightLimits;
   const keyN = limits?.key != null ? (yield* count(W.keyInFlight, input.keyId)) - 1 : 0;
   if (limits?.global != null) yield* lock('global_inflight');
   const allN = limits?.global != null ? (yield* count(W.allInFlight, null)) - 1 : 0;
   const busy = concurrencyRefusal({ ...input, inFlightLimits: limits }, () => keyN, () => allN);
   if (busy) throw new ReservationRefused(busy);
-  return fresh === null ? { ok: true, row } : { ok: true, row, fresh };
+  return result;
 }
 
 function* count(stmt: Statement, keyId: string | null): Plan<number> {

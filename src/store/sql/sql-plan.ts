@@ -30,7 +30,12 @@ export function dynamicSql(text: string): Statement {
 }
 
 export type Op =
-  | { kind: 'query'; stmt: Statement; params: Params }
+  /**
+   * `final`: the plan's last statement, whose result the plan does not read (finalQuery): a
+   * transaction may send its COMMIT in the same message (Postgres), so the rows it locks are
+   * released without another round trip.
+   */
+  | { kind: 'query'; stmt: Statement; params: Params; final?: true }
   /** A transaction-scoped lock on a name: Postgres advisory lock; SQLite already holds the write lock. */
   | { kind: 'lock'; name: string };
 
@@ -48,6 +53,11 @@ export function* query<R = Record<string, unknown>>(stmt: Statement, params: Par
 
 export function* first<R>(stmt: Statement, params: Params = {}): Plan<R | undefined> {
   return (yield* query<R>(stmt, params)).rows[0];
+}
+
+/** A plan's last statement (see Op `final`): the plan must return right after it. */
+export function* finalQuery(stmt: Statement, params: Params = {}): Plan<void> {
+  yield { kind: 'query', stmt, params, final: true };
 }
 
 export function* lock(name: string): Plan<void> {
