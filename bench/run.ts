@@ -11,7 +11,8 @@
  *                                         connections split, vs one instance and SQLite gw-prod)
  *   npm run bench -- --pin           gateway/proxies on CPU 0, sim + load generator on CPU 1
  *   npm run bench -- --profile       CPU profile of the gateway's status path under S3 load
- *                                    (--profile=submit: S5 load; --profile-variant=gw-pg: another variant)
+ *                                    (--profile=submit: S5 load; --profile=run: S5r's sync call;
+ *                                    --profile-variant=gw-pg: another variant)
  *
  * Every server runs as its own child process against the simulated fal on loopback; every figure
  * is reported against baselines measured in the same run, interleaved. Postgres joins when
@@ -31,14 +32,14 @@ import { NoiseMeter } from './lib/noise.js';
 import { SCENARIOS, makePlan, variantsNeeded, type Plan, type Scenario } from './lib/plan.js';
 import { renderReport } from './lib/report.js';
 import { computeRatios, type Results } from './lib/results.js';
-import { statusCall, submitCall, type Variant } from './lib/targets.js';
+import { statusCall, submitCall, syncCall, type Variant } from './lib/targets.js';
 import { verdicts } from './lib/verdicts.js';
 import { bigBodies } from './scenarios/big-bodies.js';
 import { addedLatency } from './scenarios/latency.js';
 import { realisticMix } from './scenarios/mix.js';
 import { scaleOut } from './scenarios/scale-out.js';
 import { soak } from './scenarios/soak.js';
-import { syncRun } from './scenarios/sync-run.js';
+import { SYNC_BODIES, syncRun } from './scenarios/sync-run.js';
 import { fixedRate, maxThroughput } from './scenarios/throughput.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -51,7 +52,7 @@ interface Args {
   full: boolean;
   only: Scenario[];
   pin: boolean;
-  profile: 'status' | 'submit' | null;
+  profile: 'status' | 'submit' | 'run' | null;
   profileVariant: string;
   keep: boolean;
 }
@@ -63,6 +64,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--pin') args.pin = true;
     else if (a === '--profile' || a === '--profile=status') args.profile = 'status';
     else if (a === '--profile=submit') args.profile = 'submit';
+    else if (a === '--profile=run') args.profile = 'run';
     else if (a.startsWith('--profile-variant=')) args.profileVariant = a.slice('--profile-variant='.length);
     else if (a === '--keep') args.keep = true;
     else if (a.startsWith('--only=')) {
@@ -119,7 +121,7 @@ async function runScenarios(fleet: Fleet, plan: Plan, only: Scenario[], results:
   }
 }
 
-async function profileGateway(build: BuildPaths, workDir: string, path: 'status' | 'submit', id: string, postgresUrl: string | undefined): Promise<void> {
+async function profileGateway(build: BuildPaths, workDir: string, path: 'status' | 'submit' | 'run', id: string, postgresUrl: string | undefined): Promise<void> {
   const dir = join(repo, 'bench/results/profiles');
   mkdirSync(dir, { recursive: true });
   const fleet = await startFleet({ build, workDir, postgresUrl, parked: 50, want: (v) => v === id, gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], log });
@@ -128,7 +130,9 @@ async function profileGateway(build: BuildPaths, workDir: string, path: 'status'
     const gw = fleet.byId(id);
     if (gw === undefined || gw.kind !== 'gateway') throw new Error(`${id} is not a gateway variant that started (gw-pg needs BENCH_DATABASE_URL or TEST_DATABASE_URL)`);
     log(`profiling ${gw.label} under ${path} load, c=50, 15 s`);
-    const calls = (v: Variant) => (path === 'status' ? v.statusIds.map(statusCall) : [submitCall()]);
+    const calls = (v: Variant) => (path === 'status' ? v.statusIds.map(statusCall) : path === 'run' ? [syncCall(SYNC_BODIES.rendered)] : [submitCall()]);
+    // S5r's conditions for the sync call: the sim answers at once.
+    if (path === 'run') await fleet.setFaults({ latencyMs: 0 });
     const [row] = await maxThroughput([gw], calls, { rounds: 1, seconds: 15, warmupSeconds: 2, connections: 50 });
     log(`load: ${row?.rps.toFixed(0) ?? '?'} req/s, ${row?.cpuUsPerReq.toFixed(0) ?? '?'} µs CPU/req, event-loop delay p99 ${row?.eldP99Ms ?? '?'} ms`);
   } finally {
