@@ -175,7 +175,9 @@ export async function main(): Promise<void> {
   // Asynchronous writes: a request's line is handed to libuv instead of a write(2) on the event
   // loop (the submit profile had sync log writes at 4 % of the gateway's CPU). Lines still pending
   // are written at exit (pino flushes its destination on 'exit'); a SIGKILL can lose the last few.
-  const logger = pino(loggerOptions(config.logLevel), pino.destination({ fd: 1, sync: false }));
+  // maxLength: if stdout stops draining (a full pipe, a stuck log driver), lines past 16 MiB of
+  // backlog are dropped instead of growing the heap until the process dies.
+  const logger = pino(loggerOptions(config.logLevel), pino.destination({ fd: 1, sync: false, maxLength: 16 * 1024 * 1024 }));
   const gateway = await startGateway(config, logger);
   // One line with what an operator checks first: where state lives, Redis, admin mode.
   logger.info({ url: gateway.url, ...startupFacts(config), env_file: envFile ?? 'none' }, 'fal-gateway listening');

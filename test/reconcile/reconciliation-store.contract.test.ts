@@ -51,6 +51,23 @@ describeBackends('ReconciliationStore', (fresh) => {
     expect(rows.find((r) => r.id === 'in')).toMatchObject({ state: 'settled', billedUnits: 1, settledMicro: 20_000, settledAt: '2026-03-10T10:10:01.000Z' });
   });
 
+  it('returns the window oldest first by created_at, ties in byte order of the id, open and settled rows interleaved', async () => {
+    const { ledger, reconciliation } = await (await fresh()).open();
+    const at = '2026-03-10T10:05:00.000Z';
+    for (const [id, created, open] of [
+      ['b-open', at, true],
+      ['B-settled', at, false],
+      ['a-settled', at, false],
+      ['z-early', '2026-03-10T09:00:00.000Z', true],
+      ['c-late', '2026-03-10T11:00:00.000Z', false],
+    ] as const) {
+      expect((await ledger.reserve(reserveInput({ id, at: created }))).ok).toBe(true);
+      if (!open) await ledger.settle(id, settleInput(20_000, { at: '2026-03-10T11:30:00.000Z' }));
+    }
+    const rows = await reconciliation.ledgerRows('2026-03-10T10:00:00.000Z', '2026-03-10T12:00:00.000Z');
+    expect(rows.map((r) => r.id)).toEqual(['z-early', 'B-settled', 'a-settled', 'b-open', 'c-late']);
+  });
+
   it('gives the lease to one of two instances, renews it for its holder and hands it over once it lapses', async () => {
     const db = await fresh();
     const [a, b] = [await db.open(), await db.open()];

@@ -104,6 +104,31 @@ describe('SQLite group commit', () => {
     expect(before).toEqual([0, 1, 2, 3]);
   });
 
+  it('when SQLite itself ends the transaction on a plan\'s error, rejects that plan and the ones before it with that error and runs the later ones', async () => {
+    const { db, path } = await freshDb();
+    await db.transaction(insert(5));
+    // OR ROLLBACK: a conflict makes SQLite roll back the whole transaction, not just the statement.
+    function* rollsBackEverything(): Plan<number> {
+      return (yield* query(sql("INSERT OR ROLLBACK INTO gc_test (id, note) VALUES (5, 'again')"))).count;
+    }
+    const results = await Promise.allSettled([db.write(insert(1)), db.write(rollsBackEverything()), db.write(insert(3)), db.write(insert(4))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    const [lost, culprit] = results.slice(0, 2) as [PromiseRejectedResult, PromiseRejectedResult];
+    expect(db.isUniqueViolation(culprit.reason)).toBe(true);
+    // The first plan's write went with the transaction: it is told the real cause, not "no transaction".
+    expect(lost.reason).toBe(culprit.reason);
+    const ids = (await db.run(query<{ id: number }>(sql('SELECT id FROM gc_test ORDER BY id')))).rows.map((r) => r.id);
+    expect(ids).toEqual([3, 4, 5]);
+    expect(rowsSeenByAnotherConnection(path)).toBe(3);
+  });
+
+  it('commits a turn of more writes than one batch holds, every one of them', async () => {
+    const { db, path } = await freshDb();
+    const all = await Promise.all(Array.from({ length: 600 }, (_, i) => db.write(insert(i + 1))));
+    expect(all.every((n) => n === 1)).toBe(true);
+    expect(rowsSeenByAnotherConnection(path)).toBe(600);
+  });
+
   it('commits the writes still queued when the database closes', async () => {
     const { db, path } = await freshDb();
     const pending = [db.write(insert(1)), db.transaction(insert(2))];

@@ -1,9 +1,14 @@
 /**
  * The one query layer under the SQLite and Postgres stores. A store method is written once, as a
  * plan: a generator that yields statements and gets their results back. Each database runs plans
- * its own way (sqlite-db.ts, postgres-db.ts): SQLite synchronously, inside one BEGIN IMMEDIATE
- * transaction that never yields the event loop (better-sqlite3 is synchronous, so nothing can
- * interleave); Postgres asynchronously, on one pooled connection between BEGIN and COMMIT.
+ * its own way (sqlite-db.ts, postgres-db.ts): SQLite synchronously, a write transaction inside a
+ * BEGIN IMMEDIATE it shares with the other writes of the same event-loop turn (group commit; each
+ * plan in its own savepoint, nothing interleaves with it); Postgres asynchronously, on one pooled
+ * connection between BEGIN and COMMIT.
+ *
+ * Ordering on SQLite: `run` executes at once, `transaction` and `write` at the end of the turn.
+ * A read sees a write only once the write's promise has resolved (await it first), and a write
+ * made with `run` may commit before writes queued earlier in the same turn.
  *
  * Statement text is written once in Postgres spelling with `@name` parameters; each database
  * compiles a text once (sql-text.ts) and keeps it prepared (better-sqlite3 statements, Postgres
@@ -80,8 +85,9 @@ export interface SqlDb {
    */
   transaction<T>(plan: Plan<T>, flush?: (result: T) => Plan<unknown> | null): Promise<T>;
   /**
-   * Runs a plan of one write statement. Postgres runs it like `run`; SQLite commits it with the
-   * other writes of the same turn (sqlite-db.ts, group commit).
+   * Runs a plan of one write statement. Postgres runs it like `run` (each statement commits on its
+   * own: a plan of several would not be atomic there); SQLite commits it with the other writes of
+   * the same turn (sqlite-db.ts, group commit).
    */
   write<T>(plan: Plan<T>): Promise<T>;
   isUniqueViolation(err: unknown): boolean;

@@ -1,10 +1,11 @@
 /**
  * SqlDb on the embedded SQLite database (better-sqlite3). WAL + synchronous=NORMAL: committed rows
  * survive a process crash (kill -9), and a commit does not fsync, which matters because
- * better-sqlite3 blocks the event loop (docs/reliability.md). Plans run synchronously: a
- * transaction is BEGIN IMMEDIATE, taking the write lock before its first read, so a reservation's
- * check-and-charge is atomic against every connection to the file (busy_timeout makes a second
- * writer wait instead of failing).
+ * better-sqlite3 blocks the event loop (docs/reliability.md). Reads run at once; write
+ * transactions are grouped per event-loop turn (SqliteDb.transaction) inside BEGIN IMMEDIATE, which
+ * takes the write lock before the first read, so a reservation's check-and-charge is atomic against
+ * every connection to the file (busy_timeout makes a second writer wait instead of failing).
+ * docs/store.md.
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -50,6 +51,14 @@ interface Queued {
   reject: (err: Error) => void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; err: Error };
+
+/**
+ * Plans per COMMIT at most: the write lock is held for one batch, and other processes on the file
+ * wait for it (busy_timeout); the rest of a longer queue goes in the next turn.
+ */
+const MAX_BATCH = 256;
+
 /**
  * Captured at load: tests that fake timers must not stall the database (a faked setImmediate
  * would hold every queued write until the test advanced its clock).
@@ -67,19 +76,22 @@ class SqliteDb implements SqlDb {
   constructor(private readonly db: Database.Database) {
     this.inTx = db.transaction(<T>(plan: Plan<T>): T => drive(plan, this.exec));
     // Nested in `group`, each inTx call is a SAVEPOINT (better-sqlite3): a plan that throws rolls
-    // back its own writes and none of the others'.
-    this.group = db.transaction((batch: Queued[]): Array<{ ok: true; value: unknown } | { ok: false; err: Error }> =>
-      batch.map((q) => {
-        // SQLite ends a transaction itself on some errors (disk full, I/O): what ran before is
-        // gone and COMMIT will fail, so nothing more runs, least of all outside a transaction.
-        if (!this.db.inTransaction) return { ok: false as const, err: new Error('SQLite rolled back the group transaction') };
+    // back its own writes and none of the others'. Runs the batch until SQLite itself ends the
+    // transaction (disk full, I/O error: then what ran before is gone and COMMIT would fail);
+    // the plans after that point have not run and are returned to the queue.
+    this.group = db.transaction((batch: Queued[]): Outcome[] => {
+      const outcomes: Outcome[] = [];
+      for (const q of batch) {
         try {
-          return { ok: true as const, value: this.inTx(q.plan) };
+          outcomes.push({ ok: true, value: this.inTx(q.plan) });
         } catch (err) {
-          return { ok: false as const, err: asError(err) };
+          outcomes.push({ ok: false, err: asError(err) });
+          // Throwing ends the outer transaction function; better-sqlite3 then skips its COMMIT.
+          if (!this.db.inTransaction) throw new BatchLost(asError(err), outcomes.length);
         }
-      }),
-    );
+      }
+      return outcomes;
+    });
   }
 
   run<T>(plan: Plan<T>): Promise<T> {
@@ -93,13 +105,16 @@ class SqliteDb implements SqlDb {
   /**
    * Group commit: write transactions asked for in the same turn of the event loop (the requests
    * whose bytes arrived together, the answers fal sent together) run one after another in one
-   * BEGIN IMMEDIATE … COMMIT, each in its own savepoint, and each promise settles after that
-   * COMMIT. A commit's cost (WAL frames for every page it touched, the WAL index) is then paid
-   * once per turn instead of once per write, and the pages a burst of inserts shares (a ledger
-   * index's last leaf) are written once. Each plan still runs alone and in order with the write
-   * lock taken before its first read, so its checks and writes are as atomic as before; a plan
-   * that throws is rolled back to its savepoint and rejects alone. No flush argument: a WAL
-   * commit here never waits for the disk (synchronous=NORMAL).
+   * BEGIN IMMEDIATE … COMMIT (up to MAX_BATCH), each in its own savepoint, and each promise
+   * settles after that COMMIT. A commit's cost (WAL frames for every page it touched, the WAL
+   * index) is then paid once per turn instead of once per write, and the pages a burst of inserts
+   * shares (a ledger index's last leaf) are written once. Each plan still runs alone and in order
+   * with the write lock taken before its first read, so its checks and writes are as atomic as
+   * before; a plan that throws is rolled back to its savepoint and rejects alone. If SQLite ends
+   * the transaction itself on a plan's error, that plan and the ones before it (whose writes went
+   * with it) reject with that error and the later ones run in the next turn; if the COMMIT fails,
+   * every plan of the batch rejects with its error. No flush argument: a WAL commit here never
+   * waits for the disk (synchronous=NORMAL).
    */
   transaction<T>(plan: Plan<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('The SQLite database is closed'));
@@ -109,15 +124,15 @@ class SqliteDb implements SqlDb {
     });
   }
 
-  /** A single-statement write, grouped like a transaction (Postgres runs it on its own). */
+  /** A one-statement write, grouped like a transaction (Postgres runs it on its own). */
   write<T>(plan: Plan<T>): Promise<T> {
     return this.transaction(plan);
   }
 
   private readonly commitQueued = (): void => {
-    const batch = this.queued;
-    this.queued = [];
+    const batch = this.queued.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
+    if (this.queued.length > 0) nextTurn(this.commitQueued);
     if (batch.length === 1) {
       // Alone in its turn: no savepoint needed.
       const [q] = batch as [Queued];
@@ -128,10 +143,19 @@ class SqliteDb implements SqlDb {
       }
       return;
     }
-    let outcomes;
+    let outcomes: Outcome[];
     try {
       outcomes = this.group.immediate(batch);
     } catch (err) {
+      if (err instanceof BatchLost) {
+        for (const q of batch.slice(0, err.ran)) q.reject(err.cause);
+        const rest = batch.slice(err.ran);
+        if (rest.length > 0) {
+          if (this.queued.length === 0) nextTurn(this.commitQueued);
+          this.queued.unshift(...rest);
+        }
+        return;
+      }
       // BEGIN or COMMIT failed (busy past busy_timeout, disk full): nothing of the batch is written.
       for (const q of batch) q.reject(asError(err));
       return;
@@ -153,7 +177,7 @@ class SqliteDb implements SqlDb {
 
   close(): Promise<void> {
     // Writes already asked for are committed, not dropped.
-    this.commitQueued();
+    while (this.queued.length > 0) this.commitQueued();
     this.closed = true;
     this.db.close();
     return Promise.resolve();
@@ -190,6 +214,16 @@ function bindable(params: Params): Params {
     return out;
   }
   return params;
+}
+
+/** SQLite ended the group transaction on the error of the `ran`-th plan; `cause` is that error. */
+class BatchLost extends Error {
+  constructor(
+    override readonly cause: Error,
+    readonly ran: number,
+  ) {
+    super(cause.message);
+  }
 }
 
 function hasCode(err: unknown, code: string): boolean {
