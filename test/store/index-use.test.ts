@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteDb } from '../../src/store/sql/sqlite-db.js';
+import { bindable, openSqliteDb } from '../../src/store/sql/sqlite-db.js';
 import type { Op, Params, Plan, SqlDb } from '../../src/store/sql/sql-plan.js';
 import { sqliteText } from '../../src/store/sql/sql-text.js';
 import { sqlStores } from '../../src/store/stores.js';
@@ -65,10 +65,6 @@ function aliases(text: string): Map<string, string> {
     if (table !== undefined && alias !== undefined && !/^(WHERE|ON|JOIN|LEFT|INNER|GROUP|ORDER|LIMIT|SET|UNION|USING)$/i.test(alias)) out.set(alias, table);
   }
   return out;
-}
-
-function bindable(params: Params): Record<string, string | number | null | Buffer> {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 1 : 0) : v]));
 }
 
 const auth = (key: string) => ({ authorization: `Key ${key}`, 'content-type': 'application/json' });

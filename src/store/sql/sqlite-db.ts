@@ -206,7 +206,7 @@ class SqliteDb implements SqlDb {
 }
 
 /** SQLite has no booleans: they bind as 1 and 0 (params are copied only when they hold one). */
-function bindable(params: Params): Params {
+export function bindable(params: Params): Params {
   for (const name in params) {
     if (typeof params[name] !== 'boolean') continue;
     const out: Record<string, SqlValue> = { ...params };
