@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgres, type PgPool } from '../../src/store/sql/postgres-pool.js';
 import { MIGRATIONS } from '../../src/store/sql/migrations.js';
+import { PostgresDb } from '../../src/store/sql/postgres-db.js';
+import { dynamicSql, finalQuery, first, query, sql, type Plan } from '../../src/store/sql/sql-plan.js';
 import { createSchema, dropSchema, postgresSkipReason, postgresUrl } from './store-backends.js';
 
 const suite = postgresSkipReason === undefined ? describe : describe.skip;
@@ -30,6 +32,30 @@ suite(title, () => {
     pools.push(pool);
     return pool;
   }
+
+  it('sends values inlined into a transaction\'s messages exactly as bound parameters would (quotes, backslashes, bytes, nulls)', async () => {
+    const pool = await open(await schema());
+    await pool.query('CREATE TABLE inline_test (id INT PRIMARY KEY, t TEXT, b BYTEA, n BIGINT, f BOOLEAN)');
+    const db = new PostgresDb(pool);
+    const tricky = ["it's", 'back\\slash \\x41', "'); DROP TABLE inline_test; --", 'ünï\u00a0cødé $1 $$ @x', ''];
+    const insert = sql('INSERT INTO inline_test (id, t, b, n, f) VALUES (@id, @t, @b, @n::bigint, @f)');
+    const read = sql('SELECT t, b, n::text AS n, f FROM inline_test WHERE id = @id');
+    // Each alone in its transaction: the statement travels inlined, with BEGIN and COMMIT.
+    for (const [i, t] of tricky.entries()) await db.transaction(finalQuery(insert, { id: i, t, b: Buffer.from([0, 39, 92, 255, i]), n: 2 ** 53 - 1 - i, f: i % 2 === 0 }));
+    function* plan(): Plan<void> {
+      // A statement built per call is never inlined; the final one goes with COMMIT, the flush after it.
+      yield* query(dynamicSql('UPDATE inline_test SET t = @t WHERE id = @id'), { id: 99, t: "not ' spliced" });
+      yield* finalQuery(insert, { id: 100, t: null as unknown as string, b: null as unknown as Buffer, n: 0, f: false });
+    }
+    await db.transaction(plan(), () => query(insert, { id: 101, t: "flush's", b: Buffer.alloc(0), n: 1, f: true }));
+    for (const [i, t] of tricky.entries()) {
+      const row = await db.run(first<{ t: string; b: Buffer; n: string; f: boolean }>(read, { id: i }));
+      expect(row).toEqual({ t, b: Buffer.from([0, 39, 92, 255, i]), n: String(2 ** 53 - 1 - i), f: i % 2 === 0 });
+    }
+    expect(await db.run(first(read, { id: 100 }))).toEqual({ t: null, b: null, n: '0', f: false });
+    expect(await db.run(first(read, { id: 101 }))).toEqual({ t: "flush's", b: Buffer.alloc(0), n: '1', f: true });
+    expect((await pool.query('SELECT COUNT(*)::int AS n FROM inline_test')).rows[0]).toEqual({ n: 7 });
+  });
 
   it('lets several pools migrate one schema at the same time, applying each migration once', async () => {
     const name = await schema();

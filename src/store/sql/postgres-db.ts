@@ -20,8 +20,6 @@ interface Compiled {
   name: string | undefined;
 }
 
-const PLACEHOLDER = /\$(\d+)/g;
-
 /** A parameter as a Postgres literal: the text pg would send for it, quoted (untyped), or NULL. */
 function literal(value: SqlValue | undefined): string {
   if (value === undefined) throw new Error('a statement parameter is missing');
@@ -114,14 +112,15 @@ export class PostgresDb implements SqlDb {
         return step.value;
       }
       const op = step.value;
+      const inlined = op.kind === 'query' && (pending !== null || op.final === true) ? await this.inline(client, op) : undefined;
       if (op.kind === 'query' && op.final === true) {
-        const end = plan.next();
+        const end = plan.next(inlined === undefined ? await this.execAfter(client, pending, op) : undefined);
         if (end.done !== true) throw new Error('a plan went on after its final statement');
-        await this.commit(client, [...(pending === null ? [] : [pending]), await this.inline(client, op)], flush?.(end.value) ?? null);
+        await this.commit(client, inlined === undefined ? [] : [...(pending === null ? [] : [pending]), inlined], flush?.(end.value) ?? null);
         return end.value;
       }
-      if (pending !== null && op.kind === 'query') {
-        step = plan.next(lastResult(await client.query(`${pending}; ${await this.inline(client, op)}`)));
+      if (pending !== null && inlined !== undefined) {
+        step = plan.next(lastResult(await client.query(`${pending}; ${inlined}`)));
       } else {
         if (pending !== null) await client.query(pending);
         step = plan.next(await this.exec(client, op));
@@ -141,17 +140,25 @@ export class PostgresDb implements SqlDb {
     for (let next = flushing.next(result); next.done !== true; ) next = flushing.next(await this.exec(client, next.value));
   }
 
+  /** `pending` (BEGIN) on its own, then `op` as a parameterised statement. */
+  private async execAfter(client: pg.PoolClient, pending: string | null, op: Op): Promise<unknown> {
+    if (pending !== null) await client.query(pending);
+    return this.exec(client, op);
+  }
+
   /**
-   * A statement for a message of several (simple query protocol, which takes no parameters): a
-   * fixed statement as EXECUTE of a statement prepared once per connection with PREPARE (planned
-   * once, as a named statement is), a per-call one as its text; the values as quoted literals,
-   * which the server types from the statement just as it types pg's parameters (pg sends them as
-   * untyped text). PREPARE names (`fgwx_`) never clash with the protocol-level named statements.
+   * A fixed statement for a message of several (simple query protocol, which takes no
+   * parameters): EXECUTE of a statement prepared once per connection with PREPARE (planned once,
+   * as a named statement is), the values as quoted literals, which the server types from the
+   * statement just as it types pg's parameters (pg sends them as untyped text). PREPARE names
+   * (`fgwx_`) never clash with the protocol-level named statements. A statement built per call
+   * (dynamicSql) is not inlined (undefined): it goes as its own parameterised message, so no value
+   * is ever spliced into statement text.
    */
-  private async inline(client: pg.PoolClient, op: Extract<Op, { kind: 'query' }>): Promise<string> {
+  private async inline(client: pg.PoolClient, op: Extract<Op, { kind: 'query' }>): Promise<string | undefined> {
     const c = this.compile(op.stmt.text, op.stmt.prepared);
+    if (c.name === undefined) return undefined;
     const values = c.names.map((n) => literal(op.params[n]));
-    if (c.name === undefined) return c.text.replace(PLACEHOLDER, (_, i: string) => values[Number(i) - 1] ?? 'NULL');
     const name = `fgwx${c.name.slice('fgw'.length)}`;
     let prepared = PREPARED.get(client);
     if (prepared === undefined) PREPARED.set(client, (prepared = new Set()));
