@@ -267,4 +267,18 @@ export const MIGRATIONS: readonly Migration[] = [
   // an index of those rows only; through ledger_created_id it walked the ledger from its first row
   // every 5 s (test/store/index-use.test.ts).
   `CREATE INDEX ledger_idempotency_created ON ledger_entries (created_at) WHERE idempotency_key IS NOT NULL`,
+  // 20: fgw_guard (sql-plan.ts GuardFailed): a statement that calls it with a false condition fails,
+  // so a reservation sent to Postgres in one message with its COMMIT rolls back when its own checks
+  // fail (sql-ledger-reserve.ts). SQLite registers the same function on each connection.
+  {
+    postgres: `CREATE FUNCTION fgw_guard(ok boolean) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fgw$
+       BEGIN
+         IF ok IS NOT TRUE THEN
+           RAISE EXCEPTION 'fgw_guard: condition false' USING ERRCODE = 'FGW01';
+         END IF;
+         RETURN TRUE;
+       END
+     $fgw$`,
+    sqlite: `-- fgw_guard is a function of the connection (sqlite-db.ts): nothing to store`,
+  },
 ];

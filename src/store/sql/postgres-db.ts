@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { isStoreUnavailable } from '../../errors.js';
-import { driveAsync, type Op, type Plan, type SqlDb, type SqlValue } from './sql-plan.js';
+import { driveAsync, GUARD_SQLSTATE, GuardFailed, type LockOp, type Op, type Plan, type QueryOp, type SqlDb, type SqlValue } from './sql-plan.js';
 import { postgresText } from './sql-text.js';
 import type { PgPool } from './postgres-pool.js';
 
@@ -28,11 +28,19 @@ function literal(value: SqlValue | undefined): string {
   return pg.escapeLiteral(String(value));
 }
 
-/** The result of a message's last statement (pg answers a message of several with an array). */
-function lastResult(res: pg.QueryResult | pg.QueryResult[]): { rows: unknown[]; count: number } {
-  const r = Array.isArray(res) ? res[res.length - 1] : res;
-  return { rows: (r?.rows ?? []) as unknown[], count: r?.rowCount ?? 0 };
+/** The results of a message's statements, one each, in order (pg answers one statement without an array). */
+function resultsOf(res: pg.QueryResult | pg.QueryResult[]): { rows: unknown[]; count: number }[] {
+  return (Array.isArray(res) ? res : [res]).map((r) => ({ rows: (r?.rows ?? []) as unknown[], count: r?.rowCount ?? 0 }));
 }
+
+/** The result of a message's last statement. */
+function lastResult(res: pg.QueryResult | pg.QueryResult[]): { rows: unknown[]; count: number } {
+  const all = resultsOf(res);
+  return all[all.length - 1] ?? { rows: [], count: 0 };
+}
+
+/** What a transaction runs after its COMMIT: a plan of its own, or one chosen from the result. */
+type Flush<T> = Plan<unknown> | ((result: T) => Plan<unknown> | null);
 
 /** Statements PREPAREd on each connection (inline); a new connection is a new client. */
 const PREPARED = new WeakMap<pg.ClientBase, Set<string>>();
@@ -54,7 +62,7 @@ export class PostgresDb implements SqlDb {
     return this.run(plan);
   }
 
-  async transaction<T>(plan: Plan<T>, flush?: (result: T) => Plan<unknown> | null): Promise<T> {
+  async transaction<T>(plan: Plan<T>, flush?: Flush<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     // A checked-out client has no 'error' listener (pg-pool removes its own), so a connection lost
@@ -64,7 +72,7 @@ export class PostgresDb implements SqlDb {
     client.on('error', onError);
     try {
       // LOCAL: the setting ends with the transaction.
-      return await this.drive(client, flush ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN', plan, flush);
+      return await this.drive(client, flush ? ['BEGIN', 'SET LOCAL synchronous_commit TO off'] : ['BEGIN'], plan, flush);
     } catch (err) {
       if (isStoreUnavailable(err)) {
         // Lost or timed out: a ROLLBACK would wait out another timeout behind the stuck statement.
@@ -74,7 +82,7 @@ export class PostgresDb implements SqlDb {
         // A failed ROLLBACK means a broken connection: release(broken) then discards it.
         await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
       }
-      throw err;
+      throw err instanceof Error && 'code' in err && err.code === GUARD_SQLSTATE ? new GuardFailed() : err;
     } finally {
       client.removeListener('error', onError);
       client.release(broken);
@@ -96,54 +104,114 @@ export class PostgresDb implements SqlDb {
   /**
    * Runs a transaction plan in as few round trips as the plan allows, with the simple query
    * protocol's several statements per message: BEGIN goes with the first statement; COMMIT with
-   * a final statement (sql-plan.ts finalQuery), so the rows it locks are released at once; the
-   * flush plan's first statement with the COMMIT. The COMMIT ends the transaction (and its SET
+   * a final statement or batch (sql-plan.ts), so the rows it locks are released at once; the
+   * flush plan's first statement with the COMMIT (when the flush is chosen from the result of a
+   * final batch, it follows in a message of its own). The COMMIT ends the transaction (and its SET
    * LOCAL) before that write runs, so the write is its own implicit transaction with a normal,
    * flushing commit, exactly as if sent after it. A failed statement makes the server skip the
    * rest of its message: nothing after it runs, the COMMIT included, and the catch in
    * transaction() rolls back. Statements in between run as named statements, one round trip each.
    */
-  private async drive<T>(client: pg.PoolClient, begin: string, plan: Plan<T>, flush: ((result: T) => Plan<unknown> | null) | undefined): Promise<T> {
-    let pending: string | null = begin;
+  private async drive<T>(client: pg.PoolClient, begin: string[], plan: Plan<T>, flush: Flush<T> | undefined): Promise<T> {
+    let pending = begin;
+    const flushOf = (result: T): Plan<unknown> | null => (flush === undefined ? null : typeof flush === 'function' ? flush(result) : flush);
     let step = plan.next();
     for (;;) {
       if (step.done === true) {
-        await this.commit(client, [...(pending === null ? [] : [pending])], flush?.(step.value) ?? null);
+        await this.commit(client, pending, flushOf(step.value));
         return step.value;
       }
       const op = step.value;
-      const inlined = op.kind === 'query' && (pending !== null || op.final === true) ? await this.inline(client, op) : undefined;
+      if (op.kind === 'batch') {
+        const texts = await this.inlineAll(client, op.ops);
+        if (texts === undefined) {
+          // A statement built per call is never inlined: each goes as its own message.
+          if (pending.length > 0) await client.query(pending.join('; '));
+          pending = [];
+          const results: unknown[] = [];
+          for (const each of op.ops) results.push(await this.exec(client, each));
+          step = plan.next(results);
+          if (op.final) return this.ended(client, plan, step, flushOf);
+          continue;
+        }
+        const sent = [...pending, ...texts];
+        const all = op.final
+          ? await this.commit(client, sent, typeof flush === 'function' ? null : (flush ?? null))
+          : resultsOf(await client.query(sent.join('; ')));
+        step = plan.next(all.slice(pending.length, pending.length + texts.length).map((r, i) => (op.ops[i]?.kind === 'lock' ? undefined : r)));
+        pending = [];
+        if (!op.final) continue;
+        if (step.done !== true) throw new Error('a plan went on after its final batch');
+        // The COMMIT went with the batch; a flush chosen from the result follows on its own.
+        const chosen = typeof flush === 'function' ? flush(step.value) : null;
+        if (chosen !== null) await driveAsync(chosen, (o) => this.exec(client, o));
+        return step.value;
+      }
+      const inlined = op.kind === 'query' && (pending.length > 0 || op.final === true) ? await this.inline(client, op) : undefined;
       if (op.kind === 'query' && op.final === true) {
         const end = plan.next(inlined === undefined ? await this.execAfter(client, pending, op) : undefined);
         if (end.done !== true) throw new Error('a plan went on after its final statement');
-        await this.commit(client, inlined === undefined ? [] : [...(pending === null ? [] : [pending]), inlined], flush?.(end.value) ?? null);
+        await this.commit(client, inlined === undefined ? [] : [...pending, inlined], flushOf(end.value));
         return end.value;
       }
-      if (pending !== null && inlined !== undefined) {
-        step = plan.next(lastResult(await client.query(`${pending}; ${inlined}`)));
+      if (pending.length > 0 && inlined !== undefined) {
+        step = plan.next(lastResult(await client.query([...pending, inlined].join('; '))));
       } else {
-        if (pending !== null) await client.query(pending);
+        if (pending.length > 0) await client.query(pending.join('; '));
         step = plan.next(await this.exec(client, op));
       }
-      pending = null;
+      pending = [];
     }
   }
 
-  /** `before`; COMMIT; the flush plan's first statement — one message — then the rest of the flush plan. */
-  private async commit(client: pg.PoolClient, before: string[], flushing: Plan<unknown> | null): Promise<void> {
+  /** After a final batch run without inlining: the plan has returned; COMMIT, then the flush. */
+  private async ended<T>(client: pg.PoolClient, plan: Plan<T>, step: IteratorResult<unknown, T>, flushOf: (result: T) => Plan<unknown> | null): Promise<T> {
+    if (step.done !== true) {
+      plan.return(undefined as T);
+      throw new Error('a plan went on after its final batch');
+    }
+    await this.commit(client, [], flushOf(step.value));
+    return step.value;
+  }
+
+  /**
+   * `before`; COMMIT; the flush plan's first statement — one message — then the rest of the flush
+   * plan; returns the message's results, one per statement.
+   */
+  private async commit(client: pg.PoolClient, before: string[], flushing: Plan<unknown> | null): Promise<{ rows: unknown[]; count: number }[]> {
     const step = flushing?.next();
     const first = step !== undefined && step.done !== true ? step.value : undefined;
     const inlined = first?.kind === 'query' ? await this.inline(client, first) : undefined;
-    const res = await client.query([...before, 'COMMIT', ...(inlined === undefined ? [] : [inlined])].join('; '));
-    if (flushing === null || first === undefined) return;
-    const result = inlined === undefined ? await this.exec(client, first) : lastResult(res);
-    for (let next = flushing.next(result); next.done !== true; ) next = flushing.next(await this.exec(client, next.value));
+    const res = resultsOf(await client.query([...before, 'COMMIT', ...(inlined === undefined ? [] : [inlined])].join('; ')));
+    if (flushing === null || first === undefined) return res;
+    // The rest of the flush plan, statement by statement.
+    let result = inlined === undefined ? await this.execAny(client, first) : res[res.length - 1];
+    for (let next = flushing.next(result); next.done !== true; next = flushing.next(result)) result = await this.execAny(client, next.value);
+    return res;
+  }
+
+  private async execAny(client: pg.PoolClient, o: Op): Promise<unknown> {
+    if (o.kind !== 'batch') return this.exec(client, o);
+    const results: unknown[] = [];
+    for (const each of o.ops) results.push(await this.exec(client, each));
+    return results;
   }
 
   /** `pending` (BEGIN) on its own, then `op` as a parameterised statement. */
-  private async execAfter(client: pg.PoolClient, pending: string | null, op: Op): Promise<unknown> {
-    if (pending !== null) await client.query(pending);
+  private async execAfter(client: pg.PoolClient, pending: string[], op: QueryOp): Promise<unknown> {
+    if (pending.length > 0) await client.query(pending.join('; '));
     return this.exec(client, op);
+  }
+
+  /** Every op of a batch as text for one message, or undefined if one is a statement built per call. */
+  private async inlineAll(client: pg.PoolClient, ops: (QueryOp | LockOp)[]): Promise<string[] | undefined> {
+    const texts: string[] = [];
+    for (const o of ops) {
+      const text = o.kind === 'lock' ? `SELECT pg_advisory_xact_lock(${PLAN_LOCK_CLASS}, hashtext(${pg.escapeLiteral(o.name)} || current_schema()))` : await this.inline(client, o);
+      if (text === undefined) return undefined;
+      texts.push(text);
+    }
+    return texts;
   }
 
   /**
@@ -155,7 +223,7 @@ export class PostgresDb implements SqlDb {
    * (dynamicSql) is not inlined (undefined): it goes as its own parameterised message, so no value
    * is ever spliced into statement text.
    */
-  private async inline(client: pg.PoolClient, op: Extract<Op, { kind: 'query' }>): Promise<string | undefined> {
+  private async inline(client: pg.PoolClient, op: QueryOp): Promise<string | undefined> {
     const c = this.compile(op.stmt.text, op.stmt.prepared);
     if (c.name === undefined) return undefined;
     const values = c.names.map((n) => literal(op.params[n]));
@@ -170,7 +238,7 @@ export class PostgresDb implements SqlDb {
     return values.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${values.join(', ')})`;
   }
 
-  private async exec(db: PgPool | pg.PoolClient, op: Op): Promise<unknown> {
+  private async exec(db: PgPool | pg.PoolClient, op: QueryOp | LockOp): Promise<unknown> {
     if (op.kind === 'lock') {
       // Per schema, so gateways sharing a database but not a schema never wait on each other.
       await db.query({

@@ -8,7 +8,7 @@
 import { fits, type CounterRef } from '../../domain/budgets.js';
 import { budgetRefusal, reserveAmount, type CounterMove } from '../ledger-rules.js';
 import type { CounterTotals, ReserveInput, ReserveResult } from '../ledger-store.js';
-import { finalQuery, query, sql, type Plan, type SqlValue, type Statement } from './sql-plan.js';
+import { finalQuery, query, sql, type Plan, type QueryOp, type SqlValue, type Statement } from './sql-plan.js';
 
 interface CounterRow {
   scope: string;
@@ -61,7 +61,7 @@ function names(i: number): { s: string; b: string; a: string; l: string; p: stri
   return n;
 }
 
-function counterParams(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Record<string, SqlValue> {
+export function counterParams(refs: Pick<CounterRef, 'scope' | 'bucket'>[]): Record<string, SqlValue> {
   const params: Record<string, SqlValue> = {};
   refs.forEach((ref, i) => {
     const n = names(i);
@@ -80,22 +80,31 @@ export class CountersFull extends Error {
 }
 
 /**
+ * The charge of a reservation's counters, in lock order: each where it fits its limit, or with
+ * `unchecked` every one whatever its limit (a guard statement after it checks the totals).
+ */
+export function chargeOp(input: ReserveInput, refs: CounterRef[], unchecked = false): QueryOp {
+  const params = counterParams(refs);
+  refs.forEach((ref, i) => {
+    const n = names(i);
+    params[n.a] = reserveAmount(ref, input);
+    params[n.l] = unchecked ? null : ref.limit;
+  });
+  return { kind: 'query', stmt: chargeSql(unchecked ? refs.map((r) => ({ ...r, limit: null })) : refs), params };
+}
+
+/**
  * Charges a reservation's counters, in lock order, or throws CountersFull. `final` (only for
  * counters without a limit, which always take the charge): the statement ends the plan
  * (sql-plan.ts finalQuery), so its count is not read.
  */
 export function* chargeCounters(input: ReserveInput, refs: CounterRef[], final = false): Plan<void> {
-  const params = counterParams(refs);
-  refs.forEach((ref, i) => {
-    const n = names(i);
-    params[n.a] = reserveAmount(ref, input);
-    params[n.l] = ref.limit;
-  });
+  const { stmt, params } = chargeOp(input, refs);
   if (final) {
     if (refs.some((r) => r.limit !== null)) throw new Error('a charge under a limit can refuse: it cannot be final');
-    return yield* finalQuery(chargeSql(refs), params);
+    return yield* finalQuery(stmt, params);
   }
-  if ((yield* query(chargeSql(refs), params)).count !== refs.length) throw new CountersFull(refs);
+  if ((yield* query(stmt, params)).count !== refs.length) throw new CountersFull(refs);
 }
 
 /**

@@ -7,9 +7,9 @@ import { applyFreshLimits, mayRetakeIdempotencyKey, teamLimitsOf } from '../ledg
 import { concurrencyRefusal, ReservationRefused, reservedRow } from '../ledger-rules.js';
 import type { FreshLimits, LedgerRow, ReserveInput, ReserveResult } from '../ledger-store.js';
 import { KEY_COLUMNS, toKeyRecord, type KeyRow } from './sql-key-store.js';
-import { chargeCounters } from './sql-ledger-counters.js';
+import { chargeCounters, chargeOp, counterParams } from './sql-ledger-counters.js';
 import { maybeRow, READS, type SqlLedgerRow } from './sql-ledger-rows.js';
-import { first, lock, query, sql, type Plan, type Statement } from './sql-plan.js';
+import { batch, first, lock, op, query, sql, type LockOp, type Params, type Plan, type QueryOp, type Statement } from './sql-plan.js';
 
 const W = {
   insert: sql(
@@ -53,14 +53,17 @@ interface FreshRow extends KeyRow {
  */
 function* readFreshLimits(input: ReserveInput): Plan<FreshLimits | null> {
   const r = yield* first<FreshRow>(FRESH, { keyId: input.keyId, team: input.team });
-  if (r === undefined) return null;
-  const team = input.team === null ? undefined : { budget_micro_usd: r.team_budget_micro_usd, budget_daily_micro_usd: r.team_budget_daily_micro_usd, budget_monthly_micro_usd: r.team_budget_monthly_micro_usd };
-  return { key: toKeyRecord(r), team: teamLimitsOf(team) };
+  return r === undefined ? null : freshOf(r, input.team);
 }
 
-/** Inserts the reserved row; false when its idempotency key is another row's. */
-function* insertRow(row: LedgerRow): Plan<boolean> {
-  const inserted = yield* query(W.insert, {
+function freshOf(r: FreshRow, team: string | null): FreshLimits {
+  const t = team === null ? undefined : { budget_micro_usd: r.team_budget_micro_usd, budget_daily_micro_usd: r.team_budget_daily_micro_usd, budget_monthly_micro_usd: r.team_budget_monthly_micro_usd };
+  return { key: toKeyRecord(r), team: teamLimitsOf(t) };
+}
+
+/** The insert of the reserved row (a repeated idempotency key inserts nothing). */
+function insertOp(row: LedgerRow): QueryOp {
+  return op(W.insert, {
     id: row.id,
     keyId: row.keyId,
     team: row.team,
@@ -75,7 +78,83 @@ function* insertRow(row: LedgerRow): Plan<boolean> {
     createdAt: row.createdAt,
     unitPriceMicro: row.unitPriceMicro,
   });
-  return inserted.count === 1;
+}
+
+/** Inserts the reserved row; false when its idempotency key is another row's. */
+function* insertRow(row: LedgerRow): Plan<boolean> {
+  const { stmt, params } = insertOp(row);
+  return (yield* query(stmt, params)).count === 1;
+}
+
+/** The key's columns as `k.<column>` (the guard joins keys and teams, which share column names). */
+const K_COLUMNS = KEY_COLUMNS.split(', ')
+  .map((c) => `k.${c}`)
+  .join(', ');
+
+/** Where the guard finds each counter's limit: the key and team rows as they are now; a token's as given. */
+function limitColumn(ref: CounterRef, i: number): string {
+  const column = { lifetime: 'budget_micro_usd', day: 'budget_daily_micro_usd', month: 'budget_monthly_micro_usd' }[ref.period];
+  if (ref.scopeKind === 'key') return `k.${column}`;
+  if (ref.scopeKind === 'team') return `t.${column}`;
+  return `@l${i}::bigint`;
+}
+
+const guards = new Map<string, Statement>();
+
+/**
+ * The guard of a one-message reservation, run after the row's insert and the unchecked charge:
+ * it reads the key and team rows in force (as FRESH does) and fails the transaction (fgw_guard)
+ * unless the row was inserted, the key is live, every counter's total is within the limit those
+ * rows (or the token) give it, and the in-flight counts, this row included, are within the caps.
+ * Exactly the conditions under which reservePlan would succeed with the same rows in the database.
+ */
+function guardSql(refs: CounterRef[], global: boolean): Statement {
+  const shape = `${refs.map((r) => `${r.scopeKind}:${r.period}`).join(',')}${global ? '+global' : ''}`;
+  let stmt = guards.get(shape);
+  if (stmt !== undefined) return stmt;
+  const budgets = refs.map((ref, i) => {
+    const limit = limitColumn(ref, i);
+    return `(${limit} IS NULL OR (SELECT spent_micro + reserved_micro FROM budget_counters WHERE scope = @s${i} AND bucket = @b${i}) <= ${limit})`;
+  });
+  const conditions = [
+    'k.id IS NOT NULL AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > @at::timestamptz)',
+    'EXISTS (SELECT 1 FROM ledger_entries WHERE id = @id)',
+    ...budgets,
+    "(k.max_concurrency IS NULL OR (SELECT COUNT(*) FROM ledger_entries WHERE key_id = @keyId AND state = 'reserved') <= k.max_concurrency)",
+    ...(global ? ["(SELECT COUNT(*) FROM ledger_entries WHERE state = 'reserved') <= @global::bigint"] : []),
+  ];
+  stmt = sql(
+    `SELECT ${K_COLUMNS}, t.budget_micro_usd AS team_budget_micro_usd, t.budget_daily_micro_usd AS team_budget_daily_micro_usd,
+       t.budget_monthly_micro_usd AS team_budget_monthly_micro_usd,
+       fgw_guard(${conditions.join('\n         AND ')}) AS guard
+     FROM (SELECT 1 AS one) AS o LEFT JOIN keys k ON k.id = @keyId LEFT JOIN teams t ON t.name = @team::text`,
+  );
+  guards.set(shape, stmt);
+  return stmt;
+}
+
+/**
+ * A reservation with freshLimits as one batch (on Postgres one message with BEGIN and COMMIT, so
+ * a hot key's counter rows are locked for no round trip at all): insert the row, charge every
+ * counter, take the gateway-wide lock if there is a cap, and guard (guardSql). If anything would
+ * refuse, the guard fails the transaction (GuardFailed) and the caller runs reservePlan, which
+ * says why; a success is what reservePlan would have returned.
+ */
+export function* guardedReservePlan(input: ReserveInput, given: CounterRef[]): Plan<ReserveResult> {
+  const row = reservedRow(input);
+  const global = input.inFlightLimits?.global ?? null;
+  const params: Record<string, Params[string]> = { ...counterParams(given), keyId: input.keyId, team: input.team, id: row.id, at: row.createdAt };
+  given.forEach((ref, i) => {
+    if (ref.scopeKind === 'token') params[`l${i}`] = ref.limit;
+  });
+  if (global !== null) params.global = global;
+  const ops: (QueryOp | LockOp)[] = [insertOp(row), chargeOp(input, given, true)];
+  if (global !== null) ops.push({ kind: 'lock', name: 'global_inflight' });
+  ops.push(op(guardSql(given, global !== null), params));
+  const results = yield* batch(ops, true);
+  const r = results[results.length - 1]?.rows[0] as FreshRow | undefined;
+  if (r === undefined) throw new Error('the reservation guard returned no row');
+  return { ok: true, row, fresh: freshOf(r, input.team) };
 }
 
 /**

@@ -28,9 +28,9 @@ import type { OwnershipRecord } from '../ownership-store.js';
 import { maybeRow, READS, toLedgerRow, type SqlLedgerRow } from './sql-ledger-rows.js';
 import { CountersFull, moveCounters, refusal, totals, totalsInChunks } from './sql-ledger-counters.js';
 import { gridSql, LAST_USED, pageSql, toGridRow, type GridSqlRow } from './sql-ledger-report.js';
-import { IdempotencyKeyTaken, reservePlan } from './sql-ledger-reserve.js';
+import { guardedReservePlan, IdempotencyKeyTaken, reservePlan } from './sql-ledger-reserve.js';
 import { recordOwner } from './sql-ownership-store.js';
-import { first, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
+import { first, GuardFailed, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
 
 interface LastUse {
   key_id: string;
@@ -88,6 +88,15 @@ export class SqlLedgerStore implements LedgerStore {
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const given = reserveCounters(input);
+    if (input.freshLimits) {
+      // One batch that succeeds whenever reservePlan would; anything else (a refusal, a repeated
+      // idempotency key) rolls back and reservePlan, below, finds out what and says so.
+      try {
+        return await this.db.transaction(guardedReservePlan(input, given), query(W.flush, { id: input.id }));
+      } catch (err) {
+        if (!(err instanceof GuardFailed) && !this.db.isUniqueViolation(err)) throw err;
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.transaction(reservePlan(input, given), () => query(W.flush, { id: input.id }));

@@ -34,15 +34,25 @@ export function dynamicSql(text: string): Statement {
   return { text, prepared: false };
 }
 
+/**
+ * `final`: the plan's last statement, whose result the plan does not read (finalQuery): a
+ * transaction may send its COMMIT in the same message (Postgres), so the rows it locks are
+ * released without another round trip.
+ */
+export type QueryOp = { kind: 'query'; stmt: Statement; params: Params; final?: true };
+/** A transaction-scoped lock on a name: Postgres advisory lock; SQLite already holds the write lock. */
+export type LockOp = { kind: 'lock'; name: string };
+
 export type Op =
+  | QueryOp
+  | LockOp
   /**
-   * `final`: the plan's last statement, whose result the plan does not read (finalQuery): a
-   * transaction may send its COMMIT in the same message (Postgres), so the rows it locks are
-   * released without another round trip.
+   * Statements whose texts and values do not depend on each other's results, run in order and
+   * answered together (batch): Postgres sends them in one message. `final`: the plan's last op;
+   * a transaction's COMMIT goes in the same message, so nothing it locks is held for a round trip.
+   * A statement that must stop the transaction when a condition is false calls `fgw_guard`.
    */
-  | { kind: 'query'; stmt: Statement; params: Params; final?: true }
-  /** A transaction-scoped lock on a name: Postgres advisory lock; SQLite already holds the write lock. */
-  | { kind: 'lock'; name: string };
+  | { kind: 'batch'; ops: (QueryOp | LockOp)[]; final: boolean };
 
 export interface Result<R> {
   rows: R[];
@@ -69,6 +79,31 @@ export function* lock(name: string): Plan<void> {
   yield { kind: 'lock', name };
 }
 
+/** A query op for batch. */
+export function op(stmt: Statement, params: Params = {}): QueryOp {
+  return { kind: 'query', stmt, params };
+}
+
+/** Runs `ops` in order as one step of the plan; their results in order (a lock's is undefined). */
+export function* batch(ops: (QueryOp | LockOp)[], final = false): Plan<(Result<Record<string, unknown>> | undefined)[]> {
+  return (yield { kind: 'batch', ops, final }) as (Result<Record<string, unknown>> | undefined)[];
+}
+
+/**
+ * `fgw_guard(condition)` in a statement: true when the condition is true, else the statement fails
+ * and with it the transaction, which every SqlDb reports as GuardFailed. A function of each
+ * database (Postgres: migration 20, in PL/pgSQL; SQLite: registered on the connection), so a
+ * transaction sent in one message can check what its own writes did and still carry its COMMIT.
+ */
+export class GuardFailed extends Error {
+  constructor() {
+    super('a guarded statement found its condition false; the transaction was rolled back');
+  }
+}
+
+/** The SQLSTATE fgw_guard raises on Postgres (a class of its own; migration 20). */
+export const GUARD_SQLSTATE = 'FGW01';
+
 export interface SqlDb {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs a plan with each statement committing on its own (reads, single-statement writes). */
@@ -79,11 +114,12 @@ export interface SqlDb {
    * not hold their locks while the commit waits for the disk: Postgres commits it without waiting
    * for the WAL flush, then runs `flush` (a write of its own that contends for nothing) with a
    * normal commit, which flushes the WAL up to and past the transaction's (null: nothing to flush, the
-   * transaction wrote nothing). The promise resolves
+   * transaction wrote nothing; a plan rather than a function: the same whatever the result, so it
+   * can go with the COMMIT of a final batch). The promise resolves
    * only then, so the guarantee to the caller is unchanged. SQLite ignores it (its WAL commits
    * never wait for a flush: synchronous=NORMAL).
    */
-  transaction<T>(plan: Plan<T>, flush?: (result: T) => Plan<unknown> | null): Promise<T>;
+  transaction<T>(plan: Plan<T>, flush?: Plan<unknown> | ((result: T) => Plan<unknown> | null)): Promise<T>;
   /**
    * Runs a plan of one write statement. Postgres runs it like `run` (each statement commits on its
    * own: a plan of several would not be atomic there); SQLite commits it with the other writes of
@@ -100,15 +136,27 @@ export interface SqlDb {
  * plan, which never catches it: on Postgres a failed statement aborts the transaction, so plans
  * must not try to continue after one on either database.
  */
-export function drive<T>(plan: Plan<T>, exec: (op: Op) => unknown): T {
+export function drive<T>(plan: Plan<T>, exec: (op: QueryOp | LockOp) => unknown): T {
   let step = plan.next();
-  while (step.done !== true) step = plan.next(exec(step.value));
+  while (step.done !== true) {
+    const o = step.value;
+    step = plan.next(o.kind === 'batch' ? o.ops.map(exec) : exec(o));
+  }
   return step.value;
 }
 
 /** Drives a plan with an asynchronous `exec` (Postgres). */
-export async function driveAsync<T>(plan: Plan<T>, exec: (op: Op) => Promise<unknown>): Promise<T> {
+export async function driveAsync<T>(plan: Plan<T>, exec: (op: QueryOp | LockOp) => Promise<unknown>): Promise<T> {
   let step = plan.next();
-  while (step.done !== true) step = plan.next(await exec(step.value));
+  while (step.done !== true) {
+    const o = step.value;
+    if (o.kind !== 'batch') {
+      step = plan.next(await exec(o));
+      continue;
+    }
+    const results: unknown[] = [];
+    for (const each of o.ops) results.push(await exec(each));
+    step = plan.next(results);
+  }
   return step.value;
 }

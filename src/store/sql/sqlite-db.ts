@@ -11,7 +11,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
-import { drive, type Op, type Params, type Plan, type SqlDb, type SqlValue } from './sql-plan.js';
+import { drive, GuardFailed, type LockOp, type Params, type Plan, type QueryOp, type SqlDb, type SqlValue } from './sql-plan.js';
 import { sqliteMigration, sqliteText } from './sql-text.js';
 
 /** Statement texts built per call are few (key patches, usage filters); past this the cache starts over. */
@@ -29,6 +29,11 @@ export function openSqliteDb(path: string): SqlDb {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // sql-plan.ts GuardFailed: a false (0) or NULL condition fails the statement with it.
+  db.function('fgw_guard', (ok: unknown) => {
+    if (ok !== 1) throw new GuardFailed();
+    return 1;
+  });
   migrate(db);
   return new SqliteDb(db);
 }
@@ -183,7 +188,7 @@ class SqliteDb implements SqlDb {
     return Promise.resolve();
   }
 
-  private readonly exec = (op: Op): unknown => {
+  private readonly exec = (op: QueryOp | LockOp): unknown => {
     if (op.kind === 'lock') return undefined;
     const stmt = this.prepare(op.stmt.text);
     const params = bindable(op.params);
