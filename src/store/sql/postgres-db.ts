@@ -70,11 +70,14 @@ export class PostgresDb implements SqlDb {
     // process. Record it instead: the next statement fails and release(broken) discards the client.
     const onError = (err: Error) => (broken = err);
     client.on('error', onError);
+    const tx = { begun: false };
     try {
-      // LOCAL: the setting ends with the transaction.
-      return await this.drive(client, flush ? ['BEGIN', 'SET LOCAL synchronous_commit TO off'] : ['BEGIN'], plan, flush);
+      return await this.drive(client, tx, plan, flush);
     } catch (err) {
-      if (isStoreUnavailable(err)) {
+      if (!tx.begun) {
+        // No BEGIN went out: nothing is open on the server (a one-message transaction that failed
+        // was rolled back there, its locks released, before the error came back).
+      } else if (isStoreUnavailable(err)) {
         // Lost or timed out: a ROLLBACK would wait out another timeout behind the stuck statement.
         // Discarding the connection ends the transaction on the server just the same.
         broken = err instanceof Error ? err : new Error(String(err));
@@ -112,13 +115,20 @@ export class PostgresDb implements SqlDb {
    * rest of its message: nothing after it runs, the COMMIT included, and the catch in
    * transaction() rolls back. Statements in between run as named statements, one round trip each.
    */
-  private async drive<T>(client: pg.PoolClient, begin: string[], plan: Plan<T>, flush: Flush<T> | undefined): Promise<T> {
-    let pending = begin;
+  private async drive<T>(client: pg.PoolClient, tx: { begun: boolean }, plan: Plan<T>, flush: Flush<T> | undefined): Promise<T> {
+    // LOCAL: the setting ends with the transaction.
+    const local = flush ? ['SET LOCAL synchronous_commit TO off'] : [];
+    let pending = ['BEGIN', ...local];
+    const send = (texts: string[]) => {
+      if (texts[0] === 'BEGIN') tx.begun = true;
+      return client.query(texts.join('; '));
+    };
     const flushOf = (result: T): Plan<unknown> | null => (flush === undefined ? null : typeof flush === 'function' ? flush(result) : flush);
     let step = plan.next();
     for (;;) {
       if (step.done === true) {
-        await this.commit(client, pending, flushOf(step.value));
+        // Nothing was sent (a plan of no statements): no transaction to end.
+        if (pending[0] !== 'BEGIN') await this.commit(client, pending, flushOf(step.value), send);
         return step.value;
       }
       const op = step.value;
@@ -126,7 +136,7 @@ export class PostgresDb implements SqlDb {
         const texts = await this.inlineAll(client, op.ops);
         if (texts === undefined) {
           // A statement built per call is never inlined: each goes as its own message.
-          if (pending.length > 0) await client.query(pending.join('; '));
+          if (pending.length > 0) await send(pending);
           pending = [];
           const results: unknown[] = [];
           for (const each of op.ops) results.push(await this.exec(client, each));
@@ -134,11 +144,16 @@ export class PostgresDb implements SqlDb {
           if (op.final) return this.ended(client, plan, step, flushOf);
           continue;
         }
-        const sent = [...pending, ...texts];
+        // The whole transaction in one message: no BEGIN, so the server runs the message as one
+        // implicit transaction, which the COMMIT ends (a flush after it is a transaction of its
+        // own), and which a failed statement rolls back there and then, its locks with it.
+        const whole = op.final && pending[0] === 'BEGIN';
+        const head = whole ? local : pending;
+        const sent = [...head, ...texts];
         const all = op.final
-          ? await this.commit(client, sent, typeof flush === 'function' ? null : (flush ?? null))
-          : resultsOf(await client.query(sent.join('; ')));
-        step = plan.next(all.slice(pending.length, pending.length + texts.length).map((r, i) => (op.ops[i]?.kind === 'lock' ? undefined : r)));
+          ? await this.commit(client, sent, typeof flush === 'function' ? null : (flush ?? null), whole ? undefined : send)
+          : resultsOf(await send(sent));
+        step = plan.next(all.slice(head.length, head.length + texts.length).map((r, i) => (op.ops[i]?.kind === 'lock' ? undefined : r)));
         pending = [];
         if (!op.final) continue;
         if (step.done !== true) throw new Error('a plan went on after its final batch');
@@ -149,15 +164,15 @@ export class PostgresDb implements SqlDb {
       }
       const inlined = op.kind === 'query' && (pending.length > 0 || op.final === true) ? await this.inline(client, op) : undefined;
       if (op.kind === 'query' && op.final === true) {
-        const end = plan.next(inlined === undefined ? await this.execAfter(client, pending, op) : undefined);
+        const end = plan.next(inlined === undefined ? await this.execAfter(send, client, pending, op) : undefined);
         if (end.done !== true) throw new Error('a plan went on after its final statement');
-        await this.commit(client, inlined === undefined ? [] : [...pending, inlined], flushOf(end.value));
+        await this.commit(client, inlined === undefined ? [] : [...pending, inlined], flushOf(end.value), send);
         return end.value;
       }
       if (pending.length > 0 && inlined !== undefined) {
-        step = plan.next(lastResult(await client.query([...pending, inlined].join('; '))));
+        step = plan.next(lastResult(await send([...pending, inlined])));
       } else {
-        if (pending.length > 0) await client.query(pending.join('; '));
+        if (pending.length > 0) await send(pending);
         step = plan.next(await this.exec(client, op));
       }
       pending = [];
@@ -170,7 +185,7 @@ export class PostgresDb implements SqlDb {
       plan.return(undefined as T);
       throw new Error('a plan went on after its final batch');
     }
-    await this.commit(client, [], flushOf(step.value));
+    await this.commit(client, [], flushOf(step.value), (texts) => client.query(texts.join('; ')));
     return step.value;
   }
 
@@ -178,11 +193,16 @@ export class PostgresDb implements SqlDb {
    * `before`; COMMIT; the flush plan's first statement — one message — then the rest of the flush
    * plan; returns the message's results, one per statement.
    */
-  private async commit(client: pg.PoolClient, before: string[], flushing: Plan<unknown> | null): Promise<{ rows: unknown[]; count: number }[]> {
+  private async commit(
+    client: pg.PoolClient,
+    before: string[],
+    flushing: Plan<unknown> | null,
+    send: (texts: string[]) => Promise<pg.QueryResult | pg.QueryResult[]> = (texts) => client.query(texts.join('; ')),
+  ): Promise<{ rows: unknown[]; count: number }[]> {
     const step = flushing?.next();
     const first = step !== undefined && step.done !== true ? step.value : undefined;
     const inlined = first?.kind === 'query' ? await this.inline(client, first) : undefined;
-    const res = resultsOf(await client.query([...before, 'COMMIT', ...(inlined === undefined ? [] : [inlined])].join('; ')));
+    const res = resultsOf(await send([...before, 'COMMIT', ...(inlined === undefined ? [] : [inlined])]));
     if (flushing === null || first === undefined) return res;
     // The rest of the flush plan, statement by statement.
     let result = inlined === undefined ? await this.execAny(client, first) : res[res.length - 1];
@@ -198,8 +218,8 @@ export class PostgresDb implements SqlDb {
   }
 
   /** `pending` (BEGIN) on its own, then `op` as a parameterised statement. */
-  private async execAfter(client: pg.PoolClient, pending: string[], op: QueryOp): Promise<unknown> {
-    if (pending.length > 0) await client.query(pending.join('; '));
+  private async execAfter(send: (texts: string[]) => Promise<unknown>, client: pg.PoolClient, pending: string[], op: QueryOp): Promise<unknown> {
+    if (pending.length > 0) await send(pending);
     return this.exec(client, op);
   }
 

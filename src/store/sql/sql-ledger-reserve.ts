@@ -7,7 +7,7 @@ import { applyFreshLimits, mayRetakeIdempotencyKey, teamLimitsOf } from '../ledg
 import { concurrencyRefusal, ReservationRefused, reservedRow } from '../ledger-rules.js';
 import type { FreshLimits, LedgerRow, ReserveInput, ReserveResult } from '../ledger-store.js';
 import { KEY_COLUMNS, toKeyRecord, type KeyRow } from './sql-key-store.js';
-import { chargeCounters, chargeOp, counterParams } from './sql-ledger-counters.js';
+import { chargeCounters, chargeOp, counterParams, refusal } from './sql-ledger-counters.js';
 import { maybeRow, READS, type SqlLedgerRow } from './sql-ledger-rows.js';
 import { batch, first, lock, op, query, sql, type LockOp, type Params, type Plan, type QueryOp, type Statement } from './sql-plan.js';
 
@@ -198,4 +198,28 @@ export function* reservePlan(input: ReserveInput, given: CounterRef[]): Plan<Res
 function* count(stmt: Statement, keyId: string | null): Plan<number> {
   const row = yield* first<{ n: number }>(stmt, keyId === null ? {} : { keyId });
   return Number(row?.n ?? 0);
+}
+
+/**
+ * Why a guarded reservation failed, from reads alone (no row locks, so a burst of refusals at a
+ * hot key's budget does not queue on its counters twice): a duplicate idempotency key, a key
+ * revoked, missing or expired, the first counter the amount does not fit, an in-flight cap
+ * reached. Null when none of these holds any more (room was made, or the idempotency key may be
+ * taken over): the caller then runs reservePlan. Each condition returned was true when read, which
+ * is after the guard refused, so the answer is one the reservation could have had.
+ */
+export function* diagnosePlan(input: ReserveInput, given: CounterRef[]): Plan<ReserveResult | null> {
+  if (input.idempotencyKey !== null) {
+    const existing = maybeRow(yield* first<SqlLedgerRow>(READS.byIdem, { keyId: input.keyId, idempotencyKey: input.idempotencyKey }));
+    if (existing !== null) return mayRetakeIdempotencyKey(existing, input) ? null : { ok: false, reason: 'duplicate', existing };
+  }
+  const applied = applyFreshLimits(input, given, yield* readFreshLimits(input));
+  if ('ok' in applied) return applied;
+  const budget = yield* refusal(input, applied.refs);
+  if (budget !== null) return budget;
+  const limits = applied.inFlightLimits;
+  // No row of this reservation is in flight: the counts are the others'.
+  const keyN = limits?.key != null ? yield* count(W.keyInFlight, input.keyId) : 0;
+  const allN = limits?.global != null ? yield* count(W.allInFlight, null) : 0;
+  return concurrencyRefusal({ ...input, inFlightLimits: limits }, () => keyN, () => allN);
 }

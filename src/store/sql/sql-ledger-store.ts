@@ -28,7 +28,7 @@ import type { OwnershipRecord } from '../ownership-store.js';
 import { maybeRow, READS, toLedgerRow, type SqlLedgerRow } from './sql-ledger-rows.js';
 import { CountersFull, moveCounters, refusal, totals, totalsInChunks } from './sql-ledger-counters.js';
 import { gridSql, LAST_USED, pageSql, toGridRow, type GridSqlRow } from './sql-ledger-report.js';
-import { guardedReservePlan, IdempotencyKeyTaken, reservePlan } from './sql-ledger-reserve.js';
+import { diagnosePlan, guardedReservePlan, IdempotencyKeyTaken, reservePlan } from './sql-ledger-reserve.js';
 import { recordOwner } from './sql-ownership-store.js';
 import { first, GuardFailed, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
 
@@ -96,6 +96,8 @@ export class SqlLedgerStore implements LedgerStore {
       } catch (err) {
         if (!(err instanceof GuardFailed) && !this.db.isUniqueViolation(err)) throw err;
       }
+      const refused = await this.db.run(diagnosePlan(input, given));
+      if (refused !== null) return refused;
     }
     for (let attempt = 1; ; attempt++) {
       try {
