@@ -24,12 +24,10 @@ import type {
   UsageGridQuery,
   UsageGridRow,
 } from '../ledger-store.js';
-import type { OwnershipRecord } from '../ownership-store.js';
 import { maybeRow, READS, toLedgerRow, type SqlLedgerRow } from './sql-ledger-rows.js';
 import { CountersFull, moveCounters, refusal, totals, totalsInChunks } from './sql-ledger-counters.js';
 import { gridSql, LAST_USED, pageSql, toGridRow, type GridSqlRow } from './sql-ledger-report.js';
 import { IdempotencyKeyTaken, reservePlan } from './sql-ledger-reserve.js';
-import { recordOwner } from './sql-ownership-store.js';
 import { first, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
 
 interface LastUse {
@@ -77,10 +75,14 @@ function* unchargePlan(stmt: Statement, params: Params, settledMicro: number | n
   return true;
 }
 
-function* attachPlan(id: string, falRequestId: string, owner: Omit<OwnershipRecord, 'requestId'> | undefined): Plan<void> {
+/**
+ * One UPDATE, which is also the request's ownership record (sql-ownership-store.ts reads the row's
+ * key and token by this fal id). Only when it changed no row, a read of the row tells the two
+ * refusals apart.
+ */
+function* attachPlan(id: string, falRequestId: string): Plan<void> {
   const updated = yield* query(W.attach, { id, fal: falRequestId });
   if (updated.count !== 1) throw (yield* first(READS.byId, { id })) ? falIdConflict(id, falRequestId) : unknownRow(id);
-  if (owner) yield* recordOwner({ requestId: falRequestId, ...owner });
 }
 
 export class SqlLedgerStore implements LedgerStore {
@@ -112,11 +114,11 @@ export class SqlLedgerStore implements LedgerStore {
     }
   }
 
-  async attachFalRequestId(id: string, falRequestId: string, owner?: Omit<OwnershipRecord, 'requestId'>): Promise<void> {
+  async attachFalRequestId(id: string, falRequestId: string): Promise<void> {
     try {
-      await (owner ? this.db.transaction(attachPlan(id, falRequestId, owner)) : this.db.write(attachPlan(id, falRequestId, undefined)));
+      await this.db.write(attachPlan(id, falRequestId));
     } catch (err) {
-      // The fal id's unique index is the only one these writes can violate (owners insert DO NOTHING).
+      // The fal id's unique index is the only one this write can violate.
       throw this.db.isUniqueViolation(err) ? falIdConflict(id, falRequestId) : err;
     }
   }
