@@ -4,9 +4,9 @@ import { first, sql, type SqlDb } from './sql-plan.js';
 
 /**
  * The owner of a fal request id, in one statement and one round trip:
- * - `request_owners`, first: what releases before the owner was read from the ledger row wrote
- *   (its `key_id` column holds the owner, a key id or `<key id>/<token id>`). Nothing writes it any
- *   more, so an answer found there can never change, whatever is attached later.
+ * - `request_owners`, first: the owners earlier releases wrote there (its `key_id` column holds
+ *   the owner, a key id or `<key id>/<token id>`). Nothing writes it any more, so an answer found
+ *   there can never change, whatever is attached later.
  * - else the queue submit's ledger row holding that fal id (unique index `ledger_fal_request_id`):
  *   its key and browser token are the principal that submitted it (pipeline/principal.ts
  *   ownerIdOf). Only `submit` rows: a sync run's fal id, attached by its settlement, is no queue
