@@ -1,9 +1,9 @@
 /**
  * Ownership lookups on the hot path. Every status poll asks "does this key own this request?";
- * owners never change once recorded, so positive answers are cached in memory, bounded by entries
- * and bytes (memory-bounds.ts), and an owner idle for OWNER_IDLE_MS leaves as new ones arrive. An
- * evicted owner is read from the store again: the cache only saves a lookup. Unknown ids are not
- * cached: another instance may record them a moment later.
+ * owners never change once recorded (store/ownership-store.ts), so positive answers are cached in
+ * memory, bounded by entries and bytes (memory-bounds.ts), and an owner idle for OWNER_IDLE_MS
+ * leaves as new ones arrive. An evicted owner is read from the store again: the cache only saves a
+ * lookup. Unknown ids are not cached: another instance may attach them a moment later.
  */
 import type { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
@@ -33,13 +33,11 @@ export class OwnerDirectory {
     return { entries: this.cache.size, bytes: this.cache.calculatedSize };
   }
 
-  /** `ownerId` is a key id, or `<key id>/<token id>` for a browser token (pipeline/principal.ts). */
-  async record(requestId: string, ownerId: string, createdAt: string): Promise<void> {
-    await this.store.record({ requestId, ownerId, createdAt });
-    this.remember(requestId, ownerId);
-  }
-
-  /** Caches an owner recorded elsewhere (the ledger's attach writes it with fal's request id). */
+  /**
+   * Caches the owner of a request this instance just submitted: its ledger row, once the attach of
+   * fal's request id landed, is the record the store answers from. `ownerId` is a key id, or
+   * `<key id>/<token id>` for a browser token (pipeline/principal.ts).
+   */
   recorded(requestId: string, ownerId: string): void {
     this.remember(requestId, ownerId);
   }

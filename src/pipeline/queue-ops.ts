@@ -91,15 +91,15 @@ export async function submitOp(
     throw new GatewayError('upstream_outcome_unknown', 'fal accepted the request but sent no usable request id; it may run and be billed. Check usage before retrying.');
   }
   request.facts.falRequestId = requestId;
-  // One write before the client learns the id: its first poll finds its owner, and the reconciler
-  // can always follow the reservation to fal. If the database does not take it, it is retried
-  // (ledger-retry.ts) and the client is told the request may run.
-  const ownerId = ownerIdOf(principal);
-  const attach = () => ctx.stores.ledger.attachFalRequestId(row.id, requestId, { ownerId, createdAt: at() });
-  if (!(await ctx.ledgerRetry.write(row.id, 'attach fal request id and owner', attach))) {
+  // One write before the client learns the id: the row with its fal id is also the request's owner
+  // (its key and token), so the client's first poll finds it, and the reconciler can always follow
+  // the reservation to fal. If the database does not take it, it is retried (ledger-retry.ts) and
+  // the client is told the request may run.
+  const attach = () => ctx.stores.ledger.attachFalRequestId(row.id, requestId);
+  if (!(await ctx.ledgerRetry.write(row.id, 'attach fal request id', attach))) {
     throw new GatewayError('upstream_outcome_unknown', 'fal queued the request but the gateway could not record it; it will run and be billed. Check usage before retrying.', { 'x-fal-request-id': requestId });
   }
-  ctx.owners.recorded(requestId, ownerId);
+  ctx.owners.recorded(requestId, ownerIdOf(principal));
   failpoint(ctx.config.failpoint, 'after-attach');
   const headers = {
     ...relayedResponseHeaders(res.headers, false),

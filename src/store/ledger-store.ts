@@ -16,7 +16,6 @@
  */
 import type { BudgetLimits, BudgetPeriod, CounterRef } from '../domain/budgets.js';
 import type { KeyRecord } from './key-store.js';
-import type { OwnershipRecord } from './ownership-store.js';
 
 export type LedgerOperation = 'run' | 'submit';
 export type LedgerState = 'reserved' | 'settled' | 'released';
@@ -260,10 +259,12 @@ export interface LedgerPageQuery {
 export interface LedgerStore {
   reserve(input: ReserveInput): Promise<ReserveResult>;
   /**
-   * Attaches fal's request id to a row; with `owner`, records who owns that request in the same
-   * write (a queue submit), so the client's first poll finds its owner.
+   * Attaches fal's request id to a row (a queue submit, once fal answered), in one write. A queue
+   * row with its fal id is also the request's ownership record (ownership-store.ts): the client's
+   * first poll finds its owner. Attaching the id the row already has is a no-op; another id, or an
+   * id another row has, is refused (`falIdConflict`), and so is an unknown row.
    */
-  attachFalRequestId(id: string, falRequestId: string, owner?: Omit<OwnershipRecord, 'requestId'>): Promise<void>;
+  attachFalRequestId(id: string, falRequestId: string): Promise<void>;
   /**
    * Phase `reserved` → `sent` with the row's deadline (ISO), written before the fal call leaves.
    * False when the row is no longer `reserved` (recovery released it): the call must not be made.

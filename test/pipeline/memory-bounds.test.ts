@@ -17,7 +17,28 @@ import { OwnerDirectory } from '../../src/pipeline/owner-directory.js';
 import { QueueSettler } from '../../src/pipeline/queue-settler.js';
 import { StatusCoalescer, type StatusSnapshot } from '../../src/pipeline/status-coalescer.js';
 import type { StoredResponse } from '../../src/store/ledger-store.js';
-import { memoryStores } from '../../src/store/stores.js';
+import { memoryStores, type Stores } from '../../src/store/stores.js';
+import { reserveInput } from '../store/ledger-fixtures.js';
+
+/**
+ * Queue submits of `key-a` as the pipeline makes them: a row reserved, fal's id attached (the
+ * store's ownership record), then the owner cached by the directory. In batches, so SQLite group
+ * commits them.
+ */
+async function submitted(stores: Stores, owners: OwnerDirectory, falIds: string[]): Promise<void> {
+  for (let i = 0; i < falIds.length; i += 250) {
+    await Promise.all(
+      falIds.slice(i, i + 250).map(async (id) => {
+        const r = await stores.ledger.reserve(reserveInput({ keyId: 'key-a' }));
+        if (!r.ok) throw new Error('expected a reservation');
+        await stores.ledger.attachFalRequestId(r.row.id, id);
+        owners.recorded(id, 'key-a');
+      }),
+    );
+  }
+}
+
+const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
 const under = (held: { entries: number; bytes: number }, b: CacheBounds, maps = 1) => {
   expect(held.entries).toBeGreaterThan(0);
@@ -48,7 +69,7 @@ describe('cache bounds', () => {
     const stores = memoryStores();
     const bounds = { maxEntries: 100, maxBytes: 30_000 };
     const owners = new OwnerDirectory(stores.owners, bounds);
-    for (let i = 0; i < 10_000; i++) await owners.record(`req-${i}`, 'key-a', new Date().toISOString());
+    await submitted(stores, owners, ids('req', 10_000));
     under(owners.held, bounds);
     // req-0 was evicted long ago: the store still knows its owner, and still refuses another key.
     await expect(owners.assertOwner('req-0', (o) => o === 'key-a')).resolves.toBeUndefined();
@@ -58,11 +79,12 @@ describe('cache bounds', () => {
 
   it('owner and key caches drop entries idle past their TTL as new ones arrive', async () => {
     let t = 0;
-    const owners = new OwnerDirectory(memoryStores().owners, { maxEntries: 10_000, maxBytes: 10_000_000 }, 120_000, () => t);
-    for (let i = 0; i < 100; i++) await owners.record(`old-${i}`, 'key-a', new Date().toISOString());
+    const stores = memoryStores();
+    const owners = new OwnerDirectory(stores.owners, { maxEntries: 10_000, maxBytes: 10_000_000 }, 120_000, () => t);
+    await submitted(stores, owners, ids('old', 100));
     await owners.assertOwner('old-0', (o) => o === 'key-a'); // a lookup keeps old-0 alive
     t += 120_000;
-    for (let i = 0; i < 20; i++) await owners.record(`new-${i}`, 'key-a', new Date().toISOString());
+    await submitted(stores, owners, ids('new', 20));
     expect(owners.held.entries).toBeLessThanOrEqual(21);
     await expect(owners.assertOwner('old-5', (o) => o === 'key-a')).resolves.toBeUndefined(); // from the store
 

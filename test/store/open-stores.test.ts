@@ -49,9 +49,10 @@ describe('openStores', () => {
 
     const stores = await openStores(`sqlite:${file}`);
     expect(await stores.keys.get('key_old')).toMatchObject({ name: 'old', budgetDailyMicroUsd: null, budgetMonthlyMicroUsd: null });
-    await stores.owners.record({ requestId: 'req_1', ownerId: 'key_old', createdAt: '2026-01-01T00:00:00.000Z' });
+    const reserved = await stores.ledger.reserve(reserveInput({ keyId: 'key_old' }));
+    if (!reserved.ok) throw new Error('expected a reservation');
+    await stores.ledger.attachFalRequestId(reserved.row.id, 'req_1');
     expect(await stores.owners.ownerOf('req_1')).toBe('key_old');
-    expect((await stores.ledger.reserve(reserveInput({ keyId: 'key_old' }))).ok).toBe(true);
     expect(await stores.teams.list()).toEqual([]);
     await stores.close();
   });

@@ -2,8 +2,9 @@
  * Databases made by the current release upgrade in place, on SQLite and on Postgres. Each is built
  * from the release's own migrations (fixtures/release-schema.ts), never from the code under test:
  * one from before browser tokens and publishable keys (version 6), one at the release's latest
- * version. Its keys read as before, its rows still reserved settle as before, and the upgraded
- * schema is the one a fresh database gets.
+ * version. Its keys read as before, its rows still reserved settle as before, the request owners it
+ * recorded (request_owners, no longer written) still answer, and the upgraded schema is the one a
+ * fresh database gets.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStores, type Stores } from '../../src/store/stores.js';
 import { RELEASE_POSTGRES_MIGRATIONS, RELEASE_SQLITE_MIGRATIONS } from './fixtures/release-schema.js';
-import { scopeRefs, settleInput, UNIT } from './ledger-fixtures.js';
+import { reserveInput, scopeRefs, settleInput, token, UNIT } from './ledger-fixtures.js';
 import { createSchema, dropSchema, postgresSkipReason, postgresUrl } from './store-backends.js';
 
 const RELEASE_VERSION = RELEASE_SQLITE_MIGRATIONS.length;
@@ -43,6 +44,13 @@ async function expectUpgraded(stores: Stores): Promise<void> {
   const spent = { spentMicro: UNIT, reservedMicro: 0 };
   expect(await stores.ledger.counterTotals(scopeRefs('key:key_old', '2026-03-15T12:00:00.000Z'))).toEqual([spent, spent, spent]);
   expect(await stores.keys.update('key_old', { policy: { maxNumImages: 2 } })).toMatchObject({ policy: { maxNumImages: 2 } });
+  // The old queue row, its fal id attached now, is owned through the ledger; the owner the release
+  // wrote to request_owners stays the answer even if the same id is later attached to another row.
+  expect(await stores.owners.ownerOf('fal_req_old')).toBe('key_old');
+  const later = await stores.ledger.reserve(reserveInput({ keyId: 'key_old', token: token('tok_later') }));
+  if (!later.ok) throw new Error('expected a reservation');
+  await stores.ledger.attachFalRequestId(later.row.id, 'fal_old');
+  expect(await stores.owners.ownerOf('fal_old')).toBe('key_old');
 }
 
 function sqliteFile(): string {

@@ -30,11 +30,11 @@ describe('a delivery that beats the submit\'s bookkeeping', () => {
     const attach = ledger.attachFalRequestId.bind(ledger);
     let heldId: string | undefined;
     let stateWhileHeld: string | undefined;
-    ledger.attachFalRequestId = async (id, falRequestId, owner) => {
+    ledger.attachFalRequestId = async (id, falRequestId) => {
       heldId = falRequestId;
       await eventually(() => r.tap.captured.length >= 1, 'fal\'s first delivery');
       stateWhileHeld = (await ledger.get(id))?.state;
-      return attach(id, falRequestId, owner);
+      return attach(id, falRequestId);
     };
 
     const sub = await submit(g.url, key.key, receiver.url);

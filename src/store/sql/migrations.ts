@@ -24,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
      revoked_at TIMESTAMPTZ
    )`,
   // 2: request ownership (ownership-store.ts). No foreign key: keys are revoked, never deleted.
+  // No longer written (a queue row's key and token are its owner now); still read for old requests.
   `CREATE TABLE request_owners (
      request_id TEXT PRIMARY KEY,
      key_id TEXT NOT NULL,

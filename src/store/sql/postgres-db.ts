@@ -75,8 +75,8 @@ export class PostgresDb implements SqlDb {
       return await this.drive(client, tx, plan, flush);
     } catch (err) {
       if (!tx.begun) {
-        // No BEGIN went out: nothing is open on the server (a one-message transaction that failed
-        // was rolled back there, its locks released, before the error came back).
+        // No BEGIN went out (a PREPARE failed before it): nothing is open on the server, and a
+        // ROLLBACK would only log a warning there.
       } else if (isStoreUnavailable(err)) {
         // Lost or timed out: a ROLLBACK would wait out another timeout behind the stuck statement.
         // Discarding the connection ends the transaction on the server just the same.
@@ -144,16 +144,12 @@ export class PostgresDb implements SqlDb {
           if (op.final) return this.ended(client, plan, step, flushOf);
           continue;
         }
-        // The whole transaction in one message: no BEGIN, so the server runs the message as one
-        // implicit transaction, which the COMMIT ends (a flush after it is a transaction of its
-        // own), and which a failed statement rolls back there and then, its locks with it.
-        const whole = op.final && pending[0] === 'BEGIN';
-        const head = whole ? local : pending;
-        const sent = [...head, ...texts];
-        const all = op.final
-          ? await this.commit(client, sent, typeof flush === 'function' ? null : (flush ?? null), whole ? undefined : send)
-          : resultsOf(await send(sent));
-        step = plan.next(all.slice(head.length, head.length + texts.length).map((r, i) => (op.ops[i]?.kind === 'lock' ? undefined : r)));
+        // BEGIN stays explicit: in a message without it the server would run the statements as one
+        // implicit transaction, but the COMMIT that must end it before the flush would then log a
+        // warning ("no transaction in progress") in the server's log on every call.
+        const sent = [...pending, ...texts];
+        const all = op.final ? await this.commit(client, sent, typeof flush === 'function' ? null : (flush ?? null), send) : resultsOf(await send(sent));
+        step = plan.next(all.slice(pending.length, pending.length + texts.length).map((r, i) => (op.ops[i]?.kind === 'lock' ? undefined : r)));
         pending = [];
         if (!op.final) continue;
         if (step.done !== true) throw new Error('a plan went on after its final batch');

@@ -24,13 +24,11 @@ import type {
   UsageGridQuery,
   UsageGridRow,
 } from '../ledger-store.js';
-import type { OwnershipRecord } from '../ownership-store.js';
 import { maybeRow, READS, toLedgerRow, type SqlLedgerRow } from './sql-ledger-rows.js';
 import { CountersFull, moveCounters, refusal, totals, totalsInChunks } from './sql-ledger-counters.js';
 import { gridSql, LAST_USED, pageSql, toGridRow, type GridSqlRow } from './sql-ledger-report.js';
 import { diagnosePlan, guardedReservePlan, IdempotencyKeyTaken, reservePlan } from './sql-ledger-reserve.js';
-import { recordOwner } from './sql-ownership-store.js';
-import { first, GuardFailed, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
+import { batch, first, GuardFailed, op, query, sql, type Params, type Plan, type SqlDb, type Statement } from './sql-plan.js';
 
 interface LastUse {
   key_id: string;
@@ -53,6 +51,17 @@ const SAME_FAL = '(@fal::text IS NULL OR fal_request_id IS NULL OR fal_request_i
 
 const W = {
   attach: sql('UPDATE ledger_entries SET fal_request_id = @fal WHERE id = @id AND (fal_request_id IS NULL OR fal_request_id = @fal)'),
+  /**
+   * The owner as releases before 0.2 read it (request_owners only), from the row the attach just
+   * changed: in a rolling upgrade their instances still answer the polls of requests submitted
+   * through this one. Nothing here reads it first for a new request (sql-ownership-store.ts).
+   */
+  legacyOwner: sql(
+    `INSERT INTO request_owners (request_id, key_id, created_at)
+     SELECT fal_request_id, CASE WHEN token_id IS NULL THEN key_id ELSE key_id || '/' || token_id END, created_at
+     FROM ledger_entries WHERE id = @id AND fal_request_id = @fal AND operation = 'submit'
+     ON CONFLICT (request_id) DO NOTHING`,
+  ),
   settle: sql(
     `UPDATE ledger_entries SET state = 'settled', outcome = @outcome, settled_micro = @amount, billed_units = @billedUnits, settle_source = @source,
        verified = @verified, http_status = @httpStatus, settled_at = @at, fal_request_id = COALESCE(@fal::text, fal_request_id)
@@ -77,10 +86,14 @@ function* unchargePlan(stmt: Statement, params: Params, settledMicro: number | n
   return true;
 }
 
-function* attachPlan(id: string, falRequestId: string, owner: Omit<OwnershipRecord, 'requestId'> | undefined): Plan<void> {
-  const updated = yield* query(W.attach, { id, fal: falRequestId });
-  if (updated.count !== 1) throw (yield* first(READS.byId, { id })) ? falIdConflict(id, falRequestId) : unknownRow(id);
-  if (owner) yield* recordOwner({ requestId: falRequestId, ...owner });
+/**
+ * The UPDATE, which is also the request's ownership record (sql-ownership-store.ts reads the row's
+ * key and token by this fal id), and the legacy owner row, in one batch (on Postgres one message
+ * with its BEGIN and COMMIT). Returns the rows the UPDATE changed.
+ */
+function* attachPlan(id: string, falRequestId: string): Plan<number> {
+  const [updated] = yield* batch([op(W.attach, { id, fal: falRequestId }), op(W.legacyOwner, { id, fal: falRequestId })], true);
+  return updated?.count ?? 0;
 }
 
 export class SqlLedgerStore implements LedgerStore {
@@ -123,13 +136,16 @@ export class SqlLedgerStore implements LedgerStore {
     }
   }
 
-  async attachFalRequestId(id: string, falRequestId: string, owner?: Omit<OwnershipRecord, 'requestId'>): Promise<void> {
+  async attachFalRequestId(id: string, falRequestId: string): Promise<void> {
+    let changed: number;
     try {
-      await (owner ? this.db.transaction(attachPlan(id, falRequestId, owner)) : this.db.write(attachPlan(id, falRequestId, undefined)));
+      changed = await this.db.transaction(attachPlan(id, falRequestId));
     } catch (err) {
-      // The fal id's unique index is the only one these writes can violate (owners insert DO NOTHING).
+      // The fal id's unique index is the only one these writes can violate (the owner row's insert does nothing on a conflict).
       throw this.db.isUniqueViolation(err) ? falIdConflict(id, falRequestId) : err;
     }
+    // Only when it changed no row: a read tells the two refusals apart.
+    if (changed !== 1) throw (await this.get(id)) ? falIdConflict(id, falRequestId) : unknownRow(id);
   }
 
   async markSent(id: string, deadlineAt: string): Promise<boolean> {

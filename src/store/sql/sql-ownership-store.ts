@@ -1,36 +1,31 @@
 /** OwnershipStore on SQLite or Postgres (sql-plan.ts). */
-import { ownerConflict, type OwnershipRecord, type OwnershipStore } from '../ownership-store.js';
-import { first, query, sql, type Plan, type SqlDb } from './sql-plan.js';
-
-// The column is still called key_id: it holds the owner, a key id or `<key id>/<token id>`.
-const Q = {
-  insert: sql(
-    `INSERT INTO request_owners (request_id, key_id, created_at) VALUES (@requestId, @ownerId, @createdAt)
-     ON CONFLICT (request_id) DO NOTHING`,
-  ),
-  owner: sql('SELECT key_id FROM request_owners WHERE request_id = @requestId'),
-};
+import type { OwnershipStore } from '../ownership-store.js';
+import { first, sql, type SqlDb } from './sql-plan.js';
 
 /**
- * Records an owner: INSERT … ON CONFLICT DO NOTHING, then, if another writer won, a read-back in a
- * separate statement: under READ COMMITTED it takes a fresh snapshot and sees the winner, which
- * one CTE statement's snapshot could miss. Also run inside the ledger's attach transaction.
+ * The owner of a fal request id, in one statement and one round trip:
+ * - `request_owners`, first: the owners earlier releases wrote there (its `key_id` column holds
+ *   the owner, a key id or `<key id>/<token id>`). Nothing writes it any more, so an answer found
+ *   there can never change, whatever is attached later.
+ * - else the queue submit's ledger row holding that fal id (unique index `ledger_fal_request_id`):
+ *   its key and browser token are the principal that submitted it (pipeline/principal.ts
+ *   ownerIdOf). Only `submit` rows: a sync run's fal id, attached by its settlement, is no queue
+ *   request of the caller's and stays unknown, as it always was.
+ * Each subquery reads at most one row (a primary key, a unique index); COALESCE reads the second
+ * only when the first found nothing.
  */
-export function* recordOwner(rec: OwnershipRecord): Plan<void> {
-  const inserted = yield* query(Q.insert, { requestId: rec.requestId, ownerId: rec.ownerId, createdAt: rec.createdAt });
-  if (inserted.count === 1) return;
-  const owner = yield* first<{ key_id: string }>(Q.owner, { requestId: rec.requestId });
-  if (owner?.key_id !== rec.ownerId) throw ownerConflict(rec.requestId);
-}
+const OWNER = sql(
+  `SELECT COALESCE(
+     (SELECT key_id FROM request_owners WHERE request_id = @requestId),
+     (SELECT CASE WHEN token_id IS NULL THEN key_id ELSE key_id || '/' || token_id END
+        FROM ledger_entries WHERE fal_request_id = @requestId AND operation = 'submit')
+   ) AS owner`,
+);
 
 export class SqlOwnershipStore implements OwnershipStore {
   constructor(private readonly db: SqlDb) {}
 
-  record(rec: OwnershipRecord): Promise<void> {
-    return this.db.run(recordOwner(rec));
-  }
-
   async ownerOf(requestId: string): Promise<string | null> {
-    return (await this.db.run(first<{ key_id: string }>(Q.owner, { requestId })))?.key_id ?? null;
+    return (await this.db.run(first<{ owner: string | null }>(OWNER, { requestId })))?.owner ?? null;
   }
 }
