@@ -4,6 +4,7 @@
  * attempt.
  */
 import type { BudgetLimits, CounterRef } from '../domain/budgets.js';
+import { instant } from './ledger-rules.js';
 import type { FreshLimits, LedgerRow, ReserveInput, ReserveResult } from './ledger-store.js';
 
 /** A settlement above its reservation (the reservation is meant to be an upper bound of fal's bill). */
@@ -24,8 +25,9 @@ export interface AppliedLimits {
 export function applyFreshLimits(input: ReserveInput, refs: CounterRef[], fresh: FreshLimits | null): AppliedLimits | ReserveResult {
   if (!input.freshLimits) return { refs, inFlightLimits: input.inFlightLimits };
   if (fresh === null || fresh.key.revokedAt !== null) return { ok: false, reason: 'revoked' };
-  // Both ISO-8601 UTC text, so text order is time order; an expiry set on any instance holds at once.
-  if (fresh.key.expiresAt !== null && fresh.key.expiresAt <= input.at) return { ok: false, reason: 'expired', expiresAt: fresh.key.expiresAt };
+  // Both canonical ISO-8601 UTC text (Date#toISOString), so text order is time order; an expiry
+  // set on any instance holds at once.
+  if (fresh.key.expiresAt !== null && fresh.key.expiresAt <= instant(input.at)) return { ok: false, reason: 'expired', expiresAt: fresh.key.expiresAt };
   return { refs: withFreshLimits(refs, fresh), inFlightLimits: { key: fresh.key.maxConcurrency, global: input.inFlightLimits?.global ?? null } };
 }
 

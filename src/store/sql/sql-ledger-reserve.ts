@@ -106,7 +106,9 @@ const guards = new Map<string, Statement>();
  * it reads the key and team rows in force (as FRESH does) and fails the transaction (fgw_guard)
  * unless the row was inserted, the key is live, every counter's total is within the limit those
  * rows (or the token) give it, and the in-flight counts, this row included, are within the caps.
- * Exactly the conditions under which reservePlan would succeed with the same rows in the database.
+ * Exactly the conditions under which reservePlan would succeed with the same rows in the database,
+ * but for one: reservePlan takes over an idempotency key whose first try never reached fal, which
+ * here conflicts and fails (the store then runs reservePlan). test/store/guarded-reserve.test.ts.
  */
 function guardSql(refs: CounterRef[], global: boolean): Statement {
   const shape = `${refs.map((r) => `${r.scopeKind}:${r.period}`).join(',')}${global ? '+global' : ''}`;

@@ -102,8 +102,9 @@ export class SqlLedgerStore implements LedgerStore {
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const given = reserveCounters(input);
     if (input.freshLimits) {
-      // One batch that succeeds whenever reservePlan would; anything else (a refusal, a repeated
-      // idempotency key) rolls back and reservePlan, below, finds out what and says so.
+      // One batch that succeeds whenever reservePlan would (but for the takeover of an idempotency
+      // key whose first try never reached fal); anything else (a refusal, a repeated idempotency
+      // key) rolls back, and reads tell why, or reservePlan, below, runs when nothing refuses now.
       try {
         return await this.db.transaction(guardedReservePlan(input, given), query(W.flush, { id: input.id }));
       } catch (err) {
