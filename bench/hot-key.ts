@@ -7,6 +7,7 @@
  *   node --import tsx bench/hot-key.ts [--instances=4] [--conc=8] [--seconds=3] [--rounds=2] [--release=DIR]
  *
  * `--release=DIR` runs the same cases on another checkout's stores too (before/after in one run).
+ * Each reservation reads its key row's limits in its transaction (freshLimits), as the gateway's do.
  *
  * Needs BENCH_DATABASE_URL or TEST_DATABASE_URL (a fresh schema per case, dropped after).
  */
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { openStores } from '../src/store/stores.js';
+import { benchKey } from './lib/reservation.js';
 import { median } from './lib/stats.js';
 
 const arg = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
@@ -39,7 +41,12 @@ async function run(hot: boolean, globalCap: string, storesModule: string): Promi
   const schema = `fgw_hot_${randomBytes(5).toString('hex')}`;
   await admin(`CREATE SCHEMA ${schema}`);
   try {
-    await (await openStores(url, { schema })).close();
+    // Migrated by the stores under test, which also make the key rows the reservations read (as
+    // the gateway's do: freshLimits), each with a daily budget so its day counter is checked.
+    const open = storesModule === '' ? openStores : ((await import(storesModule)) as { openStores: typeof openStores }).openStores;
+    const stores = await open(url, { schema });
+    for (const id of hot ? ['key_hot'] : Array.from({ length: INSTANCES }, (_, i) => `key_${i}`)) await stores.keys.create(benchKey(id));
+    await stores.close();
     const children = Array.from({ length: INSTANCES }, (_, i) => {
       const key = hot ? 'key_hot' : `key_${i}`;
       const proc = spawn(process.execPath, ['--import', 'tsx', WORKER, url, schema, key, String(SECONDS), String(CONC), globalCap, storesModule], { stdio: ['pipe', 'pipe', 'inherit'] });

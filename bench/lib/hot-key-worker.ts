@@ -22,7 +22,7 @@ const until = Date.now() + Number(secondsText) * 1000;
 let pairs = 0;
 let refused = 0;
 const inFlightLimits = { key: null, global: globalCap === '' ? null : Number(globalCap) };
-const own = (): ReserveInput => benchReservation(keyId, null, { day: 1e15 }, { inFlightLimits });
+const own = (): ReserveInput => benchReservation(keyId, null, { day: 1e15 }, { inFlightLimits, freshLimits: true });
 const input = storesModule === '' ? own : () => forRelease(own());
 await Promise.all(
   Array.from({ length: Number(concText) }, async () => {

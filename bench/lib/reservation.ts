@@ -1,5 +1,7 @@
 /** The reservation and settlement the store benchmarks (store-layer.ts, hot-key.ts) repeat: one 1 MP image at $0.02. */
+import { createHash } from 'node:crypto';
 import { countersFor, NO_LIMITS, type BudgetLimits } from '../../src/domain/budgets.js';
+import type { NewKey } from '../../src/store/key-store.js';
 import type { ReserveInput, SettleInput } from '../../src/store/ledger-store.js';
 
 let seq = 0;
@@ -31,4 +33,25 @@ export function benchSettlement(): SettleInput {
 /** For another checkout's stores (--release=DIR): before issue #12 a counter's limit was `limitMicro`. */
 export function forRelease(input: ReserveInput): ReserveInput {
   return { ...input, counters: input.counters.map((c) => Object.assign({ limitMicro: c.limit }, c)) };
+}
+
+/** A key row for the hot-key bench: a daily budget no run reaches, so its day counter is checked. */
+export function benchKey(id: string): NewKey {
+  return {
+    id,
+    name: id,
+    team: null,
+    kind: 'secret',
+    hash: createHash('sha256').update(id).digest('hex'),
+    prefix: id.slice(0, 11),
+    budgetMicroUsd: null,
+    budgetDailyMicroUsd: 1e15,
+    budgetMonthlyMicroUsd: null,
+    rpm: null,
+    maxConcurrency: null,
+    allowedWebhookUrls: [],
+    allowedOrigins: [],
+    policy: null,
+    createdAt: new Date().toISOString(),
+  };
 }

@@ -105,7 +105,7 @@ describe('the attach on the wire', () => {
       const row = await reserveOk(stores.ledger, { keyId: 'key_a' });
       log.length = 0;
       await stores.ledger.attachFalRequestId(row.id, 'fal-1');
-      const attach = { via: 'transaction', statements: [expect.stringMatching(/^batch \(final\): UPDATE ledger_entries SET fal_request_id.* \| INSERT INTO request_owners/)] };
+      const attach = { via: 'transaction', statements: [expect.stringMatching(/^batch \(final\): UPDATE ledger_entries SET fal_request_id.* \| INSERT INTO request_owners.* \| SELECT fgw_guard/)] };
       expect(log).toEqual([attach]);
       // Where an instance of an earlier release looks in a rolling upgrade: the owner is there too.
       const legacy = await db.run(first<{ key_id: string }>(sql('SELECT key_id FROM request_owners WHERE request_id = @r'), { r: 'fal-1' }));

@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgres, type PgPool } from '../../src/store/sql/postgres-pool.js';
 import { MIGRATIONS } from '../../src/store/sql/migrations.js';
 import { PostgresDb } from '../../src/store/sql/postgres-db.js';
-import { dynamicSql, finalQuery, first, query, sql, type Plan } from '../../src/store/sql/sql-plan.js';
+import { createHash } from 'node:crypto';
+import { batch, dynamicSql, finalQuery, first, GuardFailed, op, query, sql, type Plan } from '../../src/store/sql/sql-plan.js';
+import { postgresText } from '../../src/store/sql/sql-text.js';
 import { createSchema, dropSchema, postgresSkipReason, postgresUrl } from './store-backends.js';
 
 const suite = postgresSkipReason === undefined ? describe : describe.skip;
@@ -55,6 +57,50 @@ suite(title, () => {
     expect(await db.run(first(read, { id: 100 }))).toEqual({ t: null, b: null, n: '0', f: false });
     expect(await db.run(first(read, { id: 101 }))).toEqual({ t: "flush's", b: Buffer.alloc(0), n: '1', f: true });
     expect((await pool.query('SELECT COUNT(*)::int AS n FROM inline_test')).rows[0]).toEqual({ n: 7 });
+  });
+
+  it('runs a final batch as one message with its COMMIT, and a failed guard rolls the whole batch back', async () => {
+    const pool = await openPostgres(postgresUrl(), { schema: await schema(), max: 1 });
+    pools.push(pool);
+    await pool.query('CREATE TABLE batch_test (id INT PRIMARY KEY, n INT NOT NULL)');
+    const db = new PostgresDb(pool);
+    const insert = sql('INSERT INTO batch_test (id, n) VALUES (@id, @n)');
+    const guard = sql('SELECT fgw_guard((SELECT SUM(n) FROM batch_test) <= @max) AS ok');
+    const messages: string[] = [];
+    const timeouts: (number | undefined)[] = [];
+    const [client] = [await pool.connect()];
+    const original = client.query.bind(client);
+    (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+      messages.push(typeof a[0] === 'string' ? a[0] : String((a[0] as { text?: string }).text));
+      timeouts.push(typeof a[0] === 'string' ? undefined : (a[0] as { query_timeout?: number }).query_timeout);
+      return (original as (...b: unknown[]) => unknown)(...a);
+    };
+    client.release();
+    const plan = (id: number, max: number) => batch([op(insert, { id, n: 5 }), op(guard, { max })], true);
+    await db.transaction(plan(1, 10));
+    messages.length = 0;
+    timeouts.length = 0;
+    expect((await db.transaction(plan(2, 10)))[1]?.rows).toEqual([{ ok: true }]);
+    // Bounded once per statement: the server's statement_timeout on each still comes first.
+    expect(timeouts).toEqual([4 * (pool.options.query_timeout ?? NaN)]);
+    expect(messages).toEqual([expect.stringMatching(/^BEGIN; EXECUTE fgwx_\w+\('2', '5'\); EXECUTE fgwx_\w+\('10'\); COMMIT$/)]);
+    await expect(db.transaction(plan(3, 10))).rejects.toBeInstanceOf(GuardFailed);
+    expect((await pool.query('SELECT id FROM batch_test ORDER BY id')).rows).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('gets over a statement PREPAREd on a connection without its knowing: one call fails, the next works', async () => {
+    const pool = await openPostgres(postgresUrl(), { schema: await schema(), max: 1 });
+    pools.push(pool);
+    await pool.query('CREATE TABLE prep_test (id INT PRIMARY KEY)');
+    const db = new PostgresDb(pool);
+    const insert = sql('INSERT INTO prep_test (id) VALUES (@id)');
+    // As a PREPARE that ran on after a client-side timeout would have left it: on the server, not in the set.
+    const { text } = postgresText(insert.text);
+    const name = `fgwx_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    await pool.query(`PREPARE ${name} AS ${text}`);
+    await expect(db.transaction(finalQuery(insert, { id: 1 }))).rejects.toMatchObject({ code: '42P05' });
+    await db.transaction(finalQuery(insert, { id: 2 }));
+    expect((await pool.query('SELECT id FROM prep_test')).rows).toEqual([{ id: 2 }]);
   });
 
   it('lets several pools migrate one schema at the same time, applying each migration once', async () => {

@@ -45,11 +45,13 @@ async function expectUpgraded(stores: Stores): Promise<void> {
   expect(await stores.ledger.counterTotals(scopeRefs('key:key_old', '2026-03-15T12:00:00.000Z'))).toEqual([spent, spent, spent]);
   expect(await stores.keys.update('key_old', { policy: { maxNumImages: 2 } })).toMatchObject({ policy: { maxNumImages: 2 } });
   // The old queue row, its fal id attached now, is owned through the ledger; the owner the release
-  // wrote to request_owners stays the answer even if the same id is later attached to another row.
+  // wrote to request_owners stays the answer: the same id attached later to a row with another
+  // owner is refused, as the release refused it.
   expect(await stores.owners.ownerOf('fal_req_old')).toBe('key_old');
   const later = await stores.ledger.reserve(reserveInput({ keyId: 'key_old', token: token('tok_later') }));
   if (!later.ok) throw new Error('expected a reservation');
-  await stores.ledger.attachFalRequestId(later.row.id, 'fal_old');
+  await expect(stores.ledger.attachFalRequestId(later.row.id, 'fal_old')).rejects.toThrow(/cannot be attached/);
+  expect(await stores.ledger.get(later.row.id)).toMatchObject({ falRequestId: null });
   expect(await stores.owners.ownerOf('fal_old')).toBe('key_old');
 }
 

@@ -76,7 +76,9 @@ export class PostgresDb implements SqlDb {
     } catch (err) {
       if (!tx.begun) {
         // No BEGIN went out (a PREPARE failed before it): nothing is open on the server, and a
-        // ROLLBACK would only log a warning there.
+        // ROLLBACK would only log a warning there. A PREPARE that timed out may still be running:
+        // the connection goes, as a lost one does (its statements would be unknown to PREPARED).
+        if (isStoreUnavailable(err)) broken = err instanceof Error ? err : new Error(String(err));
       } else if (isStoreUnavailable(err)) {
         // Lost or timed out: a ROLLBACK would wait out another timeout behind the stuck statement.
         // Discarding the connection ends the transaction on the server just the same.
@@ -121,7 +123,7 @@ export class PostgresDb implements SqlDb {
     let pending = ['BEGIN', ...local];
     const send = (texts: string[]) => {
       if (texts[0] === 'BEGIN') tx.begun = true;
-      return client.query(texts.join('; '));
+      return this.message(client, texts);
     };
     const flushOf = (result: T): Plan<unknown> | null => (flush === undefined ? null : typeof flush === 'function' ? flush(result) : flush);
     let step = plan.next();
@@ -181,7 +183,7 @@ export class PostgresDb implements SqlDb {
       plan.return(undefined as T);
       throw new Error('a plan went on after its final batch');
     }
-    await this.commit(client, [], flushOf(step.value), (texts) => client.query(texts.join('; ')));
+    await this.commit(client, [], flushOf(step.value));
     return step.value;
   }
 
@@ -193,7 +195,7 @@ export class PostgresDb implements SqlDb {
     client: pg.PoolClient,
     before: string[],
     flushing: Plan<unknown> | null,
-    send: (texts: string[]) => Promise<pg.QueryResult | pg.QueryResult[]> = (texts) => client.query(texts.join('; ')),
+    send: (texts: string[]) => Promise<pg.QueryResult | pg.QueryResult[]> = (texts) => this.message(client, texts),
   ): Promise<{ rows: unknown[]; count: number }[]> {
     const step = flushing?.next();
     const first = step !== undefined && step.done !== true ? step.value : undefined;
@@ -211,6 +213,19 @@ export class PostgresDb implements SqlDb {
     const results: unknown[] = [];
     for (const each of o.ops) results.push(await this.exec(client, each));
     return results;
+  }
+
+  /**
+   * One simple-protocol message of `texts`. The server bounds each statement (statement_timeout)
+   * and the pool's query_timeout one message, so a message of several statements, each of which
+   * may wait on a lock, gets that bound once per statement: the server's own error still comes
+   * first, and a reservation that committed is not reported as lost because its message was long.
+   */
+  private message(client: pg.PoolClient, texts: string[]): Promise<pg.QueryResult | pg.QueryResult[]> {
+    const each = this.pool.options.query_timeout;
+    const text = texts.join('; ');
+    if (each === undefined || texts.length <= 1) return client.query(text);
+    return client.query({ text, query_timeout: each * texts.length } as pg.QueryConfig) as Promise<pg.QueryResult | pg.QueryResult[]>;
   }
 
   /** `pending` (BEGIN) on its own, then `op` as a parameterised statement. */
@@ -248,7 +263,13 @@ export class PostgresDb implements SqlDb {
     if (prepared === undefined) PREPARED.set(client, (prepared = new Set()));
     if (!prepared.has(name)) {
       // Its own message: a PREPARE in a message that fails later would leave this set unsure.
-      await client.query(`PREPARE ${name} AS ${c.text}`);
+      // Already there (42P05: a PREPARE this set lost track of, e.g. one that ran on after a client
+      // timeout): the name is the text's hash, so it is this statement. The error still fails
+      // this call (inside a transaction it has aborted it), but the connection is usable again.
+      await client.query(`PREPARE ${name} AS ${c.text}`).catch((err: unknown) => {
+        if (err instanceof Error && 'code' in err && err.code === '42P05') prepared.add(name);
+        throw err;
+      });
       prepared.add(name);
     }
     return values.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${values.join(', ')})`;

@@ -62,6 +62,11 @@ const W = {
      FROM ledger_entries WHERE id = @id AND fal_request_id = @fal AND operation = 'submit'
      ON CONFLICT (request_id) DO NOTHING`,
   ),
+  /** An owner already there for this id (an older release's record) must be this row's, as recordOwner once checked. */
+  sameOwner: sql(
+    `SELECT fgw_guard(o.key_id = CASE WHEN e.token_id IS NULL THEN e.key_id ELSE e.key_id || '/' || e.token_id END) AS ok
+     FROM request_owners o JOIN ledger_entries e ON e.id = @id WHERE o.request_id = @fal`,
+  ),
   settle: sql(
     `UPDATE ledger_entries SET state = 'settled', outcome = @outcome, settled_micro = @amount, billed_units = @billedUnits, settle_source = @source,
        verified = @verified, http_status = @httpStatus, settled_at = @at, fal_request_id = COALESCE(@fal::text, fal_request_id)
@@ -88,11 +93,13 @@ function* unchargePlan(stmt: Statement, params: Params, settledMicro: number | n
 
 /**
  * The UPDATE, which is also the request's ownership record (sql-ownership-store.ts reads the row's
- * key and token by this fal id), and the legacy owner row, in one batch (on Postgres one message
+ * key and token by this fal id), the legacy owner row and the check that an owner already recorded
+ * for the id is this row's, in one batch (on Postgres one message
  * with its BEGIN and COMMIT). Returns the rows the UPDATE changed.
  */
 function* attachPlan(id: string, falRequestId: string): Plan<number> {
-  const [updated] = yield* batch([op(W.attach, { id, fal: falRequestId }), op(W.legacyOwner, { id, fal: falRequestId })], true);
+  const params = { id, fal: falRequestId };
+  const [updated] = yield* batch([op(W.attach, params), op(W.legacyOwner, params), op(W.sameOwner, params)], true);
   return updated?.count ?? 0;
 }
 
@@ -142,8 +149,9 @@ export class SqlLedgerStore implements LedgerStore {
     try {
       changed = await this.db.transaction(attachPlan(id, falRequestId));
     } catch (err) {
-      // The fal id's unique index is the only one these writes can violate (the owner row's insert does nothing on a conflict).
-      throw this.db.isUniqueViolation(err) ? falIdConflict(id, falRequestId) : err;
+      // The fal id's unique index is the only one these writes can violate (the owner row's insert
+      // does nothing on a conflict); the guard fails when an owner recorded earlier is another's.
+      throw this.db.isUniqueViolation(err) || err instanceof GuardFailed ? falIdConflict(id, falRequestId) : err;
     }
     // Only when it changed no row: a read tells the two refusals apart.
     if (changed !== 1) throw (await this.get(id)) ? falIdConflict(id, falRequestId) : unknownRow(id);
