@@ -14,12 +14,14 @@ import type { Stores } from '../store/stores.js';
 import type { FalUpstream } from '../upstream/fal-upstream.js';
 import type { Alert } from './alert.js';
 import { AlertSender, type AlertLog } from './alert-sender.js';
-import { BudgetAlerts } from './budget-alerts.js';
+import { BudgetAlerts, type KnownLimits } from './budget-alerts.js';
 
 interface RowFacts {
   keyId: string;
   team: string | null;
   at: string;
+  /** The budgets the reservation read (freshLimits); absent: read them at the check. */
+  limits?: KnownLimits;
 }
 
 /** Rows reserved and not yet settled on this instance; bounded (a miss costs one ledger read). */
@@ -60,12 +62,16 @@ export class OperatorAlerts {
         if (row === null) return;
         facts = { keyId: row.keyId, team: row.team, at: row.createdAt };
       }
-      await this.budgets.evaluate(facts.keyId, facts.team, new Date(facts.at));
+      await this.budgets.evaluate(facts.keyId, facts.team, new Date(facts.at), facts.limits);
     };
     const overrides: Partial<LedgerStore> = {
       reserve: async (input) => {
         const result = await inner.reserve(input);
-        if (result.ok) rows.set(result.row.id, { keyId: input.keyId, team: input.team, at: input.at });
+        if (result.ok) {
+          const { fresh } = result;
+          const limits = fresh && { key: { lifetime: fresh.key.budgetMicroUsd, day: fresh.key.budgetDailyMicroUsd, month: fresh.key.budgetMonthlyMicroUsd }, team: fresh.team };
+          rows.set(result.row.id, { keyId: input.keyId, team: input.team, at: input.at, ...(limits ? { limits } : {}) });
+        }
         return result;
       },
       settle: async (id, input) => {

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { eventually, startAlertReceiver, type AlertReceiver } from '../helpers/alert-receiver.js';
 import { startTestGateway, validInput, type TestGateway } from '../helpers/gateway.js';
 import { reserveInput } from '../store/ledger-fixtures.js';
@@ -115,4 +115,15 @@ it('checks budgets after a settlement the reconciler made for a row another inst
   await gw.app.reconciler.pass();
   await eventually(() => r.accepted.length === 1, 'the 100 % alert');
   expect(r.accepted[0]?.details).toMatchObject({ scope: 'key', id, period: 'lifetime', threshold: 100, spent_micro: 20_000, limit_micro: 20_000 });
+});
+
+it('checks budgets after a settlement this instance reserved with the limits the reservation read, not another read of the key', async () => {
+  const r = await receiver();
+  const gw = await gateway(r, { ALERT_THRESHOLDS: '1' });
+  const { id, key } = await gw.createKey({ name: 'known', rpm: 1000, budget_usd: 1 });
+  const keyReads = vi.spyOn(gw.stores.keys, 'get');
+  expect(await run(gw, key)).toBe(200);
+  await eventually(() => r.accepted.length === 1, 'the 1 % alert');
+  expect(r.accepted[0]?.details).toMatchObject({ scope: 'key', id, period: 'lifetime', threshold: 1, limit_micro: 1_000_000 });
+  expect(keyReads).not.toHaveBeenCalled();
 });
