@@ -216,16 +216,14 @@ export class PostgresDb implements SqlDb {
   }
 
   /**
-   * One simple-protocol message of `texts`. The server bounds each statement (statement_timeout)
-   * and the pool's query_timeout one message, so a message of several statements, each of which
-   * may wait on a lock, gets that bound once per statement: the server's own error still comes
-   * first, and a reservation that committed is not reported as lost because its message was long.
+   * One simple-protocol message of `texts`, under the pool's query_timeout like any query: that
+   * client-side bound is what answers promptly when the server is frozen. A message of several
+   * statements that each wait on a lock can outlast it while the server is alive and still commit
+   * it: the caller then reports the store unavailable (503, nothing sent to fal) and the reconciler
+   * releases the row, never marked sent, as `not_sent` (docs/store.md).
    */
   private message(client: pg.PoolClient, texts: string[]): Promise<pg.QueryResult | pg.QueryResult[]> {
-    const each = this.pool.options.query_timeout;
-    const text = texts.join('; ');
-    if (each === undefined || texts.length <= 1) return client.query(text);
-    return client.query({ text, query_timeout: each * texts.length } as pg.QueryConfig) as Promise<pg.QueryResult | pg.QueryResult[]>;
+    return client.query(texts.join('; '));
   }
 
   /** `pending` (BEGIN) on its own, then `op` as a parameterised statement. */
