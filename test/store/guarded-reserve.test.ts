@@ -508,24 +508,27 @@ describeBackends('Guarded reservation', (_fresh, backend) => {
     ]);
   });
 
+  /** A reservation of one unit for a live key without limits, team, token or history. */
+  const plainCase = (): Case => ({
+    time: 0,
+    quote: UNIT,
+    images: 1,
+    team: false,
+    teamRow: null,
+    key: { limits: NONE, maxConcurrency: null, revoked: false, expiry: 'none' },
+    token: null,
+    global: null,
+    callerKeyCap: null,
+    callerLimits: NO_LIMITS,
+    priors: [],
+    idem: null,
+  });
+
   // reservePlan takes over an idempotency key whose first try never reached fal; the guarded
   // plan's insert conflicts instead, so the store falls back to reservePlan, which does it.
   it('leaves a retakable idempotency key to reservePlan, through which the store takes it over', async () => {
     const [guardedDb, stepwiseDb] = [await open(), await open()];
-    const c: Case = {
-      time: 0,
-      quote: UNIT,
-      images: 1,
-      team: false,
-      teamRow: null,
-      key: { limits: { lifetime: null, day: null, month: null }, maxConcurrency: null, revoked: false, expiry: 'none' },
-      token: null,
-      global: null,
-      callerKeyCap: null,
-      callerLimits: NO_LIMITS,
-      priors: [],
-      idem: { mine: true, sameBody: true, end: { kind: 'released', outcome: 'not_sent' } },
-    };
+    const c: Case = { ...plainCase(), idem: { mine: true, sameBody: true, end: { kind: 'released', outcome: 'not_sent' } } };
     const input = await build(guardedDb, c);
     await build(stepwiseDb, c);
     expect(await runStepwise(stepwiseDb, input)).toMatchObject({ ok: true });
@@ -540,20 +543,7 @@ describeBackends('Guarded reservation', (_fresh, backend) => {
     const [guardedDb, stepwiseDb] = [await open(), await open()];
     const inputs: ReserveInput[] = [];
     for (const db of [guardedDb, stepwiseDb]) {
-      const c: Case = {
-        time: 0,
-        quote: UNIT,
-        images: 1,
-        team: false,
-        teamRow: null,
-        key: { limits: NONE, maxConcurrency: null, revoked: false, expiry: 'none' },
-        token: null,
-        global: null,
-        callerKeyCap: null,
-        callerLimits: NO_LIMITS,
-        priors: [],
-        idem: null,
-      };
+      const c = plainCase();
       const input = await build(db, c);
       await sqlStores(db).keys.update(KEY, { expiresAt: '2026-03-15T12:00:00.500Z' });
       inputs.push({ ...input, at: '2026-03-15T12:00:00Z' });

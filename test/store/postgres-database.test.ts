@@ -29,8 +29,8 @@ suite(title, () => {
     return name;
   }
 
-  async function open(name: string, url = postgresUrl()): Promise<PgPool> {
-    const pool = await openPostgres(url, { schema: name, max: 2 });
+  async function open(name: string, url = postgresUrl(), max = 2): Promise<PgPool> {
+    const pool = await openPostgres(url, { schema: name, max });
     pools.push(pool);
     return pool;
   }
@@ -60,8 +60,7 @@ suite(title, () => {
   });
 
   it('runs a final batch as one message with its COMMIT, and a failed guard rolls the whole batch back', async () => {
-    const pool = await openPostgres(postgresUrl(), { schema: await schema(), max: 1 });
-    pools.push(pool);
+    const pool = await open(await schema(), postgresUrl(), 1);
     await pool.query('CREATE TABLE batch_test (id INT PRIMARY KEY, n INT NOT NULL)');
     const db = new PostgresDb(pool);
     const insert = sql('INSERT INTO batch_test (id, n) VALUES (@id, @n)');
@@ -84,8 +83,7 @@ suite(title, () => {
   });
 
   it('gets over a statement PREPAREd on a connection without its knowing: one call fails, the next works', async () => {
-    const pool = await openPostgres(postgresUrl(), { schema: await schema(), max: 1 });
-    pools.push(pool);
+    const pool = await open(await schema(), postgresUrl(), 1);
     await pool.query('CREATE TABLE prep_test (id INT PRIMARY KEY)');
     const db = new PostgresDb(pool);
     const insert = sql('INSERT INTO prep_test (id) VALUES (@id)');

@@ -48,6 +48,15 @@ const PREPARED = new WeakMap<pg.ClientBase, Set<string>>();
 /** First key of the two-int advisory locks plans take ("fgw2"); the second is the lock name's hash. */
 const PLAN_LOCK_CLASS = 0x66677732;
 
+/**
+ * The advisory lock a plan's `lock` takes, as one statement (its name is a constant of the code,
+ * quoted all the same). Per schema, so gateways sharing a database but not a schema never wait on
+ * each other.
+ */
+function lockText(name: string): string {
+  return `SELECT pg_advisory_xact_lock(${PLAN_LOCK_CLASS}, hashtext(${pg.escapeLiteral(name)} || current_schema()))`;
+}
+
 export class PostgresDb implements SqlDb {
   readonly dialect = 'postgres';
   private readonly compiled = new Map<string, Compiled>();
@@ -123,7 +132,7 @@ export class PostgresDb implements SqlDb {
     let pending = ['BEGIN', ...local];
     const send = (texts: string[]) => {
       if (texts[0] === 'BEGIN') tx.begun = true;
-      return this.message(client, texts);
+      return client.query(texts.join('; '));
     };
     const flushOf = (result: T): Plan<unknown> | null => (flush === undefined ? null : typeof flush === 'function' ? flush(result) : flush);
     let step = plan.next();
@@ -195,7 +204,7 @@ export class PostgresDb implements SqlDb {
     client: pg.PoolClient,
     before: string[],
     flushing: Plan<unknown> | null,
-    send: (texts: string[]) => Promise<pg.QueryResult | pg.QueryResult[]> = (texts) => this.message(client, texts),
+    send: (texts: string[]) => Promise<pg.QueryResult | pg.QueryResult[]> = (texts) => client.query(texts.join('; ')),
   ): Promise<{ rows: unknown[]; count: number }[]> {
     const step = flushing?.next();
     const first = step !== undefined && step.done !== true ? step.value : undefined;
@@ -215,17 +224,6 @@ export class PostgresDb implements SqlDb {
     return results;
   }
 
-  /**
-   * One simple-protocol message of `texts`, under the pool's query_timeout like any query: that
-   * client-side bound is what answers promptly when the server is frozen. A message of several
-   * statements that each wait on a lock can outlast it while the server is alive and still commit
-   * it: the caller then reports the store unavailable (503, nothing sent to fal) and the reconciler
-   * releases the row, never marked sent, as `not_sent` (docs/store.md).
-   */
-  private message(client: pg.PoolClient, texts: string[]): Promise<pg.QueryResult | pg.QueryResult[]> {
-    return client.query(texts.join('; '));
-  }
-
   /** `pending` (BEGIN) on its own, then `op` as a parameterised statement. */
   private async execAfter(send: (texts: string[]) => Promise<unknown>, client: pg.PoolClient, pending: string[], op: QueryOp): Promise<unknown> {
     if (pending.length > 0) await send(pending);
@@ -236,7 +234,7 @@ export class PostgresDb implements SqlDb {
   private async inlineAll(client: pg.PoolClient, ops: (QueryOp | LockOp)[]): Promise<string[] | undefined> {
     const texts: string[] = [];
     for (const o of ops) {
-      const text = o.kind === 'lock' ? `SELECT pg_advisory_xact_lock(${PLAN_LOCK_CLASS}, hashtext(${pg.escapeLiteral(o.name)} || current_schema()))` : await this.inline(client, o);
+      const text = o.kind === 'lock' ? lockText(o.name) : await this.inline(client, o);
       if (text === undefined) return undefined;
       texts.push(text);
     }
@@ -275,12 +273,7 @@ export class PostgresDb implements SqlDb {
 
   private async exec(db: PgPool | pg.PoolClient, op: QueryOp | LockOp): Promise<unknown> {
     if (op.kind === 'lock') {
-      // Per schema, so gateways sharing a database but not a schema never wait on each other.
-      await db.query({
-        name: 'fgw_plan_lock',
-        text: 'SELECT pg_advisory_xact_lock($1::int, hashtext($2 || current_schema()))',
-        values: [PLAN_LOCK_CLASS, op.name],
-      });
+      await db.query(lockText(op.name));
       return undefined;
     }
     const c = this.compile(op.stmt.text, op.stmt.prepared);
